@@ -1,0 +1,84 @@
+namespace Oxbow;
+
+/// <summary>A key and a normalized value bound to a logger or an ambient scope.</summary>
+public readonly record struct BoundField(string Key, object? Value);
+
+/// <summary>An immutable list of bound fields; later binds of the same key replace earlier ones.</summary>
+internal sealed class FieldBindings
+{
+    public static readonly FieldBindings Empty = new([]);
+
+    public FieldBindings(BoundField[] fields)
+    {
+        Fields = fields;
+        HasDottedKeys = fields.Any(f => f.Key.Contains('.'));
+    }
+
+    public BoundField[] Fields { get; }
+
+    public bool HasDottedKeys { get; }
+
+    public bool Contains(string key)
+    {
+        foreach (var field in Fields)
+        {
+            if (ReferenceEquals(field.Key, key) || field.Key == key)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    public FieldBindings With(ReadOnlySpan<BoundField> added)
+    {
+        var list = new List<BoundField>(Fields);
+        foreach (var field in added)
+        {
+            ArgumentException.ThrowIfNullOrEmpty(field.Key, "key");
+            var normalized = field with { Value = FieldValue.Normalize(field.Value) };
+            var index = list.FindIndex(f => f.Key == field.Key);
+            if (index >= 0)
+            {
+                list[index] = normalized;
+            }
+            else
+            {
+                list.Add(normalized);
+            }
+        }
+
+        return new FieldBindings([.. list]);
+    }
+
+    public FieldBindings Without(string key) => new(Fields.Where(f => f.Key != key).ToArray());
+}
+
+/// <summary>Fields bound to the current logical flow for a scope (<see cref="Ox.BindScope(string, object?)"/>).</summary>
+internal static class AmbientFields
+{
+    private static readonly AsyncLocal<FieldBindings?> s_current = new();
+
+    public static FieldBindings? Current => s_current.Value;
+
+    public static IDisposable Push(ReadOnlySpan<BoundField> fields)
+    {
+        var previous = s_current.Value;
+        s_current.Value = (previous ?? FieldBindings.Empty).With(fields);
+        return new Scope(previous);
+    }
+
+    private sealed class Scope(FieldBindings? previous) : IDisposable
+    {
+        private int _disposed;
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _disposed, 1) == 0)
+            {
+                s_current.Value = previous;
+            }
+        }
+    }
+}

@@ -1,0 +1,226 @@
+using System.Diagnostics;
+using Oxbow.Encoding;
+using Oxbow.Pipeline;
+
+namespace Oxbow.Logging;
+
+/// <summary>
+/// Builds log events. The fast path writes canonical JSON straight into the thread's pooled buffer: no event object,
+/// no boxing, no allocation. The slow path builds an <see cref="OxbowEvent"/> when something needs one: processors,
+/// an exception, or dotted keys that must nest. Both produce the same bytes for the same input.
+/// </summary>
+internal static class LogWriter
+{
+    private static ReadOnlySpan<byte> LogType => "\"log\""u8;
+
+    public static void Write<TFields>(OxLogger logger, OxLevel level, Exception? exception, string evt, in TFields fields)
+        where TFields : struct, IFieldList
+    {
+        try
+        {
+            if (!Emitter.Destinations(level, out var pipeline, out var capture))
+            {
+                return;
+            }
+
+            var configured = EventPipeline.Current;
+            var context = OxContext.Current;
+            var ambient = AmbientFields.Current;
+            if (exception is not null
+                || configured is { Processors.Length: > 0 }
+                || logger.Bound.HasDottedKeys
+                || (ambient?.HasDottedKeys ?? false)
+                || HasDottedKey(fields))
+            {
+                WriteSlow(logger, level, exception, evt, fields, context, ambient);
+                return;
+            }
+
+            var keys = configured?.Keys ?? KeyCache.Default;
+            var identity = configured?.Identity ?? IdentityJson.Default;
+            var now = (configured?.Time ?? TimeProvider.System).GetUtcNow().UtcTicks;
+            now -= now % 10;
+
+            var w = Emitter.RentWriter();
+            w.Raw("{\"id\":"u8);
+            if (context is null)
+            {
+                w.NewId(now);
+            }
+            else
+            {
+                w.Raw(context.IdJson);
+            }
+
+            w.Raw(",\"type\":"u8);
+            w.Raw(context is null ? LogType : context.LogTypeJson);
+            w.Raw(",\"start\":"u8);
+            w.Timestamp(now);
+            w.Raw(",\"end\":"u8);
+            w.Timestamp(now);
+            w.Raw(",\"level\":\""u8);
+            w.Raw(OxLevels.Utf8Name(level));
+            w.Byte((byte)'"');
+            w.Raw(identity.Utf8);
+            WriteTrace(w, context);
+            w.Raw(",\"body\":{\"event\":"u8);
+            w.String(evt);
+
+            for (var i = 0; i < fields.Count; i++)
+            {
+                var entry = keys.Get(fields.KeyAt(i));
+                w.Byte((byte)',');
+                w.Raw(entry.QuotedName);
+                if (entry.Redact)
+                {
+                    w.String(RedactionPolicy.Replacement);
+                }
+                else
+                {
+                    fields.WriteValue(i, w, keys);
+                }
+            }
+
+            foreach (var bound in logger.Bound.Fields)
+            {
+                if (!Contains(fields, bound.Key))
+                {
+                    WriteBound(w, keys, bound);
+                }
+            }
+
+            if (ambient is not null)
+            {
+                foreach (var field in ambient.Fields)
+                {
+                    if (!Contains(fields, field.Key) && !logger.Bound.Contains(field.Key))
+                    {
+                        WriteBound(w, keys, field);
+                    }
+                }
+            }
+
+            w.Raw("}}\n"u8);
+            Emitter.Dispatch(w.WrittenSpan, pipeline, capture);
+            Emitter.ReleaseWriter(w);
+        }
+        catch (Exception ex)
+        {
+            Emitter.ReportInternalError(ex);
+        }
+    }
+
+    private static void WriteBound(Utf8EventWriter w, KeyCache keys, BoundField field)
+    {
+        var entry = keys.Get(field.Key);
+        w.Byte((byte)',');
+        w.Raw(entry.QuotedName);
+        if (entry.Redact)
+        {
+            w.String(RedactionPolicy.Replacement);
+        }
+        else
+        {
+            w.Object(field.Value, keys, 1);
+        }
+    }
+
+    private static void WriteTrace(Utf8EventWriter w, OxContext? context)
+    {
+        var activity = Activity.Current;
+        if (activity is not null && activity.TraceId != default)
+        {
+            Span<byte> id = stackalloc byte[16];
+            activity.TraceId.CopyTo(id);
+            w.Raw(",\"trace_id\":"u8);
+            w.HexString(id);
+            activity.SpanId.CopyTo(id);
+            w.Raw(",\"span_id\":"u8);
+            w.HexString(id[..8]);
+        }
+        else if (context?.TraceId is not null)
+        {
+            w.Raw(",\"trace_id\":"u8);
+            w.String(context.TraceId);
+            w.Raw(",\"span_id\":"u8);
+            w.String(context.SpanId);
+        }
+    }
+
+    private static bool HasDottedKey<TFields>(in TFields fields)
+        where TFields : struct, IFieldList
+    {
+        for (var i = 0; i < fields.Count; i++)
+        {
+            if (fields.KeyAt(i).Contains('.'))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static bool Contains<TFields>(in TFields fields, string key)
+        where TFields : struct, IFieldList
+    {
+        for (var i = 0; i < fields.Count; i++)
+        {
+            var candidate = fields.KeyAt(i);
+            if (ReferenceEquals(candidate, key) || candidate == key)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static void WriteSlow<TFields>(OxLogger logger, OxLevel level, Exception? exception, string evt, in TFields fields, OxContext? context, FieldBindings? ambient)
+        where TFields : struct, IFieldList
+    {
+        var now = Timestamps.TruncateToMicroseconds(Emitter.Time.GetUtcNow().UtcDateTime);
+        var identity = Emitter.Identity.Identity;
+        var body = new FieldMap();
+        body.SetRaw("event", evt);
+        for (var i = 0; i < fields.Count; i++)
+        {
+            body.Set(fields.KeyAt(i), fields.ValueAt(i));
+        }
+
+        foreach (var bound in logger.Bound.Fields)
+        {
+            body.SetIfAbsent(bound.Key, bound.Value);
+        }
+
+        if (ambient is not null)
+        {
+            foreach (var field in ambient.Fields)
+            {
+                body.SetIfAbsent(field.Key, field.Value);
+            }
+        }
+
+        if (exception is not null)
+        {
+            body.SetRaw("exception", ExceptionData.Capture(exception));
+        }
+
+        var activity = Activity.Current;
+        var hasActivity = activity is not null && activity.TraceId != default;
+        Emitter.Emit(new OxbowEvent
+        {
+            Id = context?.Id ?? OxId.NewId(now),
+            Type = context is null ? "log" : context.Type + ".log",
+            Start = now,
+            End = now,
+            Level = level,
+            Host = identity.Host,
+            Pid = identity.Pid,
+            App = identity.App,
+            TraceId = hasActivity ? activity!.TraceId.ToHexString() : context?.TraceId,
+            SpanId = hasActivity ? activity!.SpanId.ToHexString() : context?.SpanId,
+            Body = body,
+        });
+    }
+}

@@ -1,0 +1,112 @@
+using Oxbow.Encoding;
+using Oxbow.Testing;
+
+namespace Oxbow.Pipeline;
+
+/// <summary>Encodes events on the calling thread and hands the bytes to their destinations.</summary>
+internal static class Emitter
+{
+    private const int KeptWriterCapacity = 64 * 1024;
+
+    [ThreadStatic] private static Utf8EventWriter? t_writer;
+
+    /// <summary>The calling thread's encoding buffer, emptied. Never held across user code, so it cannot be re-entered.</summary>
+    public static Utf8EventWriter RentWriter()
+    {
+        var writer = t_writer ??= new Utf8EventWriter(2048);
+        writer.Reset();
+        return writer;
+    }
+
+    public static void ReleaseWriter(Utf8EventWriter writer) => writer.TrimTo(KeptWriterCapacity);
+
+    /// <summary>Where an event of <paramref name="level"/> goes; false when nowhere.</summary>
+    public static bool Destinations(OxLevel level, out EventPipeline? pipeline, out OxCapture? capture)
+    {
+        pipeline = EventPipeline.Current;
+        if (pipeline is not null && level < pipeline.MinimumLevel)
+        {
+            pipeline = null;
+        }
+
+        capture = LevelGate.CapturesActive ? OxCapture.Current : null;
+        if (capture is not null && level < capture.MinimumLevel)
+        {
+            capture = null;
+        }
+
+        return pipeline is not null || capture is not null;
+    }
+
+    public static void Dispatch(ReadOnlySpan<byte> line, EventPipeline? pipeline, OxCapture? capture)
+    {
+        capture?.Receive(line);
+        pipeline?.Enqueue(line);
+    }
+
+    /// <summary>Runs processors, encodes and dispatches an event in object form. Never throws.</summary>
+    public static void Emit(OxbowEvent e)
+    {
+        try
+        {
+            if (!Destinations(e.Level, out var pipeline, out var capture))
+            {
+                return;
+            }
+
+            var configured = EventPipeline.Current;
+            if (configured is not null && !RunProcessors(configured, e))
+            {
+                return;
+            }
+
+            var writer = RentWriter();
+            CanonicalJson.Write(writer, e, configured?.Keys ?? KeyCache.Default);
+            writer.Byte((byte)'\n');
+            Dispatch(writer.WrittenSpan, pipeline, capture);
+            ReleaseWriter(writer);
+        }
+        catch (Exception ex)
+        {
+            ReportInternalError(ex);
+        }
+    }
+
+    public static bool RunProcessors(EventPipeline pipeline, OxbowEvent e)
+    {
+        foreach (var processor in pipeline.Processors)
+        {
+            try
+            {
+                if (!processor.Process(e))
+                {
+                    pipeline.CountDroppedByProcessor();
+                    return false;
+                }
+            }
+            catch (Exception ex)
+            {
+                pipeline.CountInternalError(ex);
+            }
+        }
+
+        return true;
+    }
+
+    public static void ReportInternalError(Exception ex)
+    {
+        if (EventPipeline.Current is { } pipeline)
+        {
+            pipeline.CountInternalError(ex);
+        }
+        else
+        {
+            OxbowSelfLog.Write($"internal error: {ex}");
+        }
+    }
+
+    /// <summary>Identity of events: the configured one, or this process's when only a capture listens.</summary>
+    public static IdentityJson Identity => EventPipeline.Current?.Identity ?? IdentityJson.Default;
+
+    public static TimeProvider Time => EventPipeline.Current?.Time ?? TimeProvider.System;
+}

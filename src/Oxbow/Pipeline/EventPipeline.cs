@@ -1,0 +1,157 @@
+using Oxbow.Encoding;
+using Oxbow.Sinks;
+
+namespace Oxbow.Pipeline;
+
+/// <summary>
+/// A configured Oxbow: the immutable settings the hot path reads, the queue, and the background writer thread that
+/// moves batches from the queue to the sinks.
+/// </summary>
+internal sealed class EventPipeline : IDisposable
+{
+    private static EventPipeline? s_current;
+
+    private readonly EventQueue _queue;
+    private readonly IEventSink[] _sinks;
+    private readonly Thread _writer;
+    private readonly TimeSpan _shutdownTimeout;
+    private long _written;
+    private long _sinkErrors;
+    private long _internalErrors;
+    private long _droppedByProcessor;
+    private int _disposed;
+
+    public EventPipeline(OxbowOptions options)
+    {
+        MinimumLevel = options.MinimumLevel;
+        Time = options.TimeProvider;
+        SampleSource = options.SampleSource;
+        Keys = new KeyCache(options.Redaction);
+        Identity = new IdentityJson(new ProcessIdentity(options.Host, Environment.ProcessId, options.App));
+        Processors = options.Processors.ToArray();
+        MaxEventBytes = Math.Min(options.MaxEventBytes, options.QueueCapacityBytes);
+        _sinks = options.Sinks.ToArray();
+        _shutdownTimeout = options.ShutdownTimeout;
+        _queue = new EventQueue(options.QueueCapacityBytes, MaxEventBytes, options.QueueFullMode);
+        _writer = new Thread(WriteLoop) { IsBackground = true, Name = "oxbow-writer" };
+        _writer.Start();
+    }
+
+    public static EventPipeline? Current => Volatile.Read(ref s_current);
+
+    public OxLevel MinimumLevel { get; }
+
+    public TimeProvider Time { get; }
+
+    public Func<double> SampleSource { get; }
+
+    public KeyCache Keys { get; }
+
+    public IdentityJson Identity { get; }
+
+    public IEventProcessor[] Processors { get; }
+
+    public int MaxEventBytes { get; }
+
+    public static EventPipeline? Exchange(EventPipeline? next) => Interlocked.Exchange(ref s_current, next);
+
+    public void Enqueue(ReadOnlySpan<byte> line) => _queue.TryEnqueue(line);
+
+    public void CountInternalError(Exception exception)
+    {
+        Interlocked.Increment(ref _internalErrors);
+        OxbowSelfLog.Write($"internal error: {exception}");
+    }
+
+    public void CountDroppedByProcessor() => Interlocked.Increment(ref _droppedByProcessor);
+
+    public bool Flush(TimeSpan timeout) => Thread.CurrentThread == _writer || _queue.Flush(timeout);
+
+    public OxbowStats Stats => new(
+        _queue.Enqueued,
+        Volatile.Read(ref _written),
+        _queue.DroppedQueueFull,
+        _queue.DroppedOversized,
+        Volatile.Read(ref _droppedByProcessor),
+        Volatile.Read(ref _sinkErrors),
+        Volatile.Read(ref _internalErrors));
+
+    private void WriteLoop()
+    {
+        while (_queue.TakeBatch(out var buffer, out var bytes, out var count, out var ticket))
+        {
+            if (count > 0)
+            {
+                var batch = EventQueue.AsBatch(buffer, bytes, count);
+                foreach (var sink in _sinks)
+                {
+                    try
+                    {
+                        sink.Emit(batch);
+                    }
+                    catch (Exception ex)
+                    {
+                        Interlocked.Increment(ref _sinkErrors);
+                        OxbowSelfLog.Write($"sink {sink.GetType().Name} failed: {ex}");
+                    }
+                }
+
+                Interlocked.Add(ref _written, count);
+            }
+
+            _queue.BatchDone(ticket);
+        }
+    }
+
+    /// <summary>Drains the queue within the shutdown timeout, stops the writer and disposes the sinks.</summary>
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return;
+        }
+
+        _queue.Flush(_shutdownTimeout);
+        _queue.Complete();
+        if (_writer.Join(_shutdownTimeout))
+        {
+            _queue.Dispose();
+        }
+
+        foreach (var sink in _sinks)
+        {
+            try
+            {
+                (sink as IDisposable)?.Dispose();
+            }
+            catch (Exception ex)
+            {
+                Interlocked.Increment(ref _sinkErrors);
+                OxbowSelfLog.Write($"sink {sink.GetType().Name} failed to close: {ex}");
+            }
+        }
+    }
+}
+
+/// <summary>The constant part of every event, <c>,"host":…,"pid":…,"app":…</c>, encoded once.</summary>
+internal sealed class IdentityJson
+{
+    public IdentityJson(ProcessIdentity identity)
+    {
+        Identity = identity;
+        var writer = new Utf8EventWriter(256);
+        writer.Raw(",\"host\":"u8);
+        writer.String(identity.Host);
+        writer.Raw(",\"pid\":"u8);
+        writer.Int64(identity.Pid);
+        writer.Raw(",\"app\":"u8);
+        writer.String(identity.App);
+        Utf8 = writer.WrittenSpan.ToArray();
+    }
+
+    public static IdentityJson Default { get; } = new(ProcessIdentity.Current);
+
+    public ProcessIdentity Identity { get; }
+
+    public byte[] Utf8 { get; }
+}

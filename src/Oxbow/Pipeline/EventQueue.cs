@@ -1,0 +1,189 @@
+using System.Buffers;
+using Oxbow.Sinks;
+
+namespace Oxbow.Pipeline;
+
+/// <summary>
+/// A bounded, double-buffered byte queue between logging threads and the single writer thread.
+/// Producers copy an encoded line into the active buffer under a lock held for one memcpy; the writer swaps the
+/// active buffer for the spare one and writes the whole swapped buffer as a batch outside the lock. Memory is bounded
+/// by two buffers of <c>capacity</c> bytes.
+/// </summary>
+internal sealed class EventQueue : IDisposable
+{
+    private readonly object _gate = new();
+    private readonly int _capacity;
+    private readonly int _maxEventBytes;
+    private readonly QueueFullMode _fullMode;
+
+    private byte[] _active;
+    private int _activeBytes;
+    private int _activeCount;
+    private byte[] _spare;
+
+    private bool _writerIdle;
+    private int _waitingProducers;
+    private bool _completed;
+    private long _flushRequested;
+    private long _flushCompleted;
+
+    private long _enqueued;
+    private long _droppedFull;
+    private long _droppedOversized;
+
+    public EventQueue(int capacity, int maxEventBytes, QueueFullMode fullMode)
+    {
+        _capacity = capacity;
+        _maxEventBytes = Math.Min(capacity, maxEventBytes);
+        _fullMode = fullMode;
+        _active = ArrayPool<byte>.Shared.Rent(Math.Min(capacity, 64 * 1024));
+        _spare = ArrayPool<byte>.Shared.Rent(Math.Min(capacity, 64 * 1024));
+    }
+
+    public long Enqueued => Volatile.Read(ref _enqueued);
+
+    public long DroppedQueueFull => Volatile.Read(ref _droppedFull);
+
+    public long DroppedOversized => Volatile.Read(ref _droppedOversized);
+
+    /// <summary>Copies one encoded line in; returns false when it was dropped (and counted).</summary>
+    public bool TryEnqueue(ReadOnlySpan<byte> line)
+    {
+        if (line.Length > _maxEventBytes)
+        {
+            Interlocked.Increment(ref _droppedOversized);
+            return false;
+        }
+
+        lock (_gate)
+        {
+            while (_activeBytes + line.Length > _capacity)
+            {
+                if (_fullMode == QueueFullMode.DropNewest || _completed)
+                {
+                    _droppedFull++;
+                    return false;
+                }
+
+                _waitingProducers++;
+                Monitor.Wait(_gate);
+                _waitingProducers--;
+            }
+
+            if (_active.Length - _activeBytes < line.Length)
+            {
+                var bigger = ArrayPool<byte>.Shared.Rent(Math.Min(_capacity, Math.Max(_active.Length * 2, _activeBytes + line.Length)));
+                _active.AsSpan(0, _activeBytes).CopyTo(bigger);
+                ArrayPool<byte>.Shared.Return(_active);
+                _active = bigger;
+            }
+
+            line.CopyTo(_active.AsSpan(_activeBytes));
+            _activeBytes += line.Length;
+            _activeCount++;
+            _enqueued++;
+            if (_writerIdle)
+            {
+                Monitor.PulseAll(_gate);
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>
+    /// Called by the writer: waits for data, a flush request or completion, then hands over everything queued.
+    /// Returns false when the queue is completed and empty.
+    /// </summary>
+    public bool TakeBatch(out byte[] buffer, out int bytes, out int count, out long flushTicket)
+    {
+        lock (_gate)
+        {
+            while (_activeBytes == 0 && !_completed && _flushRequested == _flushCompleted)
+            {
+                _writerIdle = true;
+                Monitor.Wait(_gate);
+                _writerIdle = false;
+            }
+
+            if (_activeBytes == 0 && _completed && _flushRequested == _flushCompleted)
+            {
+                buffer = [];
+                bytes = count = 0;
+                flushTicket = _flushRequested;
+                return false;
+            }
+
+            buffer = _active;
+            bytes = _activeBytes;
+            count = _activeCount;
+            flushTicket = _flushRequested;
+            _active = _spare;
+            _spare = buffer;
+            _activeBytes = 0;
+            _activeCount = 0;
+            if (_waitingProducers > 0)
+            {
+                Monitor.PulseAll(_gate);
+            }
+
+            return true;
+        }
+    }
+
+    /// <summary>Called by the writer once a batch taken with <paramref name="flushTicket"/> has reached the sinks.</summary>
+    public void BatchDone(long flushTicket)
+    {
+        lock (_gate)
+        {
+            if (flushTicket > _flushCompleted)
+            {
+                _flushCompleted = flushTicket;
+                Monitor.PulseAll(_gate);
+            }
+        }
+    }
+
+    /// <summary>Waits until everything enqueued before the call has been written; false on timeout.</summary>
+    public bool Flush(TimeSpan timeout)
+    {
+        var deadline = Environment.TickCount64 + (long)timeout.TotalMilliseconds;
+        lock (_gate)
+        {
+            var ticket = ++_flushRequested;
+            Monitor.PulseAll(_gate);
+            while (_flushCompleted < ticket)
+            {
+                var remaining = deadline - Environment.TickCount64;
+                if (remaining <= 0 || !Monitor.Wait(_gate, TimeSpan.FromMilliseconds(remaining)))
+                {
+                    return _flushCompleted >= ticket;
+                }
+            }
+
+            return true;
+        }
+    }
+
+    /// <summary>No more events are accepted; the writer drains what is queued and stops.</summary>
+    public void Complete()
+    {
+        lock (_gate)
+        {
+            _completed = true;
+            Monitor.PulseAll(_gate);
+        }
+    }
+
+    public void Dispose()
+    {
+        lock (_gate)
+        {
+            ArrayPool<byte>.Shared.Return(_active);
+            ArrayPool<byte>.Shared.Return(_spare);
+            _active = _spare = [];
+        }
+    }
+
+    public static EventBatch AsBatch(byte[] buffer, int bytes, int count) => new(buffer.AsMemory(0, bytes), count);
+}

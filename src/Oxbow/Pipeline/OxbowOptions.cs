@@ -1,0 +1,165 @@
+using Oxbow.Rendering;
+using Oxbow.Sinks;
+
+namespace Oxbow;
+
+/// <summary>
+/// Everything <see cref="Ox.Configure"/> sets up. Each property documents its default and, where it has one, the
+/// environment variable that supplies the default (read by <see cref="FromEnvironment()"/>, which
+/// <see cref="Ox.Configure"/> calls before your code runs, so code always has the last word).
+/// </summary>
+public sealed class OxbowOptions
+{
+    /// <summary>Service name in every event's <c>app</c>. Default: <c>OXBOW_APP</c>, else the entry assembly's name.</summary>
+    public string App { get; set; } = ProcessIdentity.Current.App;
+
+    /// <summary>Host name in every event's <c>host</c>. Default: <c>OXBOW_HOSTNAME</c>, else the machine name.</summary>
+    public string Host { get; set; } = ProcessIdentity.Current.Host;
+
+    /// <summary>Events below this level cost a single comparison and are never built. Default: <c>OXBOW_LEVEL</c>, else <see cref="OxLevel.Info"/>.</summary>
+    public OxLevel MinimumLevel { get; set; } = OxLevel.Info;
+
+    /// <summary>
+    /// Outputs. Default: <c>OXBOW_FILE</c> adds a <see cref="RollingFileSink"/> (JSON lines) at that path;
+    /// <c>OXBOW_CONSOLE</c> (<c>pretty</c>, <c>json</c>, <c>logfmt</c>, <c>cee</c> or <c>off</c>) adds a console sink.
+    /// When the list is still empty after your code ran, a <c>pretty</c> console sink is added.
+    /// </summary>
+    public IList<IEventSink> Sinks { get; } = [];
+
+    /// <summary>Enrichers and filters, run in order on the calling thread. Default: none (which keeps log calls allocation-free).</summary>
+    public IList<IEventProcessor> Processors { get; } = [];
+
+    /// <summary>Which keys are redacted. Default: <see cref="RedactionPolicy.Default"/> plus the comma-separated patterns in <c>OXBOW_REDACT</c>.</summary>
+    public RedactionPolicy Redaction { get; set; } = RedactionPolicy.Default;
+
+    /// <summary>Bytes of encoded events the queue holds before <see cref="QueueFullMode"/> applies; memory use is at most twice this. Default: <c>OXBOW_QUEUE_BYTES</c>, else 4 MiB.</summary>
+    public int QueueCapacityBytes { get; set; } = 4 * 1024 * 1024;
+
+    /// <summary>What a call does when the queue is full. Default: <c>OXBOW_QUEUE_FULL</c> (<c>drop</c> or <c>wait</c>), else <see cref="QueueFullMode.DropNewest"/>.</summary>
+    public QueueFullMode QueueFullMode { get; set; } = QueueFullMode.DropNewest;
+
+    /// <summary>Encoded events larger than this are dropped and counted in <see cref="OxbowStats.DroppedOversized"/>. Default: 1 MiB.</summary>
+    public int MaxEventBytes { get; set; } = 1024 * 1024;
+
+    /// <summary>Clock for timestamps and timers. Default: <see cref="TimeProvider.System"/>.</summary>
+    public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
+
+    /// <summary>Source of uniform numbers in [0, 1) for sampling; must be thread-safe. Default: <see cref="Random.Shared"/>.</summary>
+    public Func<double> SampleSource { get; set; } = Random.Shared.NextDouble;
+
+    /// <summary>How long shutdown and process exit wait for the queue to drain. Default: 10 seconds.</summary>
+    public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Adds a sink.</summary>
+    public OxbowOptions WriteTo(IEventSink sink)
+    {
+        Sinks.Add(sink);
+        return this;
+    }
+
+    /// <summary>Adds a console sink (standard output) with <paramref name="renderer"/>; default is the human format.</summary>
+    public OxbowOptions WriteToConsole(IEventRenderer? renderer = null) => WriteTo(new ConsoleSink(renderer ?? new ConsoleRenderer()));
+
+    /// <summary>Adds a rolling JSON-lines file sink; see <see cref="RollingFileOptions"/> for the defaults.</summary>
+    public OxbowOptions WriteToFile(string path, Action<RollingFileOptions>? configure = null)
+    {
+        var options = new RollingFileOptions { Path = path };
+        configure?.Invoke(options);
+        return WriteTo(new RollingFileSink(options));
+    }
+
+    /// <summary>Adds an enricher that may change any event.</summary>
+    public OxbowOptions Enrich(Action<OxbowEvent> enrich)
+    {
+        Processors.Add(new DelegateProcessor(e =>
+        {
+            enrich(e);
+            return true;
+        }));
+        return this;
+    }
+
+    /// <summary>Adds a filter: events for which <paramref name="keep"/> returns false are dropped.</summary>
+    public OxbowOptions Filter(Func<OxbowEvent, bool> keep)
+    {
+        Processors.Add(new DelegateProcessor(keep));
+        return this;
+    }
+
+    /// <summary>Options with defaults taken from the process environment.</summary>
+    public static OxbowOptions FromEnvironment() => FromEnvironment(Environment.GetEnvironmentVariable);
+
+    /// <summary>Options with defaults taken from <paramref name="getVariable"/> (for tests and hosts with their own configuration).</summary>
+    public static OxbowOptions FromEnvironment(Func<string, string?> getVariable)
+    {
+        var options = new OxbowOptions();
+        if (getVariable("OXBOW_APP") is { Length: > 0 } app)
+        {
+            options.App = app;
+        }
+
+        if (getVariable("OXBOW_HOSTNAME") is { Length: > 0 } host)
+        {
+            options.Host = host;
+        }
+
+        if (getVariable("OXBOW_LEVEL") is { Length: > 0 } levelText)
+        {
+            options.MinimumLevel = OxLevels.TryParse(levelText, out var level)
+                ? level
+                : throw new ArgumentException($"OXBOW_LEVEL='{levelText}' is not one of debug, info, warning, error, critical, off.");
+        }
+
+        if (getVariable("OXBOW_REDACT") is { Length: > 0 } redact)
+        {
+            options.Redaction = new RedactionPolicy(RedactionPolicy.DefaultPatterns.Concat(redact.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)));
+        }
+
+        if (getVariable("OXBOW_QUEUE_BYTES") is { Length: > 0 } queueBytes)
+        {
+            options.QueueCapacityBytes = int.TryParse(queueBytes, out var bytes) && bytes > 0
+                ? bytes
+                : throw new ArgumentException($"OXBOW_QUEUE_BYTES='{queueBytes}' is not a positive number of bytes.");
+        }
+
+        if (getVariable("OXBOW_QUEUE_FULL") is { Length: > 0 } full)
+        {
+            options.QueueFullMode = full.Trim().ToLowerInvariant() switch
+            {
+                "drop" => QueueFullMode.DropNewest,
+                "wait" => QueueFullMode.Wait,
+                _ => throw new ArgumentException($"OXBOW_QUEUE_FULL='{full}' is not 'drop' or 'wait'."),
+            };
+        }
+
+        if (getVariable("OXBOW_FILE") is { Length: > 0 } file)
+        {
+            options.WriteToFile(file);
+        }
+
+        if (getVariable("OXBOW_CONSOLE") is { Length: > 0 } console)
+        {
+            IEventRenderer? renderer = console.Trim().ToLowerInvariant() switch
+            {
+                "pretty" => new ConsoleRenderer(),
+                "json" => new JsonRenderer(),
+                "logfmt" => new LogfmtRenderer(),
+                "cee" => new CeeRenderer(),
+                "off" or "none" => null,
+                _ => throw new ArgumentException($"OXBOW_CONSOLE='{console}' is not one of pretty, json, logfmt, cee, off."),
+            };
+            if (renderer is not null)
+            {
+                options.WriteToConsole(renderer);
+            }
+            else
+            {
+                options.ConsoleExplicitlyOff = true;
+            }
+        }
+
+        return options;
+    }
+
+    internal bool ConsoleExplicitlyOff { get; set; }
+}

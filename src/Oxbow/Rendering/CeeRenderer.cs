@@ -1,0 +1,120 @@
+using System.Buffers;
+using System.Globalization;
+using Oxbow.Encoding;
+
+namespace Oxbow.Rendering;
+
+/// <summary>
+/// CEE (Common Event Expression) for syslog: <c>@cee: {json}</c> with the CEE core fields first:
+/// <c>time</c> (microseconds and UTC offset), <c>p_proc</c>/<c>pname</c> (app), <c>p_sys</c>/<c>host</c>,
+/// <c>pid</c>, <c>pri</c> (syslog priority: facility × 8 + severity), <c>msg</c> (the <c>event</c> field, else
+/// <c>message</c>, else the type), then <c>level</c>, <c>id</c>, <c>type</c>, trace ids, and the body fields.
+/// A body field whose name collides with a core field is written as <c>field_&lt;name&gt;</c>.
+/// </summary>
+public sealed class CeeRenderer : IEventRenderer
+{
+    private static readonly HashSet<string> CoreFields =
+        ["time", "p_proc", "pname", "p_sys", "host", "pid", "pri", "msg", "level", "id", "type", "trace_id", "span_id", "duration"];
+
+    private static readonly KeyCache NoRedaction = new(RedactionPolicy.None);
+
+    private readonly TimeZoneInfo _zone;
+
+    /// <summary>Creates a renderer.</summary>
+    /// <param name="facility">Syslog facility for <c>pri</c>; default 1 (user).</param>
+    /// <param name="timeZone">Zone for <c>time</c>; default UTC (offset <c>+00:00</c>).</param>
+    public CeeRenderer(int facility = 1, TimeZoneInfo? timeZone = null)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(facility);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(facility, 23);
+        Facility = facility;
+        _zone = timeZone ?? TimeZoneInfo.Utc;
+    }
+
+    /// <summary>Syslog facility.</summary>
+    public int Facility { get; }
+
+    /// <summary>Syslog severity of a level (RFC 5424): debug 7, info 6, warning 4, error 3, critical 2.</summary>
+    public static int Severity(OxLevel level) => level switch
+    {
+        OxLevel.Debug => 7,
+        OxLevel.Info => 6,
+        OxLevel.Warning => 4,
+        OxLevel.Error => 3,
+        _ => 2,
+    };
+
+    /// <summary>The CEE/RFC 3339 time: local to the zone, six fraction digits, numeric offset.</summary>
+    public string FormatTime(DateTime utc)
+    {
+        var local = TimeZoneInfo.ConvertTimeFromUtc(utc, _zone);
+        var offset = new DateTimeOffset(DateTime.SpecifyKind(local, DateTimeKind.Unspecified), _zone.GetUtcOffset(utc));
+        return offset.ToString("yyyy-MM-dd'T'HH:mm:ss.ffffffzzz", CultureInfo.InvariantCulture);
+    }
+
+    /// <inheritdoc />
+    public void Render(OxbowEvent e, IBufferWriter<byte> output)
+    {
+        var w = new Utf8EventWriter(512);
+        w.Raw("@cee: {\"time\":"u8);
+        w.String(FormatTime(e.End));
+        w.Raw(",\"p_proc\":"u8);
+        w.String(e.App);
+        w.Raw(",\"pname\":"u8);
+        w.String(e.App);
+        w.Raw(",\"p_sys\":"u8);
+        w.String(e.Host);
+        w.Raw(",\"host\":"u8);
+        w.String(e.Host);
+        w.Raw(",\"pid\":"u8);
+        w.Int64(e.Pid);
+        w.Raw(",\"pri\":"u8);
+        w.Int64((Facility * 8) + Severity(e.Level));
+        w.Raw(",\"msg\":"u8);
+        w.String(Message(e));
+        w.Raw(",\"level\":"u8);
+        w.String(e.Level.Name());
+        w.Raw(",\"id\":"u8);
+        w.String(e.Id);
+        w.Raw(",\"type\":"u8);
+        w.String(e.Type);
+        if (e.TraceId is not null)
+        {
+            w.Raw(",\"trace_id\":"u8);
+            w.String(e.TraceId);
+        }
+
+        if (e.SpanId is not null)
+        {
+            w.Raw(",\"span_id\":"u8);
+            w.String(e.SpanId);
+        }
+
+        if (e.Start != e.End)
+        {
+            w.Raw(",\"duration\":"u8);
+            w.Double((e.End - e.Start).TotalSeconds);
+        }
+
+        foreach (var (key, value) in e.Body)
+        {
+            if (key == "event" && FieldText.IsLogType(e.Type))
+            {
+                continue;
+            }
+
+            w.Byte((byte)',');
+            w.String(CoreFields.Contains(key) ? "field_" + key : key);
+            w.Byte((byte)':');
+            w.Object(value, NoRedaction, 1);
+        }
+
+        w.Raw("}\n"u8);
+        output.Write(w.WrittenSpan);
+    }
+
+    private static string Message(OxbowEvent e) =>
+        e.Body.TryGetValue("event", out var evt) && evt is string text ? text
+        : e.Body.TryGetValue("message", out var message) && message is string m ? m
+        : e.Type;
+}

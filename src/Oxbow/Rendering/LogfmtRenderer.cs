@@ -1,0 +1,43 @@
+using System.Buffers;
+using System.Text;
+
+namespace Oxbow.Rendering;
+
+/// <summary>
+/// logfmt: <c>time=… level=info type=log id=… event=user_logged_in attempts=3 user=bob</c>. Body fields follow in
+/// insertion order with nested keys dotted; arrays and maps are compact JSON; values are quoted only when needed.
+/// </summary>
+public sealed class LogfmtRenderer : IEventRenderer
+{
+    /// <inheritdoc />
+    public void Render(OxbowEvent e, IBufferWriter<byte> output)
+    {
+        var line = new StringBuilder(256);
+        line.Append("time=").Append(Timestamps.Format(e.End))
+            .Append(" level=").Append(e.Level.Name())
+            .Append(" type=").Append(e.Type)
+            .Append(" id=").Append(e.Id);
+        if (e.TraceId is not null)
+        {
+            line.Append(" trace_id=").Append(e.TraceId);
+        }
+
+        if (e.SpanId is not null)
+        {
+            line.Append(" span_id=").Append(e.SpanId);
+        }
+
+        if (e.Start != e.End)
+        {
+            line.Append(" duration=").Append(FieldText.Plain((e.End - e.Start).TotalSeconds));
+        }
+
+        foreach (var (key, value) in FieldText.Flatten(e.Body))
+        {
+            line.Append(' ').Append(FieldText.Quote(key)).Append('=').Append(FieldText.Quote(FieldText.Plain(value)));
+        }
+
+        line.Append('\n');
+        output.WriteUtf8(line.ToString());
+    }
+}
