@@ -43,5 +43,5 @@ public sealed class OxbowEvent
     public object? this[string dottedKey] => Body.TryGetPath(dottedKey, out var value) ? value : null;
 
     /// <summary>The canonical JSON line, without the trailing newline.</summary>
-    public override string ToString() => Encoding.CanonicalJson.ToJson(this);
+    public override string ToString() => Codec.CanonicalJson.ToJson(this);
 }

@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using Oxbow.Encoding;
+using Oxbow.Codec;
 using Oxbow.Pipeline;
 
 namespace Oxbow.Logging;

@@ -1,4 +1,4 @@
-using Oxbow.Encoding;
+using Oxbow.Codec;
 using Oxbow.Sinks;
 
 namespace Oxbow.Pipeline;

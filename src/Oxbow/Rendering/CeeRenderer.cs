@@ -1,6 +1,6 @@
 using System.Buffers;
 using System.Globalization;
-using Oxbow.Encoding;
+using Oxbow.Codec;
 
 namespace Oxbow.Rendering;
 

@@ -7,7 +7,7 @@ namespace Oxbow.Rendering;
 /// The human format, one line per event (plus the exception, if any, on the lines after it):
 /// <c>2026-11-22T03:39:00.123456Z [info    ] user_logged_in                 attempts=3 user=bob</c>.
 /// The label is the <c>event</c> field for log events and the type otherwise; fields are flattened to dotted keys and
-/// sorted; events other than plain <c>log</c> end with their type (for sub-events) and short id, so related lines can
+/// sorted; events other than plain <c>log</c> end with their type (for sub-events) and short id (<see cref="ShortId"/>), so related lines can
 /// be matched up.
 /// </summary>
 public sealed class ConsoleRenderer : IEventRenderer
@@ -45,7 +45,7 @@ public sealed class ConsoleRenderer : IEventRenderer
 
         foreach (var (key, value) in fields)
         {
-            line.Append(' ').Append(Paint(Cyan, key)).Append('=').Append(Paint(Magenta, FieldText.Quote(FieldText.Plain(value))));
+            line.Append(' ').Append(Paint(Cyan, key)).Append('=').Append(Paint(Magenta, FieldText.Display(value)));
         }
 
         if (e.Type != "log")
@@ -55,7 +55,7 @@ public sealed class ConsoleRenderer : IEventRenderer
                 line.Append(' ').Append(Paint(Cyan, "type")).Append('=').Append(Paint(Magenta, e.Type));
             }
 
-            line.Append(' ').Append(Paint(Cyan, "id")).Append('=').Append(Paint(Magenta, e.Id.Length >= 8 ? e.Id[..8] : e.Id));
+            line.Append(' ').Append(Paint(Cyan, "id")).Append('=').Append(Paint(Magenta, ShortId(e.Id)));
         }
 
         var text = line.ToString().TrimEnd();
@@ -99,6 +99,9 @@ public sealed class ConsoleRenderer : IEventRenderer
             }
         }
     }
+
+    /// <summary>The last 8 hex digits of an id: the first ones are the time, which repeats across nearby events.</summary>
+    public static string ShortId(string id) => id.Length >= 8 ? id[^8..] : id;
 
     private string Paint(string color, string text) => Colors ? color + text + Reset : text;
 

@@ -1,5 +1,5 @@
 using System.Globalization;
-using Oxbow.Encoding;
+using Oxbow.Codec;
 
 namespace Oxbow.Rendering;
 
@@ -46,6 +46,14 @@ internal static class FieldText
         double d => d.ToString("R", CultureInfo.InvariantCulture),
         IFormattable f => f.ToString(null, CultureInfo.InvariantCulture),
         _ => Json(value),
+    };
+
+    /// <summary>For people: strings quoted only when needed, arrays and maps as compact JSON.</summary>
+    public static string Display(object? value) => value switch
+    {
+        string s => Quote(s),
+        FieldMap or List<object?> => Json(value),
+        _ => Plain(value),
     };
 
     public static string Json(object? value)

@@ -1,5 +1,5 @@
 using System.Buffers;
-using Oxbow.Encoding;
+using Oxbow.Codec;
 
 namespace Oxbow.Rendering;
 

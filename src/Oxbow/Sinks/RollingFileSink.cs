@@ -1,7 +1,7 @@
 using System.Buffers;
 using System.Globalization;
 using System.Text.RegularExpressions;
-using Oxbow.Encoding;
+using Oxbow.Codec;
 using Oxbow.Rendering;
 
 namespace Oxbow.Sinks;

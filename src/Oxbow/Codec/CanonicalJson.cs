@@ -1,6 +1,6 @@
 using System.Text.Json;
 
-namespace Oxbow.Encoding;
+namespace Oxbow.Codec;
 
 /// <summary>Reads and writes the canonical encoding of <see cref="OxbowEvent"/> (docs/event-format.md).</summary>
 public static class CanonicalJson

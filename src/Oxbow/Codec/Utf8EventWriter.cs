@@ -3,7 +3,7 @@ using System.Globalization;
 using System.Runtime.CompilerServices;
 using System.Text.Unicode;
 
-namespace Oxbow.Encoding;
+namespace Oxbow.Codec;
 
 /// <summary>
 /// A minimal forward-only UTF-8 JSON writer over a pooled, growable buffer. It does no validation of structure

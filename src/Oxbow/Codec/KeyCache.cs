@@ -1,6 +1,6 @@
 using System.Runtime.CompilerServices;
 
-namespace Oxbow.Encoding;
+namespace Oxbow.Codec;
 
 /// <summary>
 /// Per-key facts the writer needs on every event: the key's escaped JSON form and whether it is redacted.
