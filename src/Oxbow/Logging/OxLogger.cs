@@ -47,7 +47,7 @@ public sealed partial class OxLogger
     public OxLogger New(params ReadOnlySpan<BoundField> fields) => new(FieldBindings.Empty.With(fields));
 
     /// <summary>Writes an event with any number of fields (allocates; prefer the typed overloads on hot paths).</summary>
-    public void Log(OxLevel level, Exception? exception, string evt, IReadOnlyList<KeyValuePair<string, object?>> fields)
+    public void Log(OxLevel level, string evt, IReadOnlyList<KeyValuePair<string, object?>> fields, Exception? exception = null)
     {
         if (LevelGate.IsEnabled(level))
         {

@@ -1,4 +1,3 @@
-using System.Buffers;
 using Oxbow.Sinks;
 
 namespace Oxbow.Pipeline;
@@ -36,8 +35,10 @@ internal sealed class EventQueue : IDisposable
         _capacity = capacity;
         _maxEventBytes = Math.Min(capacity, maxEventBytes);
         _fullMode = fullMode;
-        _active = ArrayPool<byte>.Shared.Rent(Math.Min(capacity, 64 * 1024));
-        _spare = ArrayPool<byte>.Shared.Rent(Math.Min(capacity, 64 * 1024));
+        // Both buffers are allocated whole up front: memory is bounded and known from the start, and the hot path
+        // never allocates or grows anything. Untouched pages cost no physical memory.
+        _active = GC.AllocateUninitializedArray<byte>(capacity);
+        _spare = GC.AllocateUninitializedArray<byte>(capacity);
     }
 
     public long Enqueued => Volatile.Read(ref _enqueued);
@@ -68,14 +69,6 @@ internal sealed class EventQueue : IDisposable
                 _waitingProducers++;
                 Monitor.Wait(_gate);
                 _waitingProducers--;
-            }
-
-            if (_active.Length - _activeBytes < line.Length)
-            {
-                var bigger = ArrayPool<byte>.Shared.Rent(Math.Min(_capacity, Math.Max(_active.Length * 2, _activeBytes + line.Length)));
-                _active.AsSpan(0, _activeBytes).CopyTo(bigger);
-                ArrayPool<byte>.Shared.Return(_active);
-                _active = bigger;
             }
 
             line.CopyTo(_active.AsSpan(_activeBytes));
@@ -179,8 +172,6 @@ internal sealed class EventQueue : IDisposable
     {
         lock (_gate)
         {
-            ArrayPool<byte>.Shared.Return(_active);
-            ArrayPool<byte>.Shared.Return(_spare);
             _active = _spare = [];
         }
     }

@@ -1,0 +1,166 @@
+using System.Diagnostics;
+using Oxbow.Tests.Support;
+
+namespace Oxbow.Tests;
+
+public class PipelineTests : OxbowTestBase
+{
+    private readonly string _directory = Directory.CreateTempSubdirectory("oxbow-pipeline-").FullName;
+
+    public override void Dispose()
+    {
+        base.Dispose();
+        Directory.Delete(_directory, recursive: true);
+    }
+
+    [Fact]
+    public void Events_reach_a_file_in_order_with_nothing_lost()
+    {
+        var path = Path.Combine(_directory, "app.ndjson");
+        Ox.Configure(o =>
+        {
+            o.Sinks.Clear();
+            o.QueueFullMode = QueueFullMode.Wait;
+            o.WriteToFile(path, f => f.Interval = Oxbow.Sinks.RollInterval.Infinite);
+        });
+        for (var i = 0; i < 10_000; i++)
+        {
+            Ox.Log.Info("tick", "n", i);
+        }
+
+        Assert.True(Ox.Flush());
+        var lines = File.ReadAllLines(path);
+        Assert.Equal(10_000, lines.Length);
+        Assert.Equal(Enumerable.Range(0, 10_000).Select(i => (long)i), lines.Select(l => (long)Oxbow.Codec.CanonicalJson.Parse(System.Text.Encoding.UTF8.GetBytes(l))["n"]!));
+        Assert.Equal(new OxbowStats(10_000, 10_000, 0, 0, 0, 0, 0), Ox.Stats);
+    }
+
+    [Fact]
+    public void A_full_queue_drops_new_events_counts_them_and_never_blocks_the_caller()
+    {
+        var gate = new GateSink();
+        Configure(o =>
+        {
+            o.QueueCapacityBytes = 4096;
+            o.QueueFullMode = QueueFullMode.DropNewest;
+            o.WriteTo(gate);
+        });
+        Ox.Log.Info("first");
+        gate.WaitUntilBlocked();
+        for (var i = 0; i < 1000; i++)
+        {
+            Ox.Log.Info("burst", "n", i);
+        }
+
+        var stats = Ox.Stats;
+        Assert.Equal(1001, stats.Enqueued + stats.DroppedQueueFull);
+        Assert.InRange(stats.DroppedQueueFull, 950, 999);
+        gate.Open();
+        Assert.True(Ox.Flush());
+        Assert.Equal(stats.Enqueued, gate.Received);
+        Assert.Equal(stats.Enqueued, Ox.Stats.Written);
+    }
+
+    [Fact]
+    public async Task A_full_queue_in_wait_mode_holds_the_caller_and_loses_nothing()
+    {
+        var gate = new GateSink();
+        Configure(o =>
+        {
+            o.QueueCapacityBytes = 4096;
+            o.QueueFullMode = QueueFullMode.Wait;
+            o.WriteTo(gate);
+        });
+        Ox.Log.Info("first");
+        gate.WaitUntilBlocked();
+        var producer = Task.Run(() =>
+        {
+            for (var i = 0; i < 1000; i++)
+            {
+                Ox.Log.Info("burst", "n", i);
+            }
+        });
+        WaitUntil(() => Ox.Stats.Enqueued > 10, "the queue filled up");
+        Assert.False(producer.IsCompleted);
+        gate.Open();
+        await producer;
+        Assert.True(Ox.Flush());
+        Assert.Equal(1001, gate.Received);
+        Assert.Equal(0, Ox.Stats.DroppedQueueFull);
+    }
+
+    [Fact]
+    public void An_oversized_event_is_dropped_and_counted_and_the_next_one_goes_through()
+    {
+        var sink = Configure(o => o.MaxEventBytes = 1000);
+        Ox.Log.Info("huge", "blob", new string('x', 2000));
+        Ox.Log.Info("small");
+        Assert.True(Ox.Flush());
+        Assert.Equal("small", Assert.Single(sink.Events)["event"]);
+        Assert.Equal(1, Ox.Stats.DroppedOversized);
+    }
+
+    [Fact]
+    public void A_throwing_sink_is_counted_and_the_other_sinks_still_get_every_event()
+    {
+        var sink = Configure(o => o.Sinks.Insert(0, new ThrowingSink()));
+        for (var i = 0; i < 100; i++)
+        {
+            Ox.Log.Info("e", "n", i);
+        }
+
+        Assert.True(Ox.Flush());
+        Assert.Equal(100, sink.Lines.Count);
+        Assert.Equal(sink.Batches, Ox.Stats.SinkErrors);
+    }
+
+    [Fact]
+    public void Shutdown_drains_the_queue_and_returns_to_no_op()
+    {
+        var sink = Configure();
+        for (var i = 0; i < 1000; i++)
+        {
+            Ox.Log.Info("e", "n", i);
+        }
+
+        Ox.Shutdown();
+        Assert.Equal(1000, sink.Lines.Count);
+        Assert.False(Ox.IsConfigured);
+        Ox.Log.Info("after");
+        Assert.Equal(1000, sink.Lines.Count);
+    }
+
+    [Fact]
+    public void Reconfiguring_flushes_the_previous_configuration_first()
+    {
+        var first = Configure();
+        Ox.Log.Info("one");
+        var second = Configure();
+        Ox.Log.Info("two");
+        Ox.Flush();
+        Assert.Equal("one", Assert.Single(first.Events)["event"]);
+        Assert.Equal("two", Assert.Single(second.Events)["event"]);
+    }
+
+    [Fact]
+    public async Task Process_exit_drains_the_queue_without_an_explicit_flush()
+    {
+        var path = Path.Combine(_directory, "exit.ndjson");
+        var sample = Path.Combine(AppContext.BaseDirectory, "Oxbow.Sample.dll");
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var argument in new[] { sample, "--emit", "100000", "--file", path })
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        using var process = Process.Start(start)!;
+        var stderr = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        await process.WaitForExitAsync(timeout.Token);
+        Assert.Equal(0, process.ExitCode);
+        Assert.Equal("", await stderr);
+        var lines = File.ReadAllLines(path);
+        Assert.Equal(100_000, lines.Length);
+        Assert.Contains("\"n\":99999}", lines[^1]);
+    }
+}
