@@ -19,7 +19,7 @@ def tparams(n):
 
 
 def field_lists():
-    out = [HEADER, "using Oxbow.Encoding;\n", "namespace Oxbow.Logging;\n"]
+    out = [HEADER, "using Oxbow.Codec;\n", "namespace Oxbow.Logging;\n"]
     for n in range(1, MAX + 1):
         tp = tparams(n)
         ctor = ", ".join(f"string key{i}, T{i} value{i}" for i in range(1, n + 1))
@@ -34,10 +34,12 @@ def field_lists():
         for i in range(1, n + 1):
             out.append(f"        {i - 1} => value{i},")
         out.append("        _ => throw new ArgumentOutOfRangeException(nameof(index)),\n    };\n")
-        out.append("    public void WriteValue(int index, Utf8EventWriter writer, KeyCache keys)\n    {\n        switch (index)\n        {")
+        out.append("    public bool TryWrite(Utf8EventWriter writer, KeyCache keys, Span<string> written)\n    {")
         for i in range(1, n + 1):
-            out.append(f"            case {i - 1}: writer.Value(value{i}, keys); break;")
-        out.append("        }\n    }\n}\n")
+            out.append(f"        written[{i - 1}] = key{i};")
+        cond = " &&\n            ".join(f"writer.Field(keys, key{i}, value{i})" for i in range(1, n + 1))
+        out.append(f"        return {cond};")
+        out.append("    }\n}\n")
     return "\n".join(out)
 
 

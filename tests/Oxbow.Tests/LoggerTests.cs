@@ -165,7 +165,7 @@ public class LoggerTests : OxbowTestBase
         var log = Ox.Log.Bind("service", "api");
         for (var i = 0; i < 1000; i++)
         {
-            log.Info("warmup", "name", "bob", "count", i, "ratio", 0.5, "ok", true, "id", "abc-123");
+            log.Info("request_done", "name", "bob", "count", i, "ratio", 0.5, "ok", true, "id", "abc-123");
         }
 
         Ox.Flush();

@@ -10,14 +10,23 @@ namespace Oxbow.Codec;
 /// </summary>
 internal sealed class KeyCache
 {
-    internal sealed class Entry(string key, byte[] quotedName, bool redact)
+    internal sealed class Entry(string key, byte[] separatedName, bool redact)
     {
         public readonly string Key = key;
 
-        /// <summary><c>"key":</c> as escaped UTF-8.</summary>
-        public readonly byte[] QuotedName = quotedName;
+        /// <summary><c>,"key":</c> as escaped UTF-8: a member of an object after the first, in one copy.</summary>
+        public readonly byte[] SeparatedName = separatedName;
 
         public readonly bool Redact = redact;
+
+        /// <summary>True when the key has a dot and so must nest (the slow path does that).</summary>
+        public readonly bool Dotted = key.Contains('.');
+
+        /// <summary><c>"key":</c>.</summary>
+        public ReadOnlySpan<byte> QuotedName => SeparatedName.AsSpan(1);
+
+        /// <summary><c>"key"</c>, the key as a JSON string value (event names are cached this way too).</summary>
+        public ReadOnlySpan<byte> QuotedString => SeparatedName.AsSpan(1, SeparatedName.Length - 2);
     }
 
     private const int Size = 4096;
@@ -53,13 +62,14 @@ internal sealed class KeyCache
         {
             if (_table[slot] is null)
             {
-                _table[slot] = new Entry(key, known.QuotedName, known.Redact);
+                _table[slot] = new Entry(key, known.SeparatedName, known.Redact);
             }
 
             return known;
         }
 
         var writer = new Utf8EventWriter(64);
+        writer.Byte((byte)',');
         writer.String(key);
         writer.Byte((byte)':');
         var entry = new Entry(key, writer.WrittenSpan.ToArray(), Policy.IsSecret(key));

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Buffers.Text;
 using System.Globalization;
 using System.Runtime.CompilerServices;
 using System.Text.Unicode;
@@ -20,6 +21,10 @@ internal sealed class Utf8EventWriter
 
     private byte[] _buffer;
     private int _position;
+
+    // Per-writer (so per-thread, for the pooled writers) generators: the hot path then needs no thread-static lookups.
+    private Timestamps.Cache? _timestamps;
+    private OxId.Sequence? _ids;
 
     public Utf8EventWriter(int initialCapacity = 1024) => _buffer = ArrayPool<byte>.Shared.Rent(initialCapacity);
 
@@ -83,13 +88,13 @@ internal sealed class Utf8EventWriter
 
     public void Int64(long value)
     {
-        value.TryFormat(Reserve(20), out var written, default, CultureInfo.InvariantCulture);
+        Utf8Formatter.TryFormat(value, Reserve(20), out var written);
         _position += written;
     }
 
     public void UInt64(ulong value)
     {
-        value.TryFormat(Reserve(20), out var written, default, CultureInfo.InvariantCulture);
+        Utf8Formatter.TryFormat(value, Reserve(20), out var written);
         _position += written;
     }
 
@@ -102,8 +107,69 @@ internal sealed class Utf8EventWriter
             return;
         }
 
+        if (TryWriteShortDecimal(value))
+        {
+            return;
+        }
+
         value.TryFormat(Reserve(32), out var written, default, CultureInfo.InvariantCulture);
         _position += written;
+    }
+
+    /// <summary>
+    /// Shortest round-trip formatting is the slowest part of a log call, and most doubles in events (durations,
+    /// ratios, amounts) have at most six decimals. For those, scaling to an integer is exact to check: the
+    /// correctly rounded division n / 10^6 equals the value only if the decimal n·10^-6 parses back to it, and below
+    /// 10^9 no other six-decimal number does, so trimming trailing zeros gives the shortest form.
+    /// </summary>
+    private bool TryWriteShortDecimal(double value)
+    {
+        const double Scale = 1e6;
+        if (!(Math.Abs(value) < 1e9))
+        {
+            return false;
+        }
+
+        var scaled = Math.Round(value * Scale);
+        if (scaled / Scale != value)
+        {
+            return false;
+        }
+
+        var units = (long)scaled;
+        var span = Reserve(24);
+        var n = 0;
+        if (units < 0)
+        {
+            span[n++] = (byte)'-';
+            units = -units;
+        }
+
+        var whole = units / 1_000_000;
+        var fraction = (int)(units - (whole * 1_000_000));
+        Utf8Formatter.TryFormat(whole, span[n..], out var written);
+        n += written;
+        if (fraction != 0)
+        {
+            span[n++] = (byte)'.';
+            var digits = 6;
+            while (fraction % 10 == 0)
+            {
+                fraction /= 10;
+                digits--;
+            }
+
+            for (var i = digits - 1; i >= 0; i--)
+            {
+                span[n + i] = (byte)('0' + (fraction % 10));
+                fraction /= 10;
+            }
+
+            n += digits;
+        }
+
+        _position += n;
+        return true;
     }
 
     public void Decimal(decimal value)
@@ -117,9 +183,23 @@ internal sealed class Utf8EventWriter
     {
         var span = Reserve(Timestamps.Length + 2);
         span[0] = (byte)'"';
-        Timestamps.Write(span[1..], utcTicks);
+        Timestamps.Write(span[1..], utcTicks, _timestamps ??= new Timestamps.Cache());
         span[Timestamps.Length + 1] = (byte)'"';
         _position += Timestamps.Length + 2;
+    }
+
+    /// <summary>Writes <c>"start":T,"end":T</c> for a point event, formatting the time once.</summary>
+    public void PointInTime(long utcTicks)
+    {
+        const int Quoted = Timestamps.Length + 2;
+        var span = Reserve(9 + Quoted + 7 + Quoted);
+        ",\"start\":"u8.CopyTo(span);
+        span[9] = (byte)'"';
+        Timestamps.Write(span[10..], utcTicks, _timestamps ??= new Timestamps.Cache());
+        span[10 + Timestamps.Length] = (byte)'"';
+        ",\"end\":"u8.CopyTo(span[(9 + Quoted)..]);
+        span.Slice(9, Quoted).CopyTo(span[(16 + Quoted)..]);
+        _position += 16 + Quoted + Quoted;
     }
 
     /// <summary>Writes a new id in quotes.</summary>
@@ -127,7 +207,7 @@ internal sealed class Utf8EventWriter
     {
         var span = Reserve(OxId.Length + 2);
         span[0] = (byte)'"';
-        OxId.Write(span[1..], utcTicks);
+        OxId.Write(span[1..], utcTicks, _ids ??= new OxId.Sequence());
         span[OxId.Length + 1] = (byte)'"';
         _position += OxId.Length + 2;
     }
@@ -229,13 +309,26 @@ internal sealed class Utf8EventWriter
     }
 
     /// <summary>
-    /// Writes any value without boxing the common primitives: the type tests are on a generic parameter,
-    /// so the JIT keeps only the branch for <typeparamref name="T"/>.
+    /// Writes any value without boxing the common primitives. For value types the JIT compiles a copy of this method
+    /// per type and folds the type tests away; reference types share one compiled copy, where type tests would be
+    /// slow dictionary lookups, so they take the <c>!IsValueType</c> branch (a JIT constant in both cases) and switch
+    /// on the object instead.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Value<T>(T value, KeyCache keys)
     {
-        if (typeof(T) == typeof(int)) { Int64((int)(object)value!); }
+        if (!typeof(T).IsValueType)
+        {
+            if (value is string text)
+            {
+                String(text);
+            }
+            else
+            {
+                Object(value, keys, 1);
+            }
+        }
+        else if (typeof(T) == typeof(int)) { Int64((int)(object)value!); }
         else if (typeof(T) == typeof(long)) { Int64((long)(object)value!); }
         else if (typeof(T) == typeof(double)) { Double((double)(object)value!); }
         else if (typeof(T) == typeof(bool)) { Bool((bool)(object)value!); }
@@ -249,8 +342,30 @@ internal sealed class Utf8EventWriter
         else if (typeof(T) == typeof(DateTime)) { Timestamp(ToUtc((DateTime)(object)value!).Ticks); }
         else if (typeof(T) == typeof(DateTimeOffset)) { Timestamp(((DateTimeOffset)(object)value!).UtcTicks); }
         else if (typeof(T) == typeof(TimeSpan)) { Double(((TimeSpan)(object)value!).TotalSeconds); }
-        else if (typeof(T) == typeof(string)) { String(Unsafe.As<string?>((object?)value)); }
-        else { Object(value, keys, 0); }
+        else { Object(value, keys, 1); }
+    }
+
+    /// <summary>Writes <c>,"key":value</c>, redacting by policy; false (nothing useful written) for a dotted key.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public bool Field<T>(KeyCache keys, string key, T value)
+    {
+        var entry = keys.Get(key);
+        if (entry.Dotted)
+        {
+            return false;
+        }
+
+        Raw(entry.SeparatedName);
+        if (entry.Redact)
+        {
+            String(RedactionPolicy.Replacement);
+        }
+        else
+        {
+            Value(value, keys);
+        }
+
+        return true;
     }
 
     private static DateTime ToUtc(DateTime value) =>
@@ -296,14 +411,9 @@ internal sealed class Utf8EventWriter
         var first = true;
         foreach (var (key, value) in map)
         {
-            if (!first)
-            {
-                Byte((byte)',');
-            }
-
-            first = false;
             var entry = keys.Get(key);
-            Raw(entry.QuotedName);
+            Raw(first ? entry.QuotedName : entry.SeparatedName);
+            first = false;
             if (entry.Redact)
             {
                 String(RedactionPolicy.Replacement);

@@ -13,10 +13,7 @@ public static class OxId
     /// <summary>Length of an id in characters.</summary>
     public const int Length = 32;
 
-    [ThreadStatic] private static ulong t_sequence;
-    [ThreadStatic] private static bool t_seeded;
-
-    private static ReadOnlySpan<byte> HexDigits => "0123456789abcdef"u8;
+    [ThreadStatic] private static Sequence? t_sequence;
 
     /// <summary>A new id for the current time.</summary>
     public static string NewId() => NewId(DateTime.UtcNow);
@@ -60,28 +57,21 @@ public static class OxId
         return DateTime.UnixEpoch.AddTicks(micros * 10);
     }
 
-    /// <summary>Writes a new id as 32 ASCII hex digits into <paramref name="destination"/>.</summary>
-    internal static void Write(Span<byte> destination, long utcTicks)
+    /// <summary>The low 64 bits of a generator: a random start that counts up. Not thread-safe; one per thread.</summary>
+    internal sealed class Sequence
     {
-        if (!t_seeded)
-        {
-            t_sequence = BinaryPrimitives.ReadUInt64LittleEndian(RandomNumberGenerator.GetBytes(8));
-            t_seeded = true;
-        }
-
-        var micros = (ulong)((utcTicks - DateTime.UnixEpoch.Ticks) / 10);
-        var sequence = t_sequence++;
-        WriteHex(destination, micros);
-        WriteHex(destination[16..], sequence);
+        public ulong Next = BinaryPrimitives.ReadUInt64LittleEndian(RandomNumberGenerator.GetBytes(8));
     }
 
-    private static void WriteHex(Span<byte> destination, ulong value)
+    /// <summary>Writes a new id as 32 ASCII hex digits into <paramref name="destination"/>.</summary>
+    internal static void Write(Span<byte> destination, long utcTicks) => Write(destination, utcTicks, t_sequence ??= new Sequence());
+
+    /// <summary>Writes a new id using a caller-owned <paramref name="sequence"/>.</summary>
+    internal static void Write(Span<byte> destination, long utcTicks, Sequence sequence)
     {
-        var digits = HexDigits;
-        for (var i = 15; i >= 0; i--)
-        {
-            destination[i] = digits[(int)(value & 0xF)];
-            value >>= 4;
-        }
+        Span<byte> raw = stackalloc byte[16];
+        BinaryPrimitives.WriteUInt64BigEndian(raw, (ulong)((utcTicks - DateTime.UnixEpoch.Ticks) / 10));
+        BinaryPrimitives.WriteUInt64BigEndian(raw[8..], sequence.Next++);
+        Convert.TryToHexStringLower(raw, destination, out _);
     }
 }

@@ -12,8 +12,7 @@ public static class Timestamps
     /// <summary>Length of a canonical timestamp in characters.</summary>
     public const int Length = 27;
 
-    [ThreadStatic] private static long t_cachedSecond;
-    [ThreadStatic] private static byte[]? t_cachedPrefix;
+    [ThreadStatic] private static Cache? t_cache;
 
     /// <summary>Truncates <paramref name="utc"/> to whole microseconds.</summary>
     public static DateTime TruncateToMicroseconds(DateTime utc) => new(utc.Ticks - (utc.Ticks % 10), DateTimeKind.Utc);
@@ -39,28 +38,39 @@ public static class Timestamps
         return false;
     }
 
-    /// <summary>Writes exactly <see cref="Length"/> ASCII bytes.</summary>
-    internal static void Write(Span<byte> destination, long utcTicks)
+    /// <summary>
+    /// The date and time up to the second change once a second; caching them leaves six digits to write per event.
+    /// Each thread's encoder owns one, so the hot path touches no shared or thread-static state.
+    /// </summary>
+    internal sealed class Cache
     {
-        // The date and time up to the second change once a second; caching them per thread leaves six digits to write.
+        public long Second = -1;
+        public readonly byte[] Prefix = new byte[20];
+    }
+
+    /// <summary>Writes exactly <see cref="Length"/> ASCII bytes.</summary>
+    internal static void Write(Span<byte> destination, long utcTicks) => Write(destination, utcTicks, t_cache ??= new Cache());
+
+    /// <summary>Writes exactly <see cref="Length"/> ASCII bytes using <paramref name="cache"/>.</summary>
+    internal static void Write(Span<byte> destination, long utcTicks, Cache cache)
+    {
         var second = utcTicks / TimeSpan.TicksPerSecond;
-        var prefix = t_cachedPrefix;
-        if (prefix is null || second != t_cachedSecond)
+        var prefix = cache.Prefix;
+        if (second != cache.Second)
         {
-            prefix = t_cachedPrefix ??= new byte[20];
             var time = new DateTime(second * TimeSpan.TicksPerSecond, DateTimeKind.Utc);
             time.TryFormat(prefix, out _, "yyyy-MM-dd'T'HH:mm:ss.", CultureInfo.InvariantCulture);
-            t_cachedSecond = second;
+            cache.Second = second;
         }
 
         prefix.CopyTo(destination);
-        var micros = (int)(utcTicks % TimeSpan.TicksPerSecond / 10);
-        for (var i = 25; i >= 20; i--)
-        {
-            destination[i] = (byte)('0' + (micros % 10));
-            micros /= 10;
-        }
-
+        var micros = (uint)(utcTicks - (second * TimeSpan.TicksPerSecond)) / 10;
+        destination[25] = (byte)('0' + (micros % 10));
+        destination[24] = (byte)('0' + (micros / 10 % 10));
+        destination[23] = (byte)('0' + (micros / 100 % 10));
+        destination[22] = (byte)('0' + (micros / 1000 % 10));
+        destination[21] = (byte)('0' + (micros / 10000 % 10));
+        destination[20] = (byte)('0' + (micros / 100000));
         destination[26] = (byte)'Z';
     }
 }

@@ -22,12 +22,10 @@ internal readonly struct Fields1<T1>(string key1, T1 value1) : IFieldList
         _ => throw new ArgumentOutOfRangeException(nameof(index)),
     };
 
-    public void WriteValue(int index, Utf8EventWriter writer, KeyCache keys)
+    public bool TryWrite(Utf8EventWriter writer, KeyCache keys, Span<string> written)
     {
-        switch (index)
-        {
-            case 0: writer.Value(value1, keys); break;
-        }
+        written[0] = key1;
+        return writer.Field(keys, key1, value1);
     }
 }
 
@@ -50,13 +48,12 @@ internal readonly struct Fields2<T1, T2>(string key1, T1 value1, string key2, T2
         _ => throw new ArgumentOutOfRangeException(nameof(index)),
     };
 
-    public void WriteValue(int index, Utf8EventWriter writer, KeyCache keys)
+    public bool TryWrite(Utf8EventWriter writer, KeyCache keys, Span<string> written)
     {
-        switch (index)
-        {
-            case 0: writer.Value(value1, keys); break;
-            case 1: writer.Value(value2, keys); break;
-        }
+        written[0] = key1;
+        written[1] = key2;
+        return writer.Field(keys, key1, value1) &&
+            writer.Field(keys, key2, value2);
     }
 }
 
@@ -81,14 +78,14 @@ internal readonly struct Fields3<T1, T2, T3>(string key1, T1 value1, string key2
         _ => throw new ArgumentOutOfRangeException(nameof(index)),
     };
 
-    public void WriteValue(int index, Utf8EventWriter writer, KeyCache keys)
+    public bool TryWrite(Utf8EventWriter writer, KeyCache keys, Span<string> written)
     {
-        switch (index)
-        {
-            case 0: writer.Value(value1, keys); break;
-            case 1: writer.Value(value2, keys); break;
-            case 2: writer.Value(value3, keys); break;
-        }
+        written[0] = key1;
+        written[1] = key2;
+        written[2] = key3;
+        return writer.Field(keys, key1, value1) &&
+            writer.Field(keys, key2, value2) &&
+            writer.Field(keys, key3, value3);
     }
 }
 
@@ -115,15 +112,16 @@ internal readonly struct Fields4<T1, T2, T3, T4>(string key1, T1 value1, string 
         _ => throw new ArgumentOutOfRangeException(nameof(index)),
     };
 
-    public void WriteValue(int index, Utf8EventWriter writer, KeyCache keys)
+    public bool TryWrite(Utf8EventWriter writer, KeyCache keys, Span<string> written)
     {
-        switch (index)
-        {
-            case 0: writer.Value(value1, keys); break;
-            case 1: writer.Value(value2, keys); break;
-            case 2: writer.Value(value3, keys); break;
-            case 3: writer.Value(value4, keys); break;
-        }
+        written[0] = key1;
+        written[1] = key2;
+        written[2] = key3;
+        written[3] = key4;
+        return writer.Field(keys, key1, value1) &&
+            writer.Field(keys, key2, value2) &&
+            writer.Field(keys, key3, value3) &&
+            writer.Field(keys, key4, value4);
     }
 }
 
@@ -152,16 +150,18 @@ internal readonly struct Fields5<T1, T2, T3, T4, T5>(string key1, T1 value1, str
         _ => throw new ArgumentOutOfRangeException(nameof(index)),
     };
 
-    public void WriteValue(int index, Utf8EventWriter writer, KeyCache keys)
+    public bool TryWrite(Utf8EventWriter writer, KeyCache keys, Span<string> written)
     {
-        switch (index)
-        {
-            case 0: writer.Value(value1, keys); break;
-            case 1: writer.Value(value2, keys); break;
-            case 2: writer.Value(value3, keys); break;
-            case 3: writer.Value(value4, keys); break;
-            case 4: writer.Value(value5, keys); break;
-        }
+        written[0] = key1;
+        written[1] = key2;
+        written[2] = key3;
+        written[3] = key4;
+        written[4] = key5;
+        return writer.Field(keys, key1, value1) &&
+            writer.Field(keys, key2, value2) &&
+            writer.Field(keys, key3, value3) &&
+            writer.Field(keys, key4, value4) &&
+            writer.Field(keys, key5, value5);
     }
 }
 
@@ -192,16 +192,19 @@ internal readonly struct Fields6<T1, T2, T3, T4, T5, T6>(string key1, T1 value1,
         _ => throw new ArgumentOutOfRangeException(nameof(index)),
     };
 
-    public void WriteValue(int index, Utf8EventWriter writer, KeyCache keys)
+    public bool TryWrite(Utf8EventWriter writer, KeyCache keys, Span<string> written)
     {
-        switch (index)
-        {
-            case 0: writer.Value(value1, keys); break;
-            case 1: writer.Value(value2, keys); break;
-            case 2: writer.Value(value3, keys); break;
-            case 3: writer.Value(value4, keys); break;
-            case 4: writer.Value(value5, keys); break;
-            case 5: writer.Value(value6, keys); break;
-        }
+        written[0] = key1;
+        written[1] = key2;
+        written[2] = key3;
+        written[3] = key4;
+        written[4] = key5;
+        written[5] = key6;
+        return writer.Field(keys, key1, value1) &&
+            writer.Field(keys, key2, value2) &&
+            writer.Field(keys, key3, value3) &&
+            writer.Field(keys, key4, value4) &&
+            writer.Field(keys, key5, value5) &&
+            writer.Field(keys, key6, value6);
     }
 }

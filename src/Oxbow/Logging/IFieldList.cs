@@ -15,7 +15,12 @@ internal interface IFieldList
     /// <summary>Boxes; only the slow path (processors, exceptions, dotted keys) uses it.</summary>
     object? ValueAt(int index);
 
-    void WriteValue(int index, Utf8EventWriter writer, KeyCache keys);
+    /// <summary>
+    /// Writes <c>,"key":value</c> for every field in one call (no per-field interface or generic-dictionary calls)
+    /// and records the keys in <paramref name="written"/> for de-duplication against bound fields.
+    /// Returns false, having written an unusable prefix, when a field needs the slow path (a dotted key).
+    /// </summary>
+    bool TryWrite(Utf8EventWriter writer, KeyCache keys, Span<string> written);
 }
 
 /// <summary>No call-site fields.</summary>
@@ -27,7 +32,7 @@ internal readonly struct NoFields : IFieldList
 
     public object? ValueAt(int index) => throw new ArgumentOutOfRangeException(nameof(index));
 
-    public void WriteValue(int index, Utf8EventWriter writer, KeyCache keys) => throw new ArgumentOutOfRangeException(nameof(index));
+    public bool TryWrite(Utf8EventWriter writer, KeyCache keys, Span<string> written) => true;
 }
 
 /// <summary>Any number of fields, for calls beyond the generated arities and for integrations.</summary>
@@ -39,5 +44,13 @@ internal readonly struct FieldSequence(IReadOnlyList<KeyValuePair<string, object
 
     public object? ValueAt(int index) => fields[index].Value;
 
-    public void WriteValue(int index, Utf8EventWriter writer, KeyCache keys) => writer.Object(fields[index].Value, keys, 1);
+    /// <summary>Always the slow path: this overload allocates anyway, and may hold more keys than the fast path tracks.</summary>
+    public bool TryWrite(Utf8EventWriter writer, KeyCache keys, Span<string> written) => false;
+}
+
+/// <summary>Stack room for the call-site keys of the largest generated arity.</summary>
+[System.Runtime.CompilerServices.InlineArray(6)]
+internal struct CallSiteKeys
+{
+    private string _first;
 }

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Oxbow.Codec;
 using Oxbow.Pipeline;
+using Oxbow.Testing;
 
 namespace Oxbow.Logging;
 
@@ -30,79 +31,10 @@ internal static class LogWriter
                 || configured is { Processors.Length: > 0 }
                 || logger.Bound.HasDottedKeys
                 || (ambient?.HasDottedKeys ?? false)
-                || HasDottedKey(fields))
+                || !TryWriteFast(logger, level, evt, fields, context, ambient, configured, pipeline, capture))
             {
                 WriteSlow(logger, level, exception, evt, fields, context, ambient);
-                return;
             }
-
-            var keys = configured?.Keys ?? KeyCache.Default;
-            var identity = configured?.Identity ?? IdentityJson.Default;
-            var now = (configured?.Time ?? TimeProvider.System).GetUtcNow().UtcTicks;
-            now -= now % 10;
-
-            var w = Emitter.RentWriter();
-            w.Raw("{\"id\":"u8);
-            if (context is null)
-            {
-                w.NewId(now);
-            }
-            else
-            {
-                w.Raw(context.IdJson);
-            }
-
-            w.Raw(",\"type\":"u8);
-            w.Raw(context is null ? LogType : context.LogTypeJson);
-            w.Raw(",\"start\":"u8);
-            w.Timestamp(now);
-            w.Raw(",\"end\":"u8);
-            w.Timestamp(now);
-            w.Raw(",\"level\":\""u8);
-            w.Raw(OxLevels.Utf8Name(level));
-            w.Byte((byte)'"');
-            w.Raw(identity.Utf8);
-            WriteTrace(w, context);
-            w.Raw(",\"body\":{\"event\":"u8);
-            w.String(evt);
-
-            for (var i = 0; i < fields.Count; i++)
-            {
-                var entry = keys.Get(fields.KeyAt(i));
-                w.Byte((byte)',');
-                w.Raw(entry.QuotedName);
-                if (entry.Redact)
-                {
-                    w.String(RedactionPolicy.Replacement);
-                }
-                else
-                {
-                    fields.WriteValue(i, w, keys);
-                }
-            }
-
-            foreach (var bound in logger.Bound.Fields)
-            {
-                if (!Contains(fields, bound.Key))
-                {
-                    WriteBound(w, keys, bound);
-                }
-            }
-
-            if (ambient is not null)
-            {
-                foreach (var field in ambient.Fields)
-                {
-                    if (!Contains(fields, field.Key) && !logger.Bound.Contains(field.Key))
-                    {
-                        WriteBound(w, keys, field);
-                    }
-                }
-            }
-
-            w.Raw("}}\n"u8);
-            Emitter.Dispatch(w.WrittenSpan, pipeline, capture);
-            Emitter.ReleaseWriter(w);
         }
         catch (Exception ex)
         {
@@ -110,11 +42,78 @@ internal static class LogWriter
         }
     }
 
+    /// <summary>Encodes straight to canonical bytes; false when a field needs the slow path (nothing is emitted then).</summary>
+    private static bool TryWriteFast<TFields>(
+        OxLogger logger, OxLevel level, string evt, in TFields fields, OxContext? context, FieldBindings? ambient,
+        EventPipeline? configured, EventPipeline? pipeline, OxCapture? capture)
+        where TFields : struct, IFieldList
+    {
+        var keys = configured?.Keys ?? KeyCache.Default;
+        var identity = configured?.Identity ?? IdentityJson.Default;
+        var now = (configured?.Time ?? TimeProvider.System).GetUtcNow().UtcTicks;
+        now -= now % 10;
+
+        var w = Emitter.RentWriter();
+        w.Raw("{\"id\":"u8);
+        if (context is null)
+        {
+            w.NewId(now);
+        }
+        else
+        {
+            w.Raw(context.IdJson);
+        }
+
+        w.Raw(",\"type\":"u8);
+        w.Raw(context is null ? LogType : context.LogTypeJson);
+        w.PointInTime(now);
+        w.Raw(",\"level\":\""u8);
+        w.Raw(OxLevels.Utf8Name(level));
+        w.Byte((byte)'"');
+        w.Raw(identity.Utf8);
+        WriteTrace(w, context);
+        w.Raw(",\"body\":{\"event\":"u8);
+
+        // Event names are stable literals (like keys), so their encoding is cached the same way.
+        w.Raw(keys.Get(evt).QuotedString);
+
+        var written = default(CallSiteKeys);
+        Span<string> callSite = written;
+        if (!fields.TryWrite(w, keys, callSite))
+        {
+            return false;
+        }
+
+        callSite = callSite[..fields.Count];
+        foreach (var bound in logger.Bound.Fields)
+        {
+            if (!Contains(callSite, bound.Key))
+            {
+                WriteBound(w, keys, bound);
+            }
+        }
+
+        if (ambient is not null)
+        {
+            foreach (var field in ambient.Fields)
+            {
+                if (!Contains(callSite, field.Key) && !logger.Bound.Contains(field.Key))
+                {
+                    WriteBound(w, keys, field);
+                }
+            }
+        }
+
+        w.Raw("}}\n"u8);
+        Emitter.Dispatch(w.WrittenSpan, pipeline, capture);
+        Emitter.ReleaseWriter(w);
+        return true;
+    }
+
     private static void WriteBound(Utf8EventWriter w, KeyCache keys, BoundField field)
     {
         var entry = keys.Get(field.Key);
-        w.Byte((byte)',');
-        w.Raw(entry.QuotedName);
+        w.Raw(entry.SeparatedName);
         if (entry.Redact)
         {
             w.String(RedactionPolicy.Replacement);
@@ -123,6 +122,19 @@ internal static class LogWriter
         {
             w.Object(field.Value, keys, 1);
         }
+    }
+
+    private static bool Contains(ReadOnlySpan<string> keys, string key)
+    {
+        foreach (var candidate in keys)
+        {
+            if (ReferenceEquals(candidate, key) || candidate == key)
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     private static void WriteTrace(Utf8EventWriter w, OxContext? context)
@@ -145,35 +157,6 @@ internal static class LogWriter
             w.Raw(",\"span_id\":"u8);
             w.String(context.SpanId);
         }
-    }
-
-    private static bool HasDottedKey<TFields>(in TFields fields)
-        where TFields : struct, IFieldList
-    {
-        for (var i = 0; i < fields.Count; i++)
-        {
-            if (fields.KeyAt(i).Contains('.'))
-            {
-                return true;
-            }
-        }
-
-        return false;
-    }
-
-    private static bool Contains<TFields>(in TFields fields, string key)
-        where TFields : struct, IFieldList
-    {
-        for (var i = 0; i < fields.Count; i++)
-        {
-            var candidate = fields.KeyAt(i);
-            if (ReferenceEquals(candidate, key) || candidate == key)
-            {
-                return true;
-            }
-        }
-
-        return false;
     }
 
     private static void WriteSlow<TFields>(OxLogger logger, OxLevel level, Exception? exception, string evt, in TFields fields, OxContext? context, FieldBindings? ambient)

@@ -32,7 +32,7 @@ internal sealed class EventPipeline : IDisposable
         MaxEventBytes = Math.Min(options.MaxEventBytes, options.QueueCapacityBytes);
         _sinks = options.Sinks.ToArray();
         _shutdownTimeout = options.ShutdownTimeout;
-        _queue = new EventQueue(options.QueueCapacityBytes, MaxEventBytes, options.QueueFullMode);
+        _queue = new EventQueue(options.QueueCapacityBytes, MaxEventBytes, options.QueueFullMode, options.BatchInterval);
         _writer = new Thread(WriteLoop) { IsBackground = true, Name = "oxbow-writer" };
         _writer.Start();
     }

@@ -20,7 +20,9 @@ internal sealed class EventQueue : IDisposable
     private int _activeCount;
     private byte[] _spare;
 
+    private readonly TimeSpan _linger;
     private bool _writerIdle;
+    private bool _writerLingering;
     private int _waitingProducers;
     private bool _completed;
     private long _flushRequested;
@@ -30,8 +32,9 @@ internal sealed class EventQueue : IDisposable
     private long _droppedFull;
     private long _droppedOversized;
 
-    public EventQueue(int capacity, int maxEventBytes, QueueFullMode fullMode)
+    public EventQueue(int capacity, int maxEventBytes, QueueFullMode fullMode, TimeSpan linger)
     {
+        _linger = linger;
         _capacity = capacity;
         _maxEventBytes = Math.Min(capacity, maxEventBytes);
         _fullMode = fullMode;
@@ -75,8 +78,12 @@ internal sealed class EventQueue : IDisposable
             _activeBytes += line.Length;
             _activeCount++;
             _enqueued++;
-            if (_writerIdle)
+            // Wake the writer only on the transitions that need it: from idle, or when a lingering batch is big enough.
+            // Waking it per event would cost a futex call per event and ping-pong the lock.
+            if (_writerIdle || (_writerLingering && _activeBytes >= _capacity / 4))
             {
+                _writerIdle = false;
+                _writerLingering = false;
                 Monitor.PulseAll(_gate);
             }
         }
@@ -97,6 +104,14 @@ internal sealed class EventQueue : IDisposable
                 _writerIdle = true;
                 Monitor.Wait(_gate);
                 _writerIdle = false;
+            }
+
+            // Let a batch build up for a moment: one big write is far cheaper than many small ones.
+            if (!_completed && _flushRequested == _flushCompleted && _activeBytes < _capacity / 4 && _linger > TimeSpan.Zero)
+            {
+                _writerLingering = true;
+                Monitor.Wait(_gate, _linger);
+                _writerLingering = false;
             }
 
             if (_activeBytes == 0 && _completed && _flushRequested == _flushCompleted)

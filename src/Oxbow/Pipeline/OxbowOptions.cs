@@ -38,6 +38,13 @@ public sealed class OxbowOptions
     /// <summary>What a call does when the queue is full. Default: <c>OXBOW_QUEUE_FULL</c> (<c>drop</c> or <c>wait</c>), else <see cref="QueueFullMode.DropNewest"/>.</summary>
     public QueueFullMode QueueFullMode { get; set; } = QueueFullMode.DropNewest;
 
+    /// <summary>
+    /// How long the background writer lets a batch build up after the first event arrives before writing it
+    /// (it writes sooner when the queue is a quarter full, on <see cref="Ox.Flush"/> and at shutdown).
+    /// Longer means fewer, larger writes; it is also the most an event waits in the queue on a quiet system. Default: 2 ms.
+    /// </summary>
+    public TimeSpan BatchInterval { get; set; } = TimeSpan.FromMilliseconds(2);
+
     /// <summary>Encoded events larger than this are dropped and counted in <see cref="OxbowStats.DroppedOversized"/>. Default: 1 MiB.</summary>
     public int MaxEventBytes { get; set; } = 1024 * 1024;
 
