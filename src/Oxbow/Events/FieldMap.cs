@@ -175,8 +175,10 @@ public sealed class FieldMap : IEnumerable<KeyValuePair<string, object?>>
         }
     }
 
-    /// <inheritdoc />
-    public IEnumerator<KeyValuePair<string, object?>> GetEnumerator() => _fields.GetEnumerator();
+    /// <summary>Enumerates top-level fields in insertion order without allocating.</summary>
+    public Dictionary<string, object?>.Enumerator GetEnumerator() => _fields.GetEnumerator();
 
-    IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
+    IEnumerator<KeyValuePair<string, object?>> IEnumerable<KeyValuePair<string, object?>>.GetEnumerator() => _fields.GetEnumerator();
+
+    IEnumerator IEnumerable.GetEnumerator() => _fields.GetEnumerator();
 }

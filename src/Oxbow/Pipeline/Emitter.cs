@@ -24,7 +24,7 @@ internal static class Emitter
     public static bool Destinations(OxLevel level, out EventPipeline? pipeline, out OxCapture? capture)
     {
         pipeline = EventPipeline.Current;
-        if (pipeline is not null && level < pipeline.MinimumLevel)
+        if (pipeline is not null && (level < pipeline.MinimumLevel || pipeline.DropIfFull()))
         {
             pipeline = null;
         }

@@ -57,6 +57,18 @@ internal sealed class EventPipeline : IDisposable
 
     public void Enqueue(ReadOnlySpan<byte> line) => _queue.TryEnqueue(line);
 
+    /// <summary>True, and the event counted as dropped, when the queue is full in drop mode: skip encoding it.</summary>
+    public bool DropIfFull()
+    {
+        if (!_queue.IsFull)
+        {
+            return false;
+        }
+
+        _queue.CountDroppedFull();
+        return true;
+    }
+
     public void CountInternalError(Exception exception)
     {
         Interlocked.Increment(ref _internalErrors);

@@ -21,6 +21,7 @@ internal sealed class EventQueue : IDisposable
     private byte[] _spare;
 
     private readonly TimeSpan _linger;
+    private volatile bool _full;
     private bool _writerIdle;
     private bool _writerLingering;
     private int _waitingProducers;
@@ -44,6 +45,15 @@ internal sealed class EventQueue : IDisposable
         _spare = GC.AllocateUninitializedArray<byte>(capacity);
     }
 
+    /// <summary>
+    /// True from a failed enqueue until the writer frees space. In drop mode callers check it before encoding, so
+    /// under overload they skip work whose result would be dropped anyway.
+    /// </summary>
+    public bool IsFull => _full;
+
+    /// <summary>Counts an event dropped because <see cref="IsFull"/> was set.</summary>
+    public void CountDroppedFull() => Interlocked.Increment(ref _droppedFull);
+
     public long Enqueued => Volatile.Read(ref _enqueued);
 
     public long DroppedQueueFull => Volatile.Read(ref _droppedFull);
@@ -65,7 +75,8 @@ internal sealed class EventQueue : IDisposable
             {
                 if (_fullMode == QueueFullMode.DropNewest || _completed)
                 {
-                    _droppedFull++;
+                    _full = _fullMode == QueueFullMode.DropNewest;
+                    Interlocked.Increment(ref _droppedFull);
                     return false;
                 }
 
@@ -130,6 +141,7 @@ internal sealed class EventQueue : IDisposable
             _spare = buffer;
             _activeBytes = 0;
             _activeCount = 0;
+            _full = false;
             if (_waitingProducers > 0)
             {
                 Monitor.PulseAll(_gate);
