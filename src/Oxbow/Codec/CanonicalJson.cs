@@ -25,27 +25,39 @@ public static class CanonicalJson
         w.Timestamp(e.End.Ticks);
         w.Raw(",\"level\":\""u8);
         w.Raw(OxLevels.Utf8Name(e.Level));
-        w.Raw("\",\"host\":"u8);
-        w.String(e.Host);
-        w.Raw(",\"pid\":"u8);
-        w.Int64(e.Pid);
-        w.Raw(",\"app\":"u8);
-        w.String(e.App);
-        if (e.TraceId is not null)
-        {
-            w.Raw(",\"trace_id\":"u8);
-            w.String(e.TraceId);
-        }
-
-        if (e.SpanId is not null)
-        {
-            w.Raw(",\"span_id\":"u8);
-            w.String(e.SpanId);
-        }
-
+        w.Byte((byte)'"');
+        WriteIdentity(w, e.Host, e.Pid, e.App);
+        WriteTrace(w, e.TraceId, e.SpanId);
         w.Raw(",\"body\":"u8);
         w.Map(e.Body, keys, 0);
         w.Byte((byte)'}');
+    }
+
+    /// <summary><c>,"host":…,"pid":…,"app":…</c>, the resource part of every event.</summary>
+    internal static void WriteIdentity(Utf8EventWriter w, string host, int pid, string app)
+    {
+        w.Raw(",\"host\":"u8);
+        w.String(host);
+        w.Raw(",\"pid\":"u8);
+        w.Int64(pid);
+        w.Raw(",\"app\":"u8);
+        w.String(app);
+    }
+
+    /// <summary><c>,"trace_id":…,"span_id":…</c>, each only when known.</summary>
+    internal static void WriteTrace(Utf8EventWriter w, string? traceId, string? spanId)
+    {
+        if (traceId is not null)
+        {
+            w.Raw(",\"trace_id\":"u8);
+            w.String(traceId);
+        }
+
+        if (spanId is not null)
+        {
+            w.Raw(",\"span_id\":"u8);
+            w.String(spanId);
+        }
     }
 
     /// <summary>Parses one canonical JSON line.</summary>

@@ -150,12 +150,9 @@ internal static class LogWriter
             w.Raw(",\"span_id\":"u8);
             w.HexString(id[..8]);
         }
-        else if (context?.TraceId is not null)
+        else if (context is not null)
         {
-            w.Raw(",\"trace_id\":"u8);
-            w.String(context.TraceId);
-            w.Raw(",\"span_id\":"u8);
-            w.String(context.SpanId);
+            CanonicalJson.WriteTrace(w, context.TraceId, context.SpanId);
         }
     }
 

@@ -152,12 +152,7 @@ internal sealed class IdentityJson
     {
         Identity = identity;
         var writer = new Utf8EventWriter(256);
-        writer.Raw(",\"host\":"u8);
-        writer.String(identity.Host);
-        writer.Raw(",\"pid\":"u8);
-        writer.Int64(identity.Pid);
-        writer.Raw(",\"app\":"u8);
-        writer.String(identity.App);
+        CanonicalJson.WriteIdentity(writer, identity.Host, identity.Pid, identity.App);
         Utf8 = writer.WrittenSpan.ToArray();
     }
 

@@ -78,17 +78,7 @@ public sealed class CeeRenderer : IEventRenderer
         w.String(e.Id);
         w.Raw(",\"type\":"u8);
         w.String(e.Type);
-        if (e.TraceId is not null)
-        {
-            w.Raw(",\"trace_id\":"u8);
-            w.String(e.TraceId);
-        }
-
-        if (e.SpanId is not null)
-        {
-            w.Raw(",\"span_id\":"u8);
-            w.String(e.SpanId);
-        }
+        CanonicalJson.WriteTrace(w, e.TraceId, e.SpanId);
 
         if (e.Start != e.End)
         {
