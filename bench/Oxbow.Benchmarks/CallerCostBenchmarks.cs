@@ -12,6 +12,7 @@ namespace Oxbow.Benchmarks;
 /// Oxbow's pure calling-thread cost, without file I/O competing for the cores, is <see cref="OxbowOverheadBenchmarks"/>.
 /// </summary>
 [MemoryDiagnoser]
+[MedianColumn]
 [SimpleJob(launchCount: 1, warmupCount: 5, iterationCount: 15)]
 public class CallerCostBenchmarks
 {

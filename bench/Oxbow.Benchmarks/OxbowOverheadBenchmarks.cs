@@ -8,6 +8,7 @@ namespace Oxbow.Benchmarks;
 /// the machine's two cores and its memory bandwidth: the encoding and hand-off cost alone.
 /// </summary>
 [MemoryDiagnoser]
+[MedianColumn]
 [SimpleJob(launchCount: 1, warmupCount: 5, iterationCount: 15)]
 public class OxbowOverheadBenchmarks
 {

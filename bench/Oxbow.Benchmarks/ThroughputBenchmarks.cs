@@ -7,6 +7,7 @@ namespace Oxbow.Benchmarks;
 /// End to end into a file from one producer: a million events, then a flush, with nothing allowed to be lost
 /// (blocking full-queue modes). Each iteration checks the file holds exactly the events written.
 /// </summary>
+[MedianColumn]
 [SimpleJob(launchCount: 1, warmupCount: 1, iterationCount: 7, invocationCount: 1)]
 public class ThroughputBenchmarks
 {

@@ -241,6 +241,32 @@ internal sealed class Utf8EventWriter
 
     public void String(ReadOnlySpan<char> value)
     {
+        // Most field values are short ASCII with nothing to escape; one plain loop beats the setup cost of the
+        // vectorized transcoder and escape search below for them.
+        if (value.Length <= 32)
+        {
+            var target = Reserve(value.Length + 2);
+            target[0] = (byte)'"';
+            var i = 0;
+            for (; i < value.Length; i++)
+            {
+                var c = value[i];
+                if (c is < (char)0x20 or >= (char)0x7F or '"' or '\\')
+                {
+                    break;
+                }
+
+                target[i + 1] = (byte)c;
+            }
+
+            if (i == value.Length)
+            {
+                target[i + 1] = (byte)'"';
+                _position += i + 2;
+                return;
+            }
+        }
+
         // Transcode optimistically, then scan the UTF-8 for bytes that need escaping: almost always none.
         var span = Reserve((value.Length * 3) + 2);
         span[0] = (byte)'"';
