@@ -33,7 +33,7 @@ internal static class LogWriter
                 || (ambient?.HasDottedKeys ?? false)
                 || !TryWriteFast(logger, level, evt, fields, context, ambient, configured, pipeline, capture))
             {
-                WriteSlow(logger, level, exception, evt, fields, context, ambient);
+                WriteSlow(logger, level, exception, evt, fields, context, ambient, pipeline, capture);
             }
         }
         catch (Exception ex)
@@ -156,7 +156,9 @@ internal static class LogWriter
         }
     }
 
-    private static void WriteSlow<TFields>(OxLogger logger, OxLevel level, Exception? exception, string evt, in TFields fields, OxContext? context, FieldBindings? ambient)
+    private static void WriteSlow<TFields>(
+        OxLogger logger, OxLevel level, Exception? exception, string evt, in TFields fields, OxContext? context, FieldBindings? ambient,
+        EventPipeline? pipeline, OxCapture? capture)
         where TFields : struct, IFieldList
     {
         var now = Timestamps.TruncateToMicroseconds(Emitter.Time.GetUtcNow().UtcDateTime);
@@ -201,6 +203,6 @@ internal static class LogWriter
             TraceId = hasActivity ? activity!.TraceId.ToHexString() : context?.TraceId,
             SpanId = hasActivity ? activity!.SpanId.ToHexString() : context?.SpanId,
             Body = body,
-        });
+        }, pipeline, capture);
     }
 }

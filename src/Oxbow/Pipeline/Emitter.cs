@@ -47,13 +47,17 @@ internal static class Emitter
     /// <summary>Runs processors, encodes and dispatches an event in object form. Never throws.</summary>
     public static void Emit(OxbowEvent e)
     {
+        if (Destinations(e.Level, out var pipeline, out var capture))
+        {
+            Emit(e, pipeline, capture);
+        }
+    }
+
+    /// <summary>As <see cref="Emit(OxbowEvent)"/>, to destinations the caller already resolved (and counted drops for).</summary>
+    public static void Emit(OxbowEvent e, EventPipeline? pipeline, OxCapture? capture)
+    {
         try
         {
-            if (!Destinations(e.Level, out var pipeline, out var capture))
-            {
-                return;
-            }
-
             var configured = EventPipeline.Current;
             if (configured is not null && !RunProcessors(configured, e))
             {
