@@ -32,10 +32,6 @@ internal sealed class Utf8EventWriter
 
     public ReadOnlySpan<byte> WrittenSpan => _buffer.AsSpan(0, _position);
 
-    public ReadOnlyMemory<byte> WrittenMemory => _buffer.AsMemory(0, _position);
-
-    public int Capacity => _buffer.Length;
-
     public void Reset() => _position = 0;
 
     /// <summary>Gives a large buffer back to the pool so one huge event does not pin memory on a thread forever.</summary>
@@ -283,24 +279,6 @@ internal sealed class Utf8EventWriter
         var tail = body[escapeAt..].ToArray();
         _position += 1 + escapeAt;
         WriteEscaped(tail);
-        Byte((byte)'"');
-    }
-
-    /// <summary>Writes already UTF-8 text as a quoted, escaped string.</summary>
-    public void StringUtf8(ReadOnlySpan<byte> utf8)
-    {
-        var escapeAt = utf8.IndexOfAny(NeedsEscape);
-        Byte((byte)'"');
-        if (escapeAt < 0)
-        {
-            Raw(utf8);
-        }
-        else
-        {
-            Raw(utf8[..escapeAt]);
-            WriteEscaped(utf8[escapeAt..]);
-        }
-
         Byte((byte)'"');
     }
 
