@@ -45,7 +45,8 @@ internal static class ContextNaming
     /// <summary>Syntax-only validation, for when no context will be created.</summary>
     public static void Validate(string name) => Resolve(name, null);
 
-    private static OxContext? Outermost(OxContext? innermost)
+    /// <summary>The outermost open context of the flow whose innermost is <paramref name="innermost"/>.</summary>
+    internal static OxContext? Outermost(OxContext? innermost)
     {
         var context = innermost;
         while (context?.Previous is not null)

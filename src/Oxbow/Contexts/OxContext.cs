@@ -95,14 +95,14 @@ public sealed class OxContext : IDisposable
 
     internal static OxContext Open(string name, string? id, Sample? sample)
     {
+        if (id is not null && !OxId.IsValid(id))
+        {
+            throw new ArgumentException($"Invalid id '{id}': an id is 32 lowercase hex digits.", nameof(id));
+        }
+
         if (!LevelGate.Active)
         {
             ContextNaming.Validate(name);
-            if (id is not null && !OxId.IsValid(id))
-            {
-                throw new ArgumentException($"Invalid id '{id}': an id is 32 lowercase hex digits.", nameof(id));
-            }
-
             return Noop;
         }
 
@@ -110,11 +110,6 @@ public sealed class OxContext : IDisposable
         var previous = s_current.Value;
         var (type, parent) = ContextNaming.Resolve(name, previous);
         var now = Emitter.Time.GetUtcNow().UtcDateTime;
-        if (id is not null && !OxId.IsValid(id))
-        {
-            throw new ArgumentException($"Invalid id '{id}': an id is 32 lowercase hex digits.", nameof(id));
-        }
-
         id ??= parent?.Id ?? OxId.NewId(now);
         var enabled = (previous is null || previous.Enabled) && (parent is null || parent.Enabled) && Decide(type, parent, previous, sample);
         var context = new OxContext(type, id, parent, previous, enabled, now);
@@ -132,7 +127,7 @@ public sealed class OxContext : IDisposable
         var decider = rule.Decider switch
         {
             SampleDecider.Parent => parent,
-            SampleDecider.Top => Outermost(innermost),
+            SampleDecider.Top => ContextNaming.Outermost(innermost),
             SampleDecider.Named => FindOpen(innermost, rule.ContextType!),
             _ => null,
         };
@@ -155,16 +150,6 @@ public sealed class OxContext : IDisposable
     }
 
     private static bool Roll(double rate) => rate >= 1 || (rate > 0 && (EventPipeline.Current?.SampleSource ?? Random.Shared.NextDouble)() < rate);
-
-    private static OxContext? Outermost(OxContext? context)
-    {
-        while (context?.Previous is not null)
-        {
-            context = context.Previous;
-        }
-
-        return context;
-    }
 
     private static OxContext? FindOpen(OxContext? context, string type)
     {

@@ -54,14 +54,14 @@ public sealed class FieldMap : IEnumerable<KeyValuePair<string, object?>>
     /// </summary>
     public void Set(string dottedKey, object? value)
     {
-        var (parent, leaf) = Walk(dottedKey, create: true)!.Value;
+        var (parent, leaf) = Walk(dottedKey);
         parent.SetLeaf(leaf, FieldValue.Normalize(value));
     }
 
     /// <summary>Sets a value only when nothing is at that path yet; returns whether it set it.</summary>
     public bool SetIfAbsent(string dottedKey, object? value)
     {
-        var (parent, leaf) = Walk(dottedKey, create: true)!.Value;
+        var (parent, leaf) = Walk(dottedKey);
         if (parent._fields.ContainsKey(leaf))
         {
             return false;
@@ -74,7 +74,7 @@ public sealed class FieldMap : IEnumerable<KeyValuePair<string, object?>>
     /// <summary>Appends to the array at a path: a missing key starts an array, a scalar becomes the first element.</summary>
     public void Append(string dottedKey, object? value)
     {
-        var (parent, leaf) = Walk(dottedKey, create: true)!.Value;
+        var (parent, leaf) = Walk(dottedKey);
         var normalized = FieldValue.Normalize(value);
         if (parent._fields.TryGetValue(leaf, out var existing) && existing is List<object?> list)
         {
@@ -96,7 +96,7 @@ public sealed class FieldMap : IEnumerable<KeyValuePair<string, object?>>
     /// </summary>
     public void Add(string dottedKey, double amount)
     {
-        var (parent, leaf) = Walk(dottedKey, create: true)!.Value;
+        var (parent, leaf) = Walk(dottedKey);
         parent._fields.TryGetValue(leaf, out var existing);
         var isWhole = amount == Math.Floor(amount) && Math.Abs(amount) < 9e15;
         parent._fields[leaf] = existing switch
@@ -145,7 +145,7 @@ public sealed class FieldMap : IEnumerable<KeyValuePair<string, object?>>
 
     internal void SetRaw(string key, object? value) => _fields[key] = value;
 
-    private (FieldMap Parent, string Leaf)? Walk(string dottedKey, bool create)
+    private (FieldMap Parent, string Leaf) Walk(string dottedKey)
     {
         ArgumentException.ThrowIfNullOrEmpty(dottedKey);
         var map = this;
@@ -161,11 +161,6 @@ public sealed class FieldMap : IEnumerable<KeyValuePair<string, object?>>
             var segment = dottedKey[start..dot];
             if (!map._fields.TryGetValue(segment, out var next) || next is not FieldMap child)
             {
-                if (!create)
-                {
-                    return null;
-                }
-
                 child = new FieldMap();
                 map._fields[segment] = child;
             }

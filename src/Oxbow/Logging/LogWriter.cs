@@ -50,8 +50,7 @@ internal static class LogWriter
     {
         var keys = configured?.Keys ?? KeyCache.Default;
         var identity = configured?.Identity ?? IdentityJson.Default;
-        var now = (configured?.Time ?? TimeProvider.System).GetUtcNow().UtcTicks;
-        now -= now % 10;
+        var now = (configured?.Time ?? TimeProvider.System).GetUtcNow().UtcTicks; // ids and timestamps both truncate to µs
 
         var w = Emitter.RentWriter();
         w.Raw("{\"id\":"u8);
