@@ -1,0 +1,12 @@
+using System.CommandLine;
+using Oxbow.Cli.Commands;
+
+// The oxbow command. Every failure is one line on stderr and a non-zero exit code.
+var root = new RootCommand("Oxbow: structured events for .NET. Collect, forward, store, tail and view them.");
+root.Subcommands.Add(ServeCommand.Create());
+root.Subcommands.Add(TailCommand.Create());
+root.Subcommands.Add(ViewCommand.Create());
+root.Subcommands.Add(CtlCommand.Create());
+root.Subcommands.Add(SendCommand.Create());
+// The daemon drains on SIGTERM through its own host lifetime, so no forced exit after a termination signal.
+return await root.Parse(args).InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null });

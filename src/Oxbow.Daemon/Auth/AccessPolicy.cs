@@ -1,0 +1,117 @@
+using System.Net;
+using System.Security.Cryptography;
+using System.Text;
+
+namespace Oxbow.Daemon.Auth;
+
+/// <summary>What a token may do: ingest event types matching its scopes, and (admin) everything.</summary>
+public sealed record TokenGrant(string Name, bool Admin, IReadOnlyList<string> Scopes)
+{
+    /// <summary>Whether events of <paramref name="type"/> may be sent (and tailed) with this token.</summary>
+    public bool Allows(ReadOnlySpan<char> type)
+    {
+        if (Admin)
+        {
+            return true;
+        }
+
+        foreach (var scope in Scopes)
+        {
+            if (TypePattern.Matches(scope, type))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+}
+
+/// <summary>Type patterns: an exact name, or a prefix ending in <c>*</c> (<c>request*</c>, <c>*</c>).</summary>
+public static class TypePattern
+{
+    /// <summary>Whether <paramref name="type"/> matches <paramref name="pattern"/>.</summary>
+    public static bool Matches(string pattern, ReadOnlySpan<char> type) =>
+        pattern.EndsWith('*') ? type.StartsWith(pattern.AsSpan(0, pattern.Length - 1), StringComparison.Ordinal) : type.SequenceEqual(pattern);
+}
+
+/// <summary>
+/// Who may connect. Without a token file only loopback clients are accepted, and they may do everything. With one,
+/// every client needs a token from it.
+/// </summary>
+/// <remarks>
+/// Token file: one token per line, <c>#</c> comments. <c>admin &lt;token&gt;</c>, or
+/// <c>ingest &lt;token&gt; &lt;pattern&gt;[,&lt;pattern&gt;…]</c> where a pattern is a type or a prefix ending in <c>*</c>.
+/// </remarks>
+public sealed class AccessPolicy
+{
+    private static readonly TokenGrant Loopback = new("loopback", true, ["*"]);
+    private readonly List<(byte[] Token, TokenGrant Grant)> _tokens;
+
+    private AccessPolicy(List<(byte[], TokenGrant)> tokens, bool requiresTokens)
+    {
+        _tokens = tokens;
+        RequiresTokens = requiresTokens;
+    }
+
+    /// <summary>No token file: loopback clients only.</summary>
+    public static AccessPolicy LoopbackOnly { get; } = new([], false);
+
+    /// <summary>Whether a token file is in force.</summary>
+    public bool RequiresTokens { get; }
+
+    /// <summary>Reads a token file.</summary>
+    /// <exception cref="FormatException">A line is not <c>admin TOKEN</c> or <c>ingest TOKEN PATTERNS</c>; the message names it.</exception>
+    public static AccessPolicy Load(string path)
+    {
+        List<(byte[], TokenGrant)> tokens = [];
+        var number = 0;
+        foreach (var raw in File.ReadLines(path))
+        {
+            number++;
+            var line = raw.Trim();
+            if (line.Length == 0 || line.StartsWith('#'))
+            {
+                continue;
+            }
+
+            var parts = line.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
+            var grant = parts switch
+            {
+                ["admin", _] => new TokenGrant($"admin#{number}", true, ["*"]),
+                ["ingest", _, var scopes] => new TokenGrant($"ingest#{number}", false, scopes.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)),
+                _ => throw new FormatException($"{path}:{number}: expected 'admin TOKEN' or 'ingest TOKEN PATTERN[,PATTERN…]'"),
+            };
+            tokens.Add((Encoding.UTF8.GetBytes(parts[1]), grant));
+        }
+
+        return new AccessPolicy(tokens, true);
+    }
+
+    /// <summary>The grant for a client, or null when it must be refused.</summary>
+    public TokenGrant? Authenticate(string? token, IPAddress? remote)
+    {
+        if (!RequiresTokens)
+        {
+            return remote is not null && IPAddress.IsLoopback(remote) ? Loopback : null;
+        }
+
+        if (string.IsNullOrEmpty(token))
+        {
+            return null;
+        }
+
+        var bytes = Encoding.UTF8.GetBytes(token);
+        TokenGrant? found = null;
+        foreach (var (candidate, grant) in _tokens)
+        {
+            // Compare every entry in constant time, so timing does not reveal which prefix matched.
+            if (candidate.Length == bytes.Length && CryptographicOperations.FixedTimeEquals(candidate, bytes))
+            {
+                found ??= grant;
+            }
+        }
+
+        return found;
+    }
+}

@@ -1,0 +1,173 @@
+using System.Globalization;
+using System.Net;
+using System.Text.Json;
+using Oxbow.Daemon.Spool;
+using Oxbow.Transport;
+
+namespace Oxbow.Daemon.Configuration;
+
+/// <summary>
+/// Settings of <c>oxbow serve</c>. Each one can come from a flag, an environment variable or a JSON config file
+/// (<c>--config F</c> or <c>OXBOW_CONFIG</c>); flags win over the environment, which wins over the file. The table
+/// of names is <see cref="Settings"/> and docs/daemon.md.
+/// </summary>
+public sealed class DaemonOptions
+{
+    /// <summary>Data directory: the store (collector) and the spool. Default <c>./oxbow-data</c>.</summary>
+    public string DataDirectory { get; set; } = "oxbow-data";
+
+    /// <summary>Binary-protocol ingest address. Default <c>127.0.0.1:3514</c>.</summary>
+    public IPEndPoint Listen { get; set; } = new(IPAddress.Loopback, Protocol.DefaultIngestPort);
+
+    /// <summary>HTTP control address (health, stats, metrics, HTTP ingest, tail, reroute, shutdown). Default <c>127.0.0.1:3513</c>.</summary>
+    public IPEndPoint Control { get; set; } = new(IPAddress.Loopback, Protocol.DefaultControlPort);
+
+    /// <summary>Upstreams; when set the daemon is an agent that forwards instead of storing. Default none.</summary>
+    public IReadOnlyList<string> Forward { get; set; } = [];
+
+    /// <summary>Token file (see <see cref="Auth.AccessPolicy"/>). Default none: loopback clients only.</summary>
+    public string? TokenFile { get; set; }
+
+    /// <summary>File holding the token this agent presents upstream. Default none.</summary>
+    public string? ForwardTokenFile { get; set; }
+
+    /// <summary>PEM certificate for TLS on the ingest port. Default none (plain TCP).</summary>
+    public string? TlsCertificate { get; set; }
+
+    /// <summary>PEM private key matching <see cref="TlsCertificate"/>.</summary>
+    public string? TlsKey { get; set; }
+
+    /// <summary>Spool size bound. Default 1 GiB.</summary>
+    public long SpoolMaxBytes { get; set; } = 1L << 30;
+
+    /// <summary>What a full spool does. Default backpressure.</summary>
+    public SpoolFullPolicy SpoolFull { get; set; } = SpoolFullPolicy.Backpressure;
+
+    /// <summary>Largest batch (frame payload or HTTP body, after decompression). Default 8 MiB.</summary>
+    public int MaxBatchBytes { get; set; } = Protocol.DefaultMaxFrameBytes;
+
+    /// <summary>Largest single event. Default 1 MiB.</summary>
+    public int MaxEventBytes { get; set; } = 1 << 20;
+
+    /// <summary>Seal a store file after it has been idle this long. Default 300 s.</summary>
+    public TimeSpan SealAfterIdle { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>This daemon's name in stats and HELLO. Default the host name.</summary>
+    public string Name { get; set; } = Environment.MachineName;
+
+    /// <summary>Whether the daemon forwards (an agent) rather than stores (a collector).</summary>
+    public bool IsAgent => Forward.Count > 0;
+
+    /// <summary>Every setting: flag, environment variable, config-file key, and how to apply a value.</summary>
+    public static IReadOnlyList<Setting> Settings { get; } =
+    [
+        new("data", "OXBOW_DATA", "data directory (store and spool)", (o, v) => o.DataDirectory = v),
+        new("listen", "OXBOW_LISTEN", "binary ingest address host:port", (o, v) => o.Listen = ParseEndPoint(v)),
+        new("control", "OXBOW_CONTROL", "HTTP control address host:port", (o, v) => o.Control = ParseEndPoint(v)),
+        new("forward", "OXBOW_FORWARD", "upstreams host:port[,host:port…]; makes an agent", (o, v) => o.Forward = SplitList(v)),
+        new("token-file", "OXBOW_TOKEN_FILE", "token file; without one only loopback clients are accepted", (o, v) => o.TokenFile = v),
+        new("forward-token-file", "OXBOW_FORWARD_TOKEN_FILE", "file with the token presented upstream", (o, v) => o.ForwardTokenFile = v),
+        new("tls-cert", "OXBOW_TLS_CERT", "PEM certificate: TLS on the ingest port", (o, v) => o.TlsCertificate = v),
+        new("tls-key", "OXBOW_TLS_KEY", "PEM private key for --tls-cert", (o, v) => o.TlsKey = v),
+        new("spool-max-bytes", "OXBOW_SPOOL_MAX_BYTES", "spool size bound in bytes", (o, v) => o.SpoolMaxBytes = long.Parse(v, CultureInfo.InvariantCulture)),
+        new("spool-full", "OXBOW_SPOOL_FULL", "backpressure | drop-oldest", (o, v) => o.SpoolFull = v switch
+        {
+            "backpressure" => SpoolFullPolicy.Backpressure,
+            "drop-oldest" => SpoolFullPolicy.DropOldest,
+            _ => throw new FormatException($"spool-full must be backpressure or drop-oldest, not '{v}'"),
+        }),
+        new("max-batch-bytes", "OXBOW_MAX_BATCH_BYTES", "largest batch in bytes", (o, v) => o.MaxBatchBytes = int.Parse(v, CultureInfo.InvariantCulture)),
+        new("max-event-bytes", "OXBOW_MAX_EVENT_BYTES", "largest event in bytes", (o, v) => o.MaxEventBytes = int.Parse(v, CultureInfo.InvariantCulture)),
+        new("seal-after", "OXBOW_SEAL_AFTER", "seconds of idleness before a store file is sealed", (o, v) => o.SealAfterIdle = TimeSpan.FromSeconds(double.Parse(v, CultureInfo.InvariantCulture))),
+        new("name", "OXBOW_NAME", "daemon name in stats", (o, v) => o.Name = v),
+    ];
+
+    /// <summary>Builds options from a config file, then the environment, then flags (<c>--name value</c> pairs already split).</summary>
+    /// <exception cref="FormatException">A value is malformed; the message names the setting and its source.</exception>
+    public static DaemonOptions Load(IReadOnlyDictionary<string, string> flags, Func<string, string?> environment)
+    {
+        var options = new DaemonOptions();
+        var configPath = flags.GetValueOrDefault("config") ?? environment("OXBOW_CONFIG");
+        if (configPath is not null)
+        {
+            using var document = JsonDocument.Parse(File.ReadAllBytes(configPath));
+            foreach (var property in document.RootElement.EnumerateObject())
+            {
+                var setting = Settings.FirstOrDefault(s => s.Flag == property.Name)
+                    ?? throw new FormatException($"{configPath}: unknown setting '{property.Name}'");
+                var value = property.Value.ValueKind switch
+                {
+                    JsonValueKind.Array => string.Join(',', property.Value.EnumerateArray().Select(e => e.ToString())),
+                    _ => property.Value.ToString(),
+                };
+                Apply(setting, options, value, $"{configPath}: {property.Name}");
+            }
+        }
+
+        foreach (var setting in Settings)
+        {
+            if (environment(setting.Environment) is { Length: > 0 } value)
+            {
+                Apply(setting, options, value, setting.Environment);
+            }
+        }
+
+        foreach (var (flag, value) in flags)
+        {
+            if (flag == "config")
+            {
+                continue;
+            }
+
+            var setting = Settings.FirstOrDefault(s => s.Flag == flag) ?? throw new FormatException($"unknown option --{flag}");
+            Apply(setting, options, value, "--" + flag);
+        }
+
+        if ((options.TlsCertificate is null) != (options.TlsKey is null))
+        {
+            throw new FormatException("--tls-cert and --tls-key go together");
+        }
+
+        return options;
+    }
+
+    private static void Apply(Setting setting, DaemonOptions options, string value, string source)
+    {
+        try
+        {
+            setting.Apply(options, value);
+        }
+        catch (Exception ex) when (ex is FormatException or OverflowException)
+        {
+            throw new FormatException($"{source}: {ex.Message}", ex);
+        }
+    }
+
+    /// <summary>Parses <c>host:port</c> where host is an IP address or <c>localhost</c>.</summary>
+    public static IPEndPoint ParseEndPoint(string text)
+    {
+        var (host, port) = BatchSender.ParseEndpoint(text);
+        if (host == "localhost")
+        {
+            return new IPEndPoint(IPAddress.Loopback, port);
+        }
+
+        return IPAddress.TryParse(host, out var address)
+            ? new IPEndPoint(address, port)
+            : throw new FormatException($"'{text}' is not ip:port");
+    }
+
+    private static string[] SplitList(string value)
+    {
+        var list = value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        foreach (var endpoint in list)
+        {
+            _ = BatchSender.ParseEndpoint(endpoint);
+        }
+
+        return list;
+    }
+
+    /// <summary>One setting's names and how to apply it.</summary>
+    public sealed record Setting(string Flag, string Environment, string Description, Action<DaemonOptions, string> Apply);
+}

@@ -1,0 +1,206 @@
+using System.Text;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Hosting;
+using Oxbow.Daemon.Auth;
+using Oxbow.Daemon.Forwarding;
+using Oxbow.Daemon.Ingest;
+using Oxbow.Daemon.Stats;
+using Oxbow.Daemon.Tail;
+using Oxbow.Transport;
+
+namespace Oxbow.Daemon.Control;
+
+/// <summary>
+/// The HTTP control port: <c>GET /healthz</c>, <c>GET /v1/stats</c>, <c>GET /metrics</c>, <c>POST /v1/events</c>
+/// (NDJSON ingest), <c>GET /v1/tail</c> (live NDJSON), and the admin calls <c>POST /v1/reroute</c> and
+/// <c>POST /v1/shutdown</c>. Tokens come as <c>Authorization: Bearer …</c>.
+/// </summary>
+internal static class ControlApi
+{
+    public static void Map(WebApplication app, DaemonStatus status, IngestPipeline pipeline, AccessPolicy access, TailHub tail, Forwarder? forwarder)
+    {
+        app.MapGet("/healthz", () => Results.Text("ok\n"));
+        app.MapGet("/v1/stats", () => Results.Text(StatsJson.Write(status), "application/json"));
+        app.MapGet("/metrics", () => Results.Text(PrometheusText.Write(status), "text/plain; version=0.0.4"));
+        app.MapPost("/v1/events", (Delegate)((HttpContext http) => IngestAsync(http, pipeline, access)));
+        app.MapGet("/v1/tail", (HttpContext http) => TailAsync(http, access, tail));
+        app.MapPost("/v1/reroute", async (HttpContext http) =>
+        {
+            if (Admin(http, access) is { } refusal)
+            {
+                return refusal;
+            }
+
+            if (forwarder is null)
+            {
+                return Problem(409, "this daemon is a collector; reroute applies to agents (--forward)");
+            }
+
+            using var reader = new StreamReader(http.Request.Body, Encoding.UTF8);
+            var body = (await reader.ReadToEndAsync(http.RequestAborted).ConfigureAwait(false)).Trim();
+            try
+            {
+                var endpoints = body.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+                forwarder.Reroute(endpoints);
+                OxbowDaemonLog.Info("rerouted", "upstreams", string.Join(",", endpoints));
+                return Results.Text($"{{\"forward\":[{string.Join(",", endpoints.Select(e => $"\"{e}\""))}]}}\n", "application/json");
+            }
+            catch (Exception ex) when (ex is FormatException or ArgumentException)
+            {
+                return Problem(400, ex.Message);
+            }
+        });
+        app.MapPost("/v1/shutdown", (HttpContext http, IHostApplicationLifetime lifetime) =>
+        {
+            if (Admin(http, access) is { } refusal)
+            {
+                return refusal;
+            }
+
+            OxbowDaemonLog.Info("shutdown_requested");
+            lifetime.StopApplication();
+            return Results.Text("{\"stopping\":true}\n", "application/json", statusCode: 202);
+        });
+    }
+
+    private static TokenGrant? Grant(HttpContext http, AccessPolicy access)
+    {
+        var header = http.Request.Headers.Authorization.ToString();
+        var token = header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? header[7..].Trim() : null;
+        return access.Authenticate(token, http.Connection.RemoteIpAddress);
+    }
+
+    private static IResult? Admin(HttpContext http, AccessPolicy access) => Grant(http, access) switch
+    {
+        null => Unauthorized(access),
+        { Admin: false } => Problem(403, "this call needs the admin token"),
+        _ => null,
+    };
+
+    private static IResult Unauthorized(AccessPolicy access) => Problem(401, access.RequiresTokens
+        ? "missing or unknown token (Authorization: Bearer …)"
+        : "this daemon has no token file and accepts only loopback clients");
+
+    private static IResult Problem(int status, string message) =>
+        Results.Text($"{{\"error\":{System.Text.Json.JsonSerializer.Serialize(message)}}}\n", "application/json", statusCode: status);
+
+    private static async Task<IResult> IngestAsync(HttpContext http, IngestPipeline pipeline, AccessPolicy access)
+    {
+        var grant = Grant(http, access);
+        if (grant is null)
+        {
+            pipeline.Stats.Reject(RejectReason.Unauthorized);
+            return Unauthorized(access);
+        }
+
+        var limit = pipeline.MaxBatchBytes;
+        if (http.Request.ContentLength > limit)
+        {
+            pipeline.Stats.Reject(RejectReason.FrameTooLarge);
+            return Problem(413, $"body of {http.Request.ContentLength} bytes is over the limit of {limit} bytes");
+        }
+
+        // Read with a hard cap, so a body without Content-Length cannot grow past the limit either.
+        using var body = new MemoryStream();
+        var buffer = new byte[81920];
+        int read;
+        while ((read = await http.Request.Body.ReadAsync(buffer, http.RequestAborted).ConfigureAwait(false)) > 0)
+        {
+            body.Write(buffer, 0, read);
+            if (body.Length > limit)
+            {
+                pipeline.Stats.Reject(RejectReason.FrameTooLarge);
+                return Problem(413, $"body is over the limit of {limit} bytes");
+            }
+        }
+
+        var id = BatchId.New();
+        if (http.Request.Headers.TryGetValue("Oxbow-Batch-Id", out var given))
+        {
+            // A client that retries a POST with the same id has it stored once, like a binary-protocol batch.
+            var text = given.ToString();
+            if (text.Length != 32 || !text.All(char.IsAsciiHexDigit))
+            {
+                return Problem(400, "Oxbow-Batch-Id must be 32 hex digits");
+            }
+
+            id = BatchId.Read(Convert.FromHexString(text));
+        }
+
+        try
+        {
+            var data = body.ToArray();
+            if (http.Request.Headers.ContentEncoding.ToString().Contains("gzip", StringComparison.OrdinalIgnoreCase))
+            {
+                data = pipeline.Gunzip(data);
+            }
+
+            var (events, duplicate) = await pipeline.AcceptAsync(id, data, grant).ConfigureAwait(false);
+            return Results.Text($"{{\"accepted\":{events},\"duplicate\":{(duplicate ? "true" : "false")}}}\n", "application/json");
+        }
+        catch (ProtocolException ex)
+        {
+            var statusCode = ex.Reason switch
+            {
+                RejectReason.Forbidden => 403,
+                RejectReason.Busy => 429,
+                RejectReason.Internal => 503,
+                RejectReason.FrameTooLarge => 413,
+                _ => 400,
+            };
+            if (statusCode == 429)
+            {
+                http.Response.Headers.RetryAfter = "1";
+            }
+
+            return Problem(statusCode, ex.Message);
+        }
+    }
+
+    private static async Task TailAsync(HttpContext http, AccessPolicy access, TailHub hub)
+    {
+        var grant = Grant(http, access);
+        if (grant is null)
+        {
+            await Unauthorized(access).ExecuteAsync(http).ConfigureAwait(false);
+            return;
+        }
+
+        TailFilter filter;
+        try
+        {
+            filter = new TailFilter(http.Request.Query["type"].ToString(), http.Request.Query["field"].Select(f => f ?? ""), grant);
+        }
+        catch (FormatException ex)
+        {
+            await Problem(400, ex.Message).ExecuteAsync(http).ConfigureAwait(false);
+            return;
+        }
+
+        using var subscription = hub.Subscribe(filter);
+        http.Response.ContentType = "application/x-ndjson";
+        await http.Response.StartAsync(http.RequestAborted).ConfigureAwait(false);
+        // The first line is sent at once, so a client knows it is subscribed before any event arrives.
+        await http.Response.Body.WriteAsync("\n"u8.ToArray(), http.RequestAborted).ConfigureAwait(false);
+        await http.Response.Body.FlushAsync(http.RequestAborted).ConfigureAwait(false);
+        var lines = subscription.Lines;
+        try
+        {
+            while (await lines.WaitToReadAsync(http.RequestAborted).ConfigureAwait(false))
+            {
+                while (lines.TryRead(out var line))
+                {
+                    await http.Response.Body.WriteAsync(line, http.RequestAborted).ConfigureAwait(false);
+                    await http.Response.Body.WriteAsync("\n"u8.ToArray(), http.RequestAborted).ConfigureAwait(false);
+                }
+
+                await http.Response.Body.FlushAsync(http.RequestAborted).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // The subscriber left.
+        }
+    }
+}

@@ -1,0 +1,261 @@
+using System.Buffers;
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Unicode;
+using Oxbow.Transport;
+
+namespace Oxbow.Daemon.Ingest;
+
+/// <summary>NDJSON that passed validation: every line a canonical event, each ending in <c>\n</c>.</summary>
+internal readonly record struct ValidatedEvents(ReadOnlyMemory<byte> Data, int Count);
+
+/// <summary>
+/// Checks and normalizes incoming NDJSON. A canonical line (what Oxbow's clients send) is checked in place: its head
+/// by position, the rest by a JSON reader. Any other valid JSON object is rewritten into canonical form: this is how
+/// events from other sources may leave out <c>id</c>, <c>host</c>, <c>pid</c>, <c>app</c>, <c>start</c> and
+/// <c>end</c>, and how their unknown top-level keys end up in <c>body</c>.
+/// </summary>
+internal static class EventLines
+{
+    private static readonly JsonReaderOptions ReaderOptions = new() { MaxDepth = 64 };
+
+    /// <exception cref="ProtocolException"><see cref="RejectReason.InvalidEvent"/>, naming the 1-based line and the problem.</exception>
+    public static ValidatedEvents Validate(ReadOnlyMemory<byte> data, DateTime arrivalUtc, int maxEventBytes)
+    {
+        var span = data.Span;
+        if (!Utf8.IsValid(span))
+        {
+            throw Invalid(LineOfInvalidUtf8(span), "not valid UTF-8");
+        }
+
+        ArrayBufferWriter<byte>? rewritten = null;
+        var count = 0;
+        var lineNumber = 0;
+        var offset = 0;
+        while (offset < span.Length)
+        {
+            lineNumber++;
+            var newline = span[offset..].IndexOf((byte)'\n');
+            var lineEnd = newline < 0 ? span.Length : offset + newline;
+            var line = span[offset..lineEnd];
+            var next = newline < 0 ? span.Length : lineEnd + 1;
+            if (!line.IsEmpty && line[^1] == '\r')
+            {
+                line = line[..^1];
+            }
+
+            if (line.Trim(" \t"u8).IsEmpty)
+            {
+                rewritten ??= CopyOf(span[..offset]);
+                offset = next;
+                continue;
+            }
+
+            if (line.Length > maxEventBytes)
+            {
+                throw Invalid(lineNumber, $"event of {line.Length} bytes is over the limit of {maxEventBytes} bytes");
+            }
+
+            if (CanonicalLine.TryParse(line, out _))
+            {
+                CheckJson(line, lineNumber);
+                if (rewritten is not null || newline < 0 || line.Length != lineEnd - offset)
+                {
+                    rewritten ??= CopyOf(span[..offset]);
+                    rewritten.Write(line);
+                    rewritten.Write("\n"u8);
+                }
+            }
+            else
+            {
+                rewritten ??= CopyOf(span[..offset]);
+                Normalize(line, lineNumber, arrivalUtc, rewritten);
+            }
+
+            count++;
+            offset = next;
+        }
+
+        return new ValidatedEvents(rewritten is null ? data : rewritten.WrittenMemory, count);
+    }
+
+    private static void CheckJson(ReadOnlySpan<byte> line, int lineNumber)
+    {
+        try
+        {
+            var reader = new Utf8JsonReader(line, ReaderOptions);
+            while (reader.Read())
+            {
+            }
+        }
+        catch (JsonException ex)
+        {
+            throw Invalid(lineNumber, "invalid JSON: " + ex.Message);
+        }
+    }
+
+    private static void Normalize(ReadOnlySpan<byte> line, int lineNumber, DateTime arrivalUtc, IBufferWriter<byte> output)
+    {
+        JsonDocument document;
+        try
+        {
+            document = JsonDocument.Parse(line.ToArray(), new JsonDocumentOptions { MaxDepth = 64 });
+        }
+        catch (JsonException ex)
+        {
+            throw Invalid(lineNumber, "invalid JSON: " + ex.Message);
+        }
+
+        using (document)
+        {
+            var root = document.RootElement;
+            if (root.ValueKind != JsonValueKind.Object)
+            {
+                throw Invalid(lineNumber, $"an event must be a JSON object, not {root.ValueKind.ToString().ToLowerInvariant()}");
+            }
+
+            var type = StringField(root, "type", lineNumber) ?? throw Invalid(lineNumber, "missing \"type\"");
+            if (Oxbow.EventType.IsValid(type) is false)
+            {
+                throw Invalid(lineNumber, $"type \"{Shorten(type)}\" is not a valid type name (lower-case [a-z0-9_-] segments joined by dots, at most {Oxbow.EventType.MaxLength} characters)");
+            }
+
+            var id = StringField(root, "id", lineNumber);
+            if (id is not null && !Oxbow.OxId.IsValid(id))
+            {
+                throw Invalid(lineNumber, $"id \"{Shorten(id)}\" is not 32 lower-case hex digits");
+            }
+
+            var end = TimeField(root, "end", lineNumber) ?? Timestamps.TruncateToMicroseconds(arrivalUtc);
+            var start = TimeField(root, "start", lineNumber) ?? end;
+            var levelText = StringField(root, "level", lineNumber);
+            var level = OxLevel.Info;
+            if (levelText is not null && !OxLevels.TryParse(levelText, out level))
+            {
+                throw Invalid(lineNumber, $"level \"{Shorten(levelText)}\" is not one of debug, info, warning, error, critical");
+            }
+
+            using var json = new Utf8JsonWriter(output);
+            json.WriteStartObject();
+            json.WriteString("id", id ?? Oxbow.OxId.NewId(arrivalUtc));
+            json.WriteString("type", type);
+            json.WriteString("start", Timestamps.Format(start));
+            json.WriteString("end", Timestamps.Format(end));
+            json.WriteString("level", OxLevels.Name(level));
+            CopyIfPresent(root, "host", json);
+            if (root.TryGetProperty("pid", out var pid))
+            {
+                if (pid.ValueKind != JsonValueKind.Number || !pid.TryGetInt32(out _))
+                {
+                    throw Invalid(lineNumber, "\"pid\" must be an integer");
+                }
+
+                json.WritePropertyName("pid");
+                pid.WriteTo(json);
+            }
+
+            CopyIfPresent(root, "app", json);
+            CopyIfPresent(root, "trace_id", json);
+            CopyIfPresent(root, "span_id", json);
+            json.WriteStartObject("body");
+            if (root.TryGetProperty("body", out var body))
+            {
+                if (body.ValueKind != JsonValueKind.Object)
+                {
+                    throw Invalid(lineNumber, "\"body\" must be an object");
+                }
+
+                foreach (var property in body.EnumerateObject())
+                {
+                    property.WriteTo(json);
+                }
+            }
+
+            // Keys a non-Oxbow source puts at the top level are its fields: keep them, in body.
+            foreach (var property in root.EnumerateObject())
+            {
+                if (!IsEnvelope(property.Name) && !(body.ValueKind == JsonValueKind.Object && body.TryGetProperty(property.Name, out _)))
+                {
+                    property.WriteTo(json);
+                }
+            }
+
+            json.WriteEndObject();
+            json.WriteEndObject();
+        }
+
+        output.Write("\n"u8);
+    }
+
+    private static bool IsEnvelope(string name) =>
+        name is "id" or "type" or "start" or "end" or "level" or "host" or "pid" or "app" or "trace_id" or "span_id" or "body";
+
+    private static void CopyIfPresent(JsonElement root, string name, Utf8JsonWriter json)
+    {
+        if (root.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String)
+        {
+            json.WritePropertyName(name);
+            value.WriteTo(json);
+        }
+    }
+
+    private static string? StringField(JsonElement root, string name, int lineNumber)
+    {
+        if (!root.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null)
+        {
+            return null;
+        }
+
+        return value.ValueKind == JsonValueKind.String
+            ? value.GetString()
+            : throw Invalid(lineNumber, $"\"{name}\" must be a string");
+    }
+
+    private static DateTime? TimeField(JsonElement root, string name, int lineNumber)
+    {
+        var text = StringField(root, name, lineNumber);
+        if (text is null)
+        {
+            return null;
+        }
+
+        if (!DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var parsed) || parsed.Year < 1970 || parsed.Year > 9999)
+        {
+            throw Invalid(lineNumber, $"\"{name}\" is not an ISO-8601 timestamp: \"{Shorten(text)}\"");
+        }
+
+        return Timestamps.TruncateToMicroseconds(parsed.UtcDateTime);
+    }
+
+    private static ArrayBufferWriter<byte> CopyOf(ReadOnlySpan<byte> prefix)
+    {
+        var writer = new ArrayBufferWriter<byte>(Math.Max(256, prefix.Length * 2));
+        writer.Write(prefix);
+        return writer;
+    }
+
+    private static int LineOfInvalidUtf8(ReadOnlySpan<byte> span)
+    {
+        var line = 1;
+        var start = 0;
+        while (start < span.Length)
+        {
+            var newline = span[start..].IndexOf((byte)'\n');
+            var end = newline < 0 ? span.Length : start + newline;
+            if (!Utf8.IsValid(span[start..end]))
+            {
+                return line;
+            }
+
+            line++;
+            start = end + 1;
+        }
+
+        return line;
+    }
+
+    private static string Shorten(string text) => text.Length <= 64 ? text : text[..64] + "…";
+
+    internal static ProtocolException Invalid(int lineNumber, string problem) =>
+        new(RejectReason.InvalidEvent, $"line {lineNumber}: {problem}");
+}

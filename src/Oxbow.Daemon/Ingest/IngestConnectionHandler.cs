@@ -1,0 +1,194 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using System.Net;
+using System.Threading.Channels;
+using Microsoft.AspNetCore.Connections;
+using Oxbow.Daemon.Auth;
+using Oxbow.Transport;
+
+namespace Oxbow.Daemon.Ingest;
+
+/// <summary>
+/// One binary-protocol connection (docs/protocol.md), hosted by Kestrel: handshake, then batches read and made
+/// durable in a pipeline while acknowledgements go back in order. A broken frame ends only this connection, with an
+/// ERROR frame naming the problem; a bad batch is refused with REJECT and the connection carries on.
+/// </summary>
+internal sealed class IngestConnectionHandler(IngestPipeline pipeline, AccessPolicy access, string serverName) : ConnectionHandler
+{
+    private static readonly TimeSpan HandshakeTimeout = TimeSpan.FromSeconds(10);
+    private const int MaxBatchesInFlight = 32;
+
+    public override async Task OnConnectedAsync(ConnectionContext connection)
+    {
+        var stats = pipeline.Stats;
+        stats.ConnectionOpened();
+        var input = connection.Transport.Input;
+        var output = connection.Transport.Output;
+        var replies = Channel.CreateBounded<Task<byte[]>>(new BoundedChannelOptions(MaxBatchesInFlight) { SingleReader = true, SingleWriter = true });
+        var writer = WriteRepliesAsync(replies.Reader, output);
+        try
+        {
+            var grant = await HandshakeAsync(connection, input, output).ConfigureAwait(false);
+            if (grant is null)
+            {
+                return;
+            }
+
+            while (true)
+            {
+                var result = await input.ReadAsync(connection.ConnectionClosed).ConfigureAwait(false);
+                var buffer = result.Buffer;
+                while (Frames.TryRead(ref buffer, pipeline.MaxBatchBytes, out var header, out var payload))
+                {
+                    if (header.Type != FrameType.Batch)
+                    {
+                        throw new ProtocolException(RejectReason.UnknownFrameType, $"expected BATCH, got frame type {(byte)header.Type}");
+                    }
+
+                    var reply = Accept(header, payload, grant);
+                    await replies.Writer.WriteAsync(reply, connection.ConnectionClosed).ConfigureAwait(false);
+                }
+
+                if (result.IsCompleted)
+                {
+                    if (!buffer.IsEmpty)
+                    {
+                        throw new ProtocolException(RejectReason.MalformedFrame, $"connection closed inside a frame ({buffer.Length} bytes left over)");
+                    }
+
+                    input.AdvanceTo(buffer.End);
+                    break;
+                }
+
+                input.AdvanceTo(buffer.Start, buffer.End);
+            }
+        }
+        catch (ProtocolException ex)
+        {
+            stats.Reject(ex.Reason);
+            replies.Writer.TryWrite(Task.FromResult(Frames.Error(new ErrorMessage(ex.Reason, ex.Message))));
+        }
+        catch (Exception ex) when (ex is IOException or OperationCanceledException or ConnectionResetException or InvalidOperationException)
+        {
+            // The peer went away; anything not acknowledged will be resent by it.
+        }
+        finally
+        {
+            replies.Writer.TryComplete();
+            await writer.ConfigureAwait(false);
+            stats.ConnectionClosed();
+        }
+    }
+
+    private Task<byte[]> Accept(FrameHeader header, ReadOnlySequence<byte> payload, TokenGrant grant)
+    {
+        BatchId id = default;
+        try
+        {
+            var (batchId, _, data) = Frames.ParseBatch(payload);
+            id = batchId;
+            // The pipe's memory is reused once we advance, so the batch gets its own copy for the spool.
+            var owned = (header.Flags & FrameFlags.Gzip) != 0 ? pipeline.Gunzip(data.ToArray()) : data.ToArray();
+            return AcceptAsync(id, owned, grant);
+        }
+        catch (ProtocolException ex) when (ex.Reason is RejectReason.BadChecksum or RejectReason.BadCompression or RejectReason.FrameTooLarge)
+        {
+            if (ex.Reason == RejectReason.BadChecksum)
+            {
+                pipeline.Stats.Reject(ex.Reason);
+            }
+
+            return Task.FromResult(Frames.Reject(new RejectMessage(id, ex.Reason, ex.Message)));
+        }
+    }
+
+    private async Task<byte[]> AcceptAsync(BatchId id, byte[] data, TokenGrant grant)
+    {
+        try
+        {
+            var (events, duplicate) = await pipeline.AcceptAsync(id, data, grant).ConfigureAwait(false);
+            return Frames.Ack(new AckMessage(id, events, duplicate));
+        }
+        catch (ProtocolException ex)
+        {
+            return Frames.Reject(new RejectMessage(id, ex.Reason, ex.Message));
+        }
+    }
+
+    private async Task<TokenGrant?> HandshakeAsync(ConnectionContext connection, PipeReader input, PipeWriter output)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(connection.ConnectionClosed);
+        timeout.CancelAfter(HandshakeTimeout);
+        while (true)
+        {
+            ReadResult result;
+            try
+            {
+                result = await input.ReadAsync(timeout.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (!connection.ConnectionClosed.IsCancellationRequested)
+            {
+                throw new ProtocolException(RejectReason.MalformedFrame, $"no HELLO within {HandshakeTimeout.TotalSeconds:0} s");
+            }
+
+            var buffer = result.Buffer;
+            if (Frames.TryRead(ref buffer, 64 * 1024, out var header, out var payload))
+            {
+                if (header.Type != FrameType.Hello)
+                {
+                    throw new ProtocolException(RejectReason.UnknownFrameType, $"expected HELLO first, got frame type {(byte)header.Type}");
+                }
+
+                var hello = Frames.ParseHello(payload);
+                input.AdvanceTo(buffer.Start);
+                if (hello.MinVersion > Protocol.Version || hello.MaxVersion < Protocol.Version)
+                {
+                    throw new ProtocolException(RejectReason.UnsupportedVersion,
+                        $"client speaks versions {hello.MinVersion}-{hello.MaxVersion}; this server speaks {Protocol.Version}");
+                }
+
+                var remote = (connection.RemoteEndPoint as IPEndPoint)?.Address;
+                var grant = access.Authenticate(hello.Token, remote);
+                if (grant is null)
+                {
+                    throw new ProtocolException(RejectReason.Unauthorized, access.RequiresTokens
+                        ? "unknown or missing token"
+                        : "this daemon has no token file and accepts only loopback clients");
+                }
+
+                await output.WriteAsync(Frames.Welcome(new WelcomeMessage(Protocol.Version, pipeline.MaxBatchBytes, serverName)), connection.ConnectionClosed).ConfigureAwait(false);
+                return grant;
+            }
+
+            if (result.IsCompleted)
+            {
+                return null;
+            }
+
+            input.AdvanceTo(buffer.Start, buffer.End);
+        }
+    }
+
+    private static async Task WriteRepliesAsync(ChannelReader<Task<byte[]>> replies, PipeWriter output)
+    {
+        try
+        {
+            await foreach (var reply in replies.ReadAllAsync().ConfigureAwait(false))
+            {
+                var frame = await reply.ConfigureAwait(false);
+                output.Write(frame);
+                // Flush when nothing else is ready, so acknowledgements for a burst go out together.
+                if (!replies.TryPeek(out var next) || !next.IsCompleted)
+                {
+                    await output.FlushAsync().ConfigureAwait(false);
+                }
+            }
+
+            await output.FlushAsync().ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is IOException or OperationCanceledException or InvalidOperationException or ConnectionResetException)
+        {
+            // The peer is gone; it resends whatever it did not see acknowledged.
+        }
+    }
+}

@@ -1,0 +1,109 @@
+using System.IO.Compression;
+using System.Text;
+using Oxbow.Daemon.Auth;
+using Oxbow.Daemon.Spool;
+using Oxbow.Daemon.Stats;
+using Oxbow.Daemon.Tail;
+using Oxbow.Transport;
+
+namespace Oxbow.Daemon.Ingest;
+
+/// <summary>
+/// The one path every accepted batch takes, from TCP or HTTP: validate and normalize, check the token's scopes,
+/// append to the spool (durable), then count it and show it to live tails. Refusals are counted by reason.
+/// </summary>
+internal sealed class IngestPipeline(SpoolLog spool, DaemonStats stats, TailHub tail, int maxEventBytes, int maxBatchBytes, TimeProvider time)
+{
+    public DaemonStats Stats => stats;
+
+    public int MaxBatchBytes => maxBatchBytes;
+
+    /// <summary>Accepts a batch; true when it was already stored by an earlier try.</summary>
+    /// <exception cref="ProtocolException">Refused; the reason is already counted.</exception>
+    public async Task<(int Events, bool Duplicate)> AcceptAsync(BatchId id, ReadOnlyMemory<byte> data, TokenGrant grant)
+    {
+        try
+        {
+            var arrival = time.GetUtcNow().UtcDateTime;
+            var events = EventLines.Validate(data, arrival, maxEventBytes);
+            CheckScopes(events.Data, grant);
+            var result = await spool.AppendAsync(id, events.Count, events.Data).ConfigureAwait(false);
+            switch (result)
+            {
+                case AppendResult.Durable:
+                    stats.Accepted(events.Data, arrival);
+                    tail.Publish(events.Data);
+                    return (events.Count, false);
+                case AppendResult.Duplicate:
+                    return (events.Count, true);
+                case AppendResult.Full:
+                    throw new ProtocolException(RejectReason.Busy, "the spool is full; retry later");
+                default:
+                    throw new ProtocolException(RejectReason.Internal, "the batch could not be made durable; retry later");
+            }
+        }
+        catch (ProtocolException ex)
+        {
+            stats.Reject(ex.Reason);
+            throw;
+        }
+    }
+
+    /// <summary>Inflates gzip data, refusing more than <see cref="MaxBatchBytes"/>.</summary>
+    /// <exception cref="ProtocolException">Not gzip, or too large once inflated.</exception>
+    public byte[] Gunzip(ReadOnlySpan<byte> compressed)
+    {
+        try
+        {
+            using var input = new MemoryStream(compressed.ToArray());
+            using var gzip = new GZipStream(input, CompressionMode.Decompress);
+            using var output = new MemoryStream();
+            var buffer = new byte[81920];
+            int read;
+            while ((read = gzip.Read(buffer)) > 0)
+            {
+                output.Write(buffer, 0, read);
+                if (output.Length > maxBatchBytes)
+                {
+                    throw new ProtocolException(RejectReason.FrameTooLarge, $"batch is over {maxBatchBytes} bytes once decompressed");
+                }
+            }
+
+            return output.ToArray();
+        }
+        catch (InvalidDataException ex)
+        {
+            stats.Reject(RejectReason.BadCompression);
+            throw new ProtocolException(RejectReason.BadCompression, "not valid gzip: " + ex.Message);
+        }
+        catch (ProtocolException ex)
+        {
+            stats.Reject(ex.Reason);
+            throw;
+        }
+    }
+
+    private static void CheckScopes(ReadOnlyMemory<byte> data, TokenGrant grant)
+    {
+        if (grant.Admin)
+        {
+            return;
+        }
+
+        var lineNumber = 0;
+        Span<char> type = stackalloc char[Oxbow.EventType.MaxLength];
+        foreach (var line in new Sinks.EventBatch(data, 0))
+        {
+            lineNumber++;
+            if (CanonicalLine.TryParse(line, out var canonical))
+            {
+                var n = Encoding.ASCII.GetChars(canonical.Type, type);
+                if (!grant.Allows(type[..n]))
+                {
+                    throw new ProtocolException(RejectReason.Forbidden,
+                        $"line {lineNumber}: this token may send only {string.Join(", ", grant.Scopes)}, not type '{type[..n]}'");
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,128 @@
+using System.Security.Cryptography.X509Certificates;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Oxbow.Daemon.Auth;
+using Oxbow.Daemon.Configuration;
+using Oxbow.Daemon.Control;
+using Oxbow.Daemon.Forwarding;
+using Oxbow.Daemon.Ingest;
+using Oxbow.Daemon.Spool;
+using Oxbow.Daemon.Stats;
+using Oxbow.Daemon.Storage;
+using Oxbow.Daemon.Tail;
+using Oxbow.Transport;
+
+namespace Oxbow.Daemon;
+
+/// <summary>
+/// <c>oxbow serve</c>: one process that ingests (binary TCP and HTTP), spools to disk, and then either stores
+/// (collector) or forwards (agent, with <c>--forward</c>). Kestrel hosts both ports.
+/// </summary>
+public sealed class OxbowDaemon
+{
+    private readonly DaemonOptions _options;
+
+    /// <summary>A daemon with these settings; nothing starts until <see cref="RunAsync"/>.</summary>
+    public OxbowDaemon(DaemonOptions options) => _options = options;
+
+    /// <summary>Runs until SIGTERM/SIGINT or <c>POST /v1/shutdown</c>, then drains and returns.</summary>
+    public async Task RunAsync(CancellationToken cancellationToken = default)
+    {
+        var options = _options;
+        var access = options.TokenFile is null ? AccessPolicy.LoopbackOnly : AccessPolicy.Load(options.TokenFile);
+        Directory.CreateDirectory(options.DataDirectory);
+        using var spool = SpoolLog.Open(new SpoolOptions
+        {
+            Directory = Path.Combine(options.DataDirectory, "_oxbow", "spool"),
+            MaxBytes = options.SpoolMaxBytes,
+            FullPolicy = options.SpoolFull,
+        });
+        if (spool.SkippedRecords > 0)
+        {
+            OxbowDaemonLog.Warning("spool_recovered_with_damage", "skipped_records", spool.SkippedRecords, "skipped_bytes", spool.SkippedBytes);
+        }
+
+        var stats = new DaemonStats();
+        var tail = new TailHub();
+        var pipeline = new IngestPipeline(spool, stats, tail, options.MaxEventBytes, options.MaxBatchBytes, TimeProvider.System);
+        PartitionStore? store = null;
+        Forwarder? forwarder = null;
+        BatchSender? sender = null;
+        if (options.IsAgent)
+        {
+            sender = new BatchSender(new BatchSenderOptions
+            {
+                Endpoints = options.Forward,
+                Token = options.ForwardTokenFile is null ? "" : File.ReadAllText(options.ForwardTokenFile).Trim(),
+                ClientName = options.Name,
+            });
+            forwarder = new Forwarder(spool, sender);
+        }
+        else
+        {
+            store = new PartitionStore(new StorageOptions { DataDirectory = options.DataDirectory, SealAfterIdle = options.SealAfterIdle }, spool);
+        }
+
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.Services.AddSingleton(pipeline);
+        builder.Services.AddSingleton(access);
+        builder.Services.AddSingleton(new IngestConnectionHandler(pipeline, access, options.Name));
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.Limits.MaxRequestBodySize = null; // HTTP ingest enforces its own limit and answers 413 itself.
+            kestrel.AddServerHeader = false;
+            kestrel.Listen(options.Control, listen => listen.Protocols = HttpProtocols.Http1);
+            kestrel.Listen(options.Listen, listen =>
+            {
+                if (options.TlsCertificate is not null)
+                {
+                    listen.UseHttps(X509Certificate2.CreateFromPemFile(options.TlsCertificate, options.TlsKey));
+                }
+
+                listen.UseConnectionHandler<IngestConnectionHandler>();
+            });
+        });
+        builder.Services.Configure<HostOptions>(h => h.ShutdownTimeout = TimeSpan.FromSeconds(20));
+        var app = builder.Build();
+        var started = DateTime.UtcNow;
+        var status = new DaemonStatus(options, started, spool, stats, tail, store, forwarder);
+        ControlApi.Map(app, status, pipeline, access, tail, forwarder);
+
+        using var consumerStop = new CancellationTokenSource();
+        var consumer = store is not null
+            ? Task.Run(() => store.RunAsync(consumerStop.Token), CancellationToken.None)
+            : Task.Run(() => forwarder!.RunAsync(consumerStop.Token), CancellationToken.None);
+
+        await app.StartAsync(cancellationToken).ConfigureAwait(false);
+        OxbowDaemonLog.Info("started", "role", options.IsAgent ? "agent" : "collector", "data", Path.GetFullPath(options.DataDirectory));
+        OxbowDaemonLog.Info("listening", "ingest", options.Listen.ToString(), "control", options.Control.ToString());
+        if (!access.RequiresTokens)
+        {
+            OxbowDaemonLog.Warning("no_token_file", "accepting", "loopback clients only");
+        }
+
+        if (options.IsAgent)
+        {
+            OxbowDaemonLog.Info("forwarding", "upstreams", string.Join(",", options.Forward));
+        }
+
+        await app.WaitForShutdownAsync(cancellationToken).ConfigureAwait(false);
+        // Kestrel has stopped taking work and finished what it had; everything acknowledged is in the spool.
+        await app.StopAsync(CancellationToken.None).ConfigureAwait(false);
+        await consumerStop.CancelAsync().ConfigureAwait(false);
+        await consumer.ConfigureAwait(false);
+        if (sender is not null)
+        {
+            await sender.DisposeAsync().ConfigureAwait(false);
+        }
+
+        await app.DisposeAsync().ConfigureAwait(false);
+        OxbowDaemonLog.Info("stopped", "pending_events", spool.Stats.PendingEvents);
+    }
+}

@@ -1,0 +1,17 @@
+namespace Oxbow.Daemon.Spool;
+
+/// <summary>Replaces a small file so a reader sees the old or the new content, never a mix, even after SIGKILL.</summary>
+internal static class AtomicFile
+{
+    public static void Write(string path, ReadOnlySpan<byte> content)
+    {
+        var temporary = path + ".tmp";
+        using (var stream = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None))
+        {
+            stream.Write(content);
+            stream.Flush(flushToDisk: true);
+        }
+
+        File.Move(temporary, path, overwrite: true);
+    }
+}

@@ -1,0 +1,749 @@
+using System.Buffers.Binary;
+using System.Globalization;
+using System.Text.Json;
+using Microsoft.Win32.SafeHandles;
+using Oxbow.Transport;
+
+namespace Oxbow.Daemon.Spool;
+
+/// <summary>
+/// The durable spool: an append-only log of accepted batches in segment files, with a CRC-32C on every record and
+/// a ledger of how far its one consumer (the forwarder or the store) has got.
+/// </summary>
+/// <remarks>
+/// <para>Appends from any thread are gathered by one writer thread, written, and made durable with one fsync for
+/// the whole group (group commit); only then do their tasks complete, so a caller acknowledges only what is on
+/// disk. A batch id seen before is not written again (<see cref="AppendResult.Duplicate"/>).</para>
+/// <para>Segment file: <c>OXSPOOL1</c>, the segment number (u64 LE), then records. Record: data length + 20
+/// (u32 LE), CRC-32C of everything after it (u32 LE), batch id (16 bytes), event count (u32 LE), NDJSON data.
+/// On open, a torn or corrupt record ends its segment: it and anything after it in that segment are skipped and
+/// counted, the last segment is truncated there, and the daemon starts; it never crash-loops on its own files.</para>
+/// <para>A sealed segment is deleted once the consumer has committed a position past its end.</para>
+/// </remarks>
+public sealed class SpoolLog : IDisposable
+{
+    internal const int SegmentHeaderLength = 16;
+    internal const int RecordHeadLength = 28;
+    private const string LedgerName = "ledger.json";
+
+    private readonly SpoolOptions _options;
+    private readonly object _state = new();
+    private readonly List<Segment> _segments = [];
+    private readonly DedupWindow _dedup;
+    private readonly object _queueLock = new();
+    private List<PendingAppend> _queue = [];
+    private List<PendingAppend> _spare = [];
+    private readonly Thread _writer;
+    private readonly SemaphoreSlim _dataAvailable = new(0, 1);
+    private Segment _active;
+    private SafeFileHandle _activeHandle;
+    private SpoolPosition _durableEnd;
+    private SpoolPosition _done;
+    private long _pendingEvents;
+    private long _pendingRecords;
+    private long _totalBytes;
+    private bool _stopping;
+    private SafeFileHandle? _readHandle;
+    private long _readSegment = -1;
+
+    private long _appended;
+    private long _appendedEvents;
+    private long _duplicates;
+    private long _fullRejects;
+    private long _failedAppends;
+    private long _droppedEvents;
+    private long _droppedRecords;
+
+    private SpoolLog(SpoolOptions options)
+    {
+        _options = options;
+        Directory.CreateDirectory(options.Directory);
+        _dedup = new DedupWindow(System.IO.Path.Combine(options.Directory, "recent-batches"), options.DedupWindow);
+        (_done, ConsumerState) = ReadLedger();
+        Recover();
+        (_active, _activeHandle) = CreateSegment(_segments.Count == 0 ? Math.Max(1, _done.Segment) : _segments[^1].Number + 1);
+        _durableEnd = new SpoolPosition(_active.Number, _active.Length);
+        if (_done < new SpoolPosition(_segments[0].Number, SegmentHeaderLength))
+        {
+            _done = new SpoolPosition(_segments[0].Number, SegmentHeaderLength);
+        }
+
+        _writer = new Thread(WriteLoop) { IsBackground = true, Name = "oxbow-spool" };
+        _writer.Start();
+    }
+
+    /// <summary>Opens (and recovers) the spool in <see cref="SpoolOptions.Directory"/>.</summary>
+    public static SpoolLog Open(SpoolOptions options) => new(options);
+
+    /// <summary>The consumer's state saved with the last <see cref="Commit"/>, or null on a new spool.</summary>
+    public JsonElement? ConsumerState { get; }
+
+    /// <summary>Where the consumer had committed to; reading starts here after a restart.</summary>
+    public SpoolPosition CommittedPosition { get; private set; }
+
+    /// <summary>Records found torn or corrupt on open and skipped.</summary>
+    public long SkippedRecords { get; private set; }
+
+    /// <summary>Bytes skipped with them.</summary>
+    public long SkippedBytes { get; private set; }
+
+    /// <summary>Counters and depth, for stats.</summary>
+    public SpoolStats Stats
+    {
+        get
+        {
+            lock (_state)
+            {
+                return new SpoolStats(_pendingRecords, _pendingEvents, _totalBytes, _segments.Count,
+                    Interlocked.Read(ref _appended), Interlocked.Read(ref _appendedEvents), Interlocked.Read(ref _duplicates),
+                    Interlocked.Read(ref _fullRejects), Interlocked.Read(ref _failedAppends), _droppedRecords, _droppedEvents,
+                    SkippedRecords, SkippedBytes, _options.MaxBytes);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Appends a batch and completes once it is durable. <paramref name="data"/> must stay unchanged until then.
+    /// Never throws for I/O problems: they come back as <see cref="AppendResult.Failed"/>.
+    /// </summary>
+    public Task<AppendResult> AppendAsync(BatchId id, int eventCount, ReadOnlyMemory<byte> data)
+    {
+        var pending = new PendingAppend(id, eventCount, data);
+        lock (_queueLock)
+        {
+            if (_stopping)
+            {
+                return Task.FromResult(AppendResult.Failed);
+            }
+
+            _queue.Add(pending);
+            if (_queue.Count == 1)
+            {
+                Monitor.Pulse(_queueLock);
+            }
+        }
+
+        return pending.Completion.Task;
+    }
+
+    /// <summary>Waits until a record may be readable, or the timeout passes.</summary>
+    public Task WaitForDataAsync(TimeSpan timeout, CancellationToken cancellationToken) =>
+        _dataAvailable.WaitAsync(timeout, cancellationToken);
+
+    /// <summary>
+    /// Reads the durable record at <paramref name="position"/>, moving past ends of segments and segments that were
+    /// dropped. Returns null when nothing more is durable yet. For the single consumer only.
+    /// </summary>
+    public SpoolRecord? TryRead(ref SpoolPosition position)
+    {
+        while (true)
+        {
+            Segment? segment = null;
+            long limit;
+            lock (_state)
+            {
+                foreach (var candidate in _segments)
+                {
+                    if (candidate.Number >= position.Segment)
+                    {
+                        segment = candidate;
+                        break;
+                    }
+                }
+
+                if (segment is null)
+                {
+                    return null;
+                }
+
+                if (segment.Number != position.Segment || position.Offset < SegmentHeaderLength)
+                {
+                    position = new SpoolPosition(segment.Number, SegmentHeaderLength);
+                }
+
+                limit = segment == _active ? _durableEnd.Offset : segment.Length;
+                if (position.Offset >= limit)
+                {
+                    if (segment == _active)
+                    {
+                        return null;
+                    }
+
+                    position = new SpoolPosition(segment.Number + 1, SegmentHeaderLength);
+                    continue;
+                }
+            }
+
+            var record = ReadRecord(segment, position, limit);
+            if (record is not null)
+            {
+                position = record.Next;
+                return record;
+            }
+
+            // Unreadable (dropped while we read, or damaged since): go on with the next segment.
+            position = new SpoolPosition(segment.Number + 1, SegmentHeaderLength);
+        }
+    }
+
+    /// <summary>
+    /// Marks everything before <paramref name="done"/> as delivered or stored, saves it and
+    /// <paramref name="consumerState"/> in the ledger, and deletes segments that are wholly done.
+    /// </summary>
+    public void Commit(SpoolPosition done, long doneRecords, long doneEvents, Action<Utf8JsonWriter>? consumerState = null)
+    {
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>(256);
+        using (var json = new Utf8JsonWriter(buffer))
+        {
+            json.WriteStartObject();
+            json.WriteNumber("segment", done.Segment);
+            json.WriteNumber("offset", done.Offset);
+            if (consumerState is not null)
+            {
+                json.WritePropertyName("consumer");
+                consumerState(json);
+            }
+
+            json.WriteEndObject();
+        }
+
+        AtomicFile.Write(System.IO.Path.Combine(_options.Directory, LedgerName), buffer.WrittenSpan);
+        List<Segment> finished = [];
+        lock (_state)
+        {
+            if (done > _done)
+            {
+                _done = done;
+                _pendingRecords = Math.Max(0, _pendingRecords - doneRecords);
+                _pendingEvents = Math.Max(0, _pendingEvents - doneEvents);
+            }
+
+            CommittedPosition = _done;
+            foreach (var segment in _segments)
+            {
+                var wholeDone = segment.Number < _done.Segment || (segment.Number == _done.Segment && _done.Offset >= segment.Length);
+                if (segment != _active && wholeDone)
+                {
+                    finished.Add(segment);
+                }
+            }
+        }
+
+        foreach (var segment in finished)
+        {
+            Delete(segment, countAsDropped: false);
+        }
+    }
+
+    /// <summary>Stops the writer after the queued appends are durable, and closes the files.</summary>
+    public void Dispose()
+    {
+        lock (_queueLock)
+        {
+            _stopping = true;
+            Monitor.Pulse(_queueLock);
+        }
+
+        _writer.Join();
+        _activeHandle.Dispose();
+        _readHandle?.Dispose();
+        _dataAvailable.Dispose();
+    }
+
+    private void WriteLoop()
+    {
+        List<ReadOnlyMemory<byte>> gather = new(2);
+        while (true)
+        {
+            List<PendingAppend> group;
+            lock (_queueLock)
+            {
+                while (_queue.Count == 0 && !_stopping)
+                {
+                    Monitor.Wait(_queueLock);
+                }
+
+                if (_queue.Count == 0)
+                {
+                    return;
+                }
+
+                group = _queue;
+                _queue = _spare;
+                _spare = group;
+            }
+
+            WriteGroup(group, gather);
+            group.Clear();
+        }
+    }
+
+    private void WriteGroup(List<PendingAppend> group, List<ReadOnlyMemory<byte>> gather)
+    {
+        var groupStart = _active.Length;
+        var groupStartRecords = _active.Records.Count;
+        var groupSegment = _active;
+        long writtenEvents = 0, writtenRecords = 0;
+        foreach (var pending in group)
+        {
+            if (_dedup.Contains(pending.Id))
+            {
+                pending.Result = AppendResult.Duplicate;
+                continue;
+            }
+
+            var size = RecordHeadLength + (long)pending.Data.Length;
+            if (!MakeRoom(size))
+            {
+                pending.Result = AppendResult.Full;
+                Interlocked.Increment(ref _fullRejects);
+                continue;
+            }
+
+            if (_active.Length + size > _options.EffectiveSegmentBytes && _active.Records.Count > 0)
+            {
+                // Everything written to the old segment so far becomes durable before it is sealed.
+                if (!Sync(group, groupSegment, groupStart, groupStartRecords))
+                {
+                    return;
+                }
+
+                Roll();
+                groupSegment = _active;
+                groupStart = _active.Length;
+                groupStartRecords = 0;
+            }
+
+            var head = new byte[RecordHeadLength];
+            BinaryPrimitives.WriteInt32LittleEndian(head, pending.Data.Length + 20);
+            pending.Id.Write(head.AsSpan(8));
+            BinaryPrimitives.WriteInt32LittleEndian(head.AsSpan(24), pending.EventCount);
+            var crc = Crc32C.Append(Crc32C.Compute(head.AsSpan(8)), pending.Data.Span);
+            BinaryPrimitives.WriteUInt32LittleEndian(head.AsSpan(4), crc);
+            gather.Clear();
+            gather.Add(head);
+            gather.Add(pending.Data);
+            try
+            {
+                RandomAccess.Write(_activeHandle, gather, _active.Length);
+            }
+            catch (IOException ex)
+            {
+                OxbowDaemonLog.Error("spool_write_failed", ex);
+                pending.Result = AppendResult.Failed;
+                Interlocked.Increment(ref _failedAppends);
+                TryTruncate(_active.Length);
+                continue;
+            }
+
+            lock (_state)
+            {
+                _active.Records.Add(new RecordInfo(_active.Length, pending.EventCount, pending.Id));
+                _active.Length += size;
+                _totalBytes += size;
+            }
+
+            _dedup.Add(pending.Id);
+            pending.Result = AppendResult.Durable;
+            writtenEvents += pending.EventCount;
+            writtenRecords++;
+        }
+
+        if (!Sync(group, groupSegment, groupStart, groupStartRecords))
+        {
+            return;
+        }
+
+        foreach (var pending in group)
+        {
+            if (pending.Result == AppendResult.Durable)
+            {
+                Interlocked.Increment(ref _appended);
+                Interlocked.Add(ref _appendedEvents, pending.EventCount);
+            }
+            else if (pending.Result == AppendResult.Duplicate)
+            {
+                Interlocked.Increment(ref _duplicates);
+            }
+
+            pending.Completion.TrySetResult(pending.Result);
+        }
+
+        if (writtenRecords > 0 && _dataAvailable.CurrentCount == 0)
+        {
+            try
+            {
+                _dataAvailable.Release();
+            }
+            catch (SemaphoreFullException)
+            {
+                // Another release got there first; one wake-up is enough.
+            }
+        }
+    }
+
+    /// <summary>fsyncs the active segment and publishes the new durable end; on failure, fails the group.</summary>
+    private bool Sync(List<PendingAppend> group, Segment groupSegment, long groupStart, int groupStartRecords)
+    {
+        try
+        {
+            RandomAccess.FlushToDisk(_activeHandle);
+        }
+        catch (IOException ex)
+        {
+            OxbowDaemonLog.Error("spool_sync_failed", ex);
+            // Not durable, so not accepted: forget the group's ids and cut its records off again.
+            lock (_state)
+            {
+                if (groupSegment == _active)
+                {
+                    _totalBytes -= _active.Length - groupStart;
+                    _active.Length = groupStart;
+                    _active.Records.RemoveRange(groupStartRecords, _active.Records.Count - groupStartRecords);
+                }
+            }
+
+            TryTruncate(_active.Length);
+            foreach (var pending in group)
+            {
+                if (pending.Result == AppendResult.Durable)
+                {
+                    _dedup.Remove(pending.Id);
+                }
+
+                Interlocked.Increment(ref _failedAppends);
+                pending.Completion.TrySetResult(AppendResult.Failed);
+            }
+
+            return false;
+        }
+
+        lock (_state)
+        {
+            var newRecords = 0;
+            long newEvents = 0;
+            var end = _durableEnd.Segment == _active.Number ? _durableEnd.Offset : SegmentHeaderLength;
+            for (var i = _active.Records.Count - 1; i >= 0 && _active.Records[i].Offset >= end; i--)
+            {
+                newRecords++;
+                newEvents += _active.Records[i].Events;
+            }
+
+            _pendingRecords += newRecords;
+            _pendingEvents += newEvents;
+            _durableEnd = new SpoolPosition(_active.Number, _active.Length);
+        }
+
+        return true;
+    }
+
+    private bool MakeRoom(long size)
+    {
+        while (true)
+        {
+            Segment? oldest;
+            lock (_state)
+            {
+                if (_totalBytes + size <= _options.MaxBytes)
+                {
+                    return true;
+                }
+
+                if (_options.FullPolicy == SpoolFullPolicy.Backpressure)
+                {
+                    return false;
+                }
+
+                oldest = _segments.Count > 1 ? _segments[0] : null;
+            }
+
+            if (oldest is null)
+            {
+                return false;
+            }
+
+            Delete(oldest, countAsDropped: true);
+        }
+    }
+
+    private void Delete(Segment segment, bool countAsDropped)
+    {
+        lock (_state)
+        {
+            if (!_segments.Remove(segment))
+            {
+                return;
+            }
+
+            _totalBytes -= segment.Length;
+            if (countAsDropped)
+            {
+                foreach (var record in segment.Records)
+                {
+                    if (new SpoolPosition(segment.Number, record.Offset) >= _done)
+                    {
+                        _droppedRecords++;
+                        _droppedEvents += record.Events;
+                        _pendingRecords--;
+                        _pendingEvents -= record.Events;
+                    }
+                }
+
+                if (_done.Segment <= segment.Number)
+                {
+                    _done = new SpoolPosition(segment.Number + 1, SegmentHeaderLength);
+                }
+            }
+        }
+
+        if (countAsDropped)
+        {
+            OxbowDaemonLog.Warning("spool_dropped_oldest", "segment", segment.Number, "events", segment.Records.Sum(r => (long)r.Events));
+        }
+
+        try
+        {
+            _dedup.Persist(segment.Records.Select(r => r.Id).ToArray());
+            File.Delete(segment.Path);
+        }
+        catch (IOException ex)
+        {
+            OxbowDaemonLog.Error("spool_delete_failed", ex);
+        }
+    }
+
+    private void Roll()
+    {
+        var (next, handle) = CreateSegment(_active.Number + 1);
+        lock (_state)
+        {
+            _active.Sealed = true;
+            _activeHandle.Dispose();
+            _active = next;
+            _activeHandle = handle;
+            _durableEnd = new SpoolPosition(next.Number, next.Length);
+        }
+    }
+
+    private (Segment, SafeFileHandle) CreateSegment(long number)
+    {
+        var segment = new Segment(number, SegmentPath(number)) { Length = SegmentHeaderLength };
+        var handle = File.OpenHandle(segment.Path, FileMode.Create, FileAccess.ReadWrite, FileShare.Read);
+        Span<byte> header = stackalloc byte[SegmentHeaderLength];
+        "OXSPOOL1"u8.CopyTo(header);
+        BinaryPrimitives.WriteInt64LittleEndian(header[8..], number);
+        RandomAccess.Write(handle, header, 0);
+        RandomAccess.FlushToDisk(handle);
+        lock (_state)
+        {
+            _segments.Add(segment);
+            _totalBytes += SegmentHeaderLength;
+        }
+
+        return (segment, handle);
+    }
+
+    private string SegmentPath(long number) =>
+        System.IO.Path.Combine(_options.Directory, number.ToString("D20", CultureInfo.InvariantCulture) + ".seg");
+
+    private void TryTruncate(long length)
+    {
+        try
+        {
+            RandomAccess.SetLength(_activeHandle, length);
+        }
+        catch (IOException)
+        {
+            // The next record overwrites from the recorded length anyway; recovery truncates whatever is left.
+        }
+    }
+
+    private SpoolRecord? ReadRecord(Segment segment, SpoolPosition position, long limit)
+    {
+        try
+        {
+            if (_readSegment != segment.Number)
+            {
+                _readHandle?.Dispose();
+                _readHandle = File.OpenHandle(segment.Path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+                _readSegment = segment.Number;
+            }
+
+            return ReadRecordAt(_readHandle!, segment.Number, position.Offset, limit);
+        }
+        catch (IOException)
+        {
+            _readHandle?.Dispose();
+            _readHandle = null;
+            _readSegment = -1;
+            return null;
+        }
+    }
+
+    /// <summary>Reads and checks one record; null when it is torn, corrupt or runs past <paramref name="limit"/>.</summary>
+    private static SpoolRecord? ReadRecordAt(SafeFileHandle handle, long segment, long offset, long limit)
+    {
+        if (offset + RecordHeadLength > limit)
+        {
+            return null;
+        }
+
+        Span<byte> head = stackalloc byte[RecordHeadLength];
+        if (RandomAccess.Read(handle, head, offset) < RecordHeadLength)
+        {
+            return null;
+        }
+
+        var length = BinaryPrimitives.ReadInt32LittleEndian(head);
+        if (length < 20 || offset + 8 + (long)length > limit)
+        {
+            return null;
+        }
+
+        var data = new byte[length - 20];
+        if (RandomAccess.Read(handle, data, offset + RecordHeadLength) < data.Length)
+        {
+            return null;
+        }
+
+        var crc = Crc32C.Append(Crc32C.Compute(head[8..]), data);
+        if (crc != BinaryPrimitives.ReadUInt32LittleEndian(head[4..]))
+        {
+            return null;
+        }
+
+        var next = offset + 8 + length;
+        return new SpoolRecord(new SpoolPosition(segment, offset), new SpoolPosition(segment, next),
+            BatchId.Read(head[8..]), BinaryPrimitives.ReadInt32LittleEndian(head[24..]), data);
+    }
+
+    private (SpoolPosition, JsonElement?) ReadLedger()
+    {
+        var path = System.IO.Path.Combine(_options.Directory, LedgerName);
+        if (!File.Exists(path))
+        {
+            return (default, null);
+        }
+
+        try
+        {
+            using var document = JsonDocument.Parse(File.ReadAllBytes(path));
+            var root = document.RootElement;
+            var position = new SpoolPosition(root.GetProperty("segment").GetInt64(), root.GetProperty("offset").GetInt64());
+            CommittedPosition = position;
+            return (position, root.TryGetProperty("consumer", out var consumer) ? consumer.Clone() : null);
+        }
+        catch (Exception ex) when (ex is JsonException or KeyNotFoundException or InvalidOperationException or FormatException)
+        {
+            // The ledger is replaced atomically, so this is damage from outside. Replaying from the start is safe:
+            // upstreams drop duplicate batches.
+            OxbowDaemonLog.Error("spool_ledger_unreadable", ex);
+            return (default, null);
+        }
+    }
+
+    private void Recover()
+    {
+        var files = Directory.EnumerateFiles(_options.Directory, "*.seg")
+            .Select(path => (Path: path, Number: long.TryParse(System.IO.Path.GetFileNameWithoutExtension(path), NumberStyles.None, CultureInfo.InvariantCulture, out var n) ? n : -1))
+            .Where(f => f.Number > 0)
+            .OrderBy(f => f.Number)
+            .ToList();
+        for (var i = 0; i < files.Count; i++)
+        {
+            var segment = new Segment(files[i].Number, files[i].Path) { Sealed = true };
+            using (var handle = File.OpenHandle(segment.Path, FileMode.Open, FileAccess.ReadWrite, FileShare.Read))
+            {
+                var fileLength = RandomAccess.GetLength(handle);
+                long offset = SegmentHeaderLength;
+                if (fileLength < SegmentHeaderLength)
+                {
+                    offset = fileLength;
+                }
+
+                while (offset < fileLength)
+                {
+                    var record = ReadRecordAt(handle, segment.Number, offset, fileLength);
+                    if (record is null)
+                    {
+                        // A torn tail (killed mid-write) or damage: skip the rest of this segment, count it, carry on.
+                        SkippedRecords++;
+                        SkippedBytes += fileLength - offset;
+                        OxbowDaemonLog.Warning("spool_tail_skipped", "segment", segment.Number, "offset", offset, "bytes", fileLength - offset);
+                        RandomAccess.SetLength(handle, offset);
+                        break;
+                    }
+
+                    segment.Records.Add(new RecordInfo(offset, record.EventCount, record.BatchId));
+                    _dedup.Add(record.BatchId);
+                    if (record.Position >= _done)
+                    {
+                        _pendingRecords++;
+                        _pendingEvents += record.EventCount;
+                    }
+
+                    offset = record.Next.Offset;
+                }
+
+                segment.Length = Math.Max(offset, SegmentHeaderLength);
+            }
+
+            _segments.Add(segment);
+            _totalBytes += segment.Length;
+        }
+
+        // Segments wholly before the committed position are already done.
+        foreach (var segment in _segments.ToArray())
+        {
+            if (segment.Number < _done.Segment || (segment.Number == _done.Segment && _done.Offset >= segment.Length))
+            {
+                Delete(segment, countAsDropped: false);
+            }
+        }
+    }
+
+    private sealed class Segment(long number, string path)
+    {
+        public long Number { get; } = number;
+
+        public string Path { get; } = path;
+
+        public long Length { get; set; }
+
+        public bool Sealed { get; set; }
+
+        public List<RecordInfo> Records { get; } = [];
+    }
+
+    private readonly record struct RecordInfo(long Offset, int Events, BatchId Id);
+
+    private sealed class PendingAppend(BatchId id, int eventCount, ReadOnlyMemory<byte> data)
+    {
+        public BatchId Id { get; } = id;
+
+        public int EventCount { get; } = eventCount;
+
+        public ReadOnlyMemory<byte> Data { get; } = data;
+
+        public AppendResult Result { get; set; }
+
+        public TaskCompletionSource<AppendResult> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+}
+
+/// <summary>Spool depth and counters.</summary>
+public sealed record SpoolStats(
+    long PendingRecords,
+    long PendingEvents,
+    long Bytes,
+    int Segments,
+    long AppendedBatches,
+    long AppendedEvents,
+    long DuplicateBatches,
+    long FullRejects,
+    long FailedAppends,
+    long DroppedBatches,
+    long DroppedEvents,
+    long SkippedRecords,
+    long SkippedBytes,
+    long MaxBytes);

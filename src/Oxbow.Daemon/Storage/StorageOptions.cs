@@ -1,0 +1,17 @@
+namespace Oxbow.Daemon.Storage;
+
+/// <summary>Settings of the collector's partitioned store.</summary>
+public sealed class StorageOptions
+{
+    /// <summary>The store's root, <c>DATA</c>. Required.</summary>
+    public required string DataDirectory { get; init; }
+
+    /// <summary>A partition file is sealed (gzipped) once it reaches this size. Default 128 MiB.</summary>
+    public long MaxFileBytes { get; init; } = 128L << 20;
+
+    /// <summary>A partition file that received nothing for this long is sealed. Default 5 minutes.</summary>
+    public TimeSpan SealAfterIdle { get; init; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>How often written events are fsynced and the spool told they are stored. Default 250 ms.</summary>
+    public TimeSpan CheckpointInterval { get; init; } = TimeSpan.FromMilliseconds(250);
+}
