@@ -1,0 +1,67 @@
+using System.Diagnostics;
+using System.Text;
+using Oxbow.Daemon.Tests.Support;
+
+namespace Oxbow.Daemon.Tests;
+
+public sealed class CliTests
+{
+    private static async Task<(int Code, string Output)> Oxbow(params string[] arguments)
+    {
+        var output = new StringBuilder();
+        using var process = DaemonProcess.Start([DaemonProcess.CliDll, .. arguments], output);
+        await process.WaitForExitAsync();
+        process.WaitForExit();
+        return (process.ExitCode, output.ToString());
+    }
+
+    [Fact]
+    public async Task Send_then_view_shows_the_event_pretty_and_grouped_by_id()
+    {
+        using var dir = new TempDirectory();
+        await using var collector = new DaemonProcess(dir.Sub("data"));
+        await collector.StartAsync();
+        var control = $"127.0.0.1:{collector.ControlPort}";
+        Assert.Equal(0, (await Oxbow("send", "deploy", "version=1.2", "ok=true", "who.name=ann", "--control", control)).Code);
+        var id = OxId.NewId();
+        using (var response = await collector.Http.PostAsync("v1/events", new StringContent(
+            $"{{\"id\":\"{id}\",\"type\":\"request\",\"start\":\"2026-01-01T00:00:00Z\",\"end\":\"2026-01-01T00:00:00.25Z\",\"host\":\"web1\"}}\n" +
+            $"{{\"id\":\"{id}\",\"type\":\"request.db\",\"end\":\"2026-01-01T00:00:00.1Z\",\"host\":\"web1\",\"rows\":3}}\n")))
+        {
+            Assert.True(response.IsSuccessStatusCode);
+        }
+
+        await collector.WaitForStatAsync(0, "spool", "pending_events");
+        var (code, output) = await Oxbow("view", "--pretty", "--group", collector.DataDirectory);
+        Assert.Equal(0, code);
+        Assert.Contains("info    deploy ", output);
+        Assert.Contains(" version=1.2 ok=true who.name=ann", output);
+        Assert.Contains($"2026-01-01 00:00:00.250 info    request {id[^8..]} web1 250ms", output);
+        Assert.Contains($"request.db {id[^8..]} web1 0ms rows=3", output);
+        var lines = output.Split('\n');
+        var request = Array.FindIndex(lines, l => l.Contains(" request " + id[^8..], StringComparison.Ordinal));
+        Assert.Contains("request.db", lines[request + 1] + lines[request - 1]);
+    }
+
+    [Fact]
+    public async Task Errors_are_one_line_and_a_non_zero_exit_code()
+    {
+        var port = DaemonProcess.FreePort();
+        var (code, output) = await Oxbow("ctl", "status", "--control", $"127.0.0.1:{port}");
+        Assert.Equal(1, code);
+        Assert.StartsWith("oxbow: cannot reach the daemon:", output);
+        Assert.Single(output.Trim().Split('\n'));
+
+        (code, output) = await Oxbow("send", "Bad Type", "--control", $"127.0.0.1:{port}");
+        Assert.Equal(1, code);
+        Assert.Equal("oxbow: 'Bad Type' is not a valid type name (lower-case [a-z0-9_-] segments joined by dots)", output.Trim());
+
+        (code, output) = await Oxbow("view", "/nonexistent/segment.ndjson");
+        Assert.Equal(1, code);
+        Assert.Equal("oxbow: /nonexistent/segment.ndjson: no such file or directory", output.Trim());
+
+        (code, output) = await Oxbow("serve", "--listen", "nonsense");
+        Assert.Equal(1, code);
+        Assert.Equal("oxbow: --listen: 'nonsense' is not host:port", output.Trim());
+    }
+}

@@ -1,0 +1,94 @@
+using System.Net.Sockets;
+using Oxbow.Daemon.Tests.Support;
+using Oxbow.Transport;
+
+namespace Oxbow.Daemon.Tests;
+
+public sealed class FuzzTests
+{
+    [Fact]
+    public async Task Ten_thousand_random_and_mutated_frames_leave_the_daemon_serving_valid_traffic()
+    {
+        using var dir = new TempDirectory();
+        await using var collector = new DaemonProcess(dir.Sub("data"), "--max-batch-bytes", "65536");
+        await collector.StartAsync();
+        var random = new Random(20261122);
+        var hello = Frames.Hello(new HelloMessage(1, 1, "", "fuzz"));
+        var valid = Frames.Batch(BatchId.New(), 2, Store.Events(0, 2));
+
+        // Bounded: 10,000 frames over short connections, each frame a random blob or a valid frame with damage.
+        for (var i = 0; i < 10_000; i += 50)
+        {
+            using var client = new TcpClient { NoDelay = true };
+            await client.ConnectAsync("127.0.0.1", collector.IngestPort);
+            var stream = client.GetStream();
+            var withHello = random.Next(4) != 0;
+            try
+            {
+                if (withHello)
+                {
+                    await stream.WriteAsync(hello);
+                }
+
+                for (var j = 0; j < 50; j++)
+                {
+                    await stream.WriteAsync(Mutate(random, valid));
+                }
+
+                client.Client.Shutdown(SocketShutdown.Send);
+                // Drain whatever the daemon answers until it closes; it must never hang on us.
+                var buffer = new byte[4096];
+                using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+                while (await stream.ReadAsync(buffer, timeout.Token) > 0)
+                {
+                }
+            }
+            catch (IOException)
+            {
+                // The daemon closed the connection on a broken frame, as it should.
+            }
+        }
+
+        Assert.Null(collector.ExitCode);
+        await using var sender = new BatchSender(new BatchSenderOptions { Endpoints = [collector.Ingest] });
+        var outcome = await sender.SendAsync(new OutgoingBatch(BatchId.New(), 100, Store.Events(0, 100, "after_fuzz")));
+        Assert.True(outcome.Acknowledged);
+        var stats = await collector.StatsAsync();
+        Assert.Equal(100, stats.GetProperty("types").GetProperty("after_fuzz").GetProperty("events").GetInt64());
+        var rejects = stats.GetProperty("rejects");
+        Assert.True(rejects.GetProperty("malformed_frame").GetInt64() > 0);
+        Assert.True(rejects.GetProperty("bad_checksum").GetInt64() > 0);
+        Assert.InRange(rejects.EnumerateObject().Sum(p => p.Value.GetInt64()), 100, 10_000);
+    }
+
+    private static byte[] Mutate(Random random, byte[] valid)
+    {
+        switch (random.Next(6))
+        {
+            case 0:
+                var noise = new byte[random.Next(1, 600)];
+                random.NextBytes(noise);
+                return noise;
+            case 1:
+                return valid[..random.Next(1, valid.Length)]; // truncated
+            case 2:
+                var flipped = (byte[])valid.Clone();
+                for (var k = random.Next(1, 8); k > 0; k--)
+                {
+                    flipped[random.Next(flipped.Length)] ^= (byte)(1 << random.Next(8));
+                }
+
+                return flipped;
+            case 3:
+                var oversized = (byte[])valid.Clone();
+                oversized[4] = 0x7F; // a length far over the limit
+                return oversized;
+            case 4:
+                var unknown = (byte[])valid.Clone();
+                unknown[2] = (byte)random.Next(7, 256);
+                return unknown;
+            default:
+                return valid;
+        }
+    }
+}

@@ -1,0 +1,191 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using System.Text.Json;
+
+namespace Oxbow.Daemon.Tests.Support;
+
+/// <summary>A real <c>oxbow serve</c> process on free loopback ports, with its output kept for failure messages.</summary>
+internal sealed class DaemonProcess : IAsyncDisposable
+{
+    private readonly StringBuilder _output = new();
+    private Process? _process;
+
+    public DaemonProcess(string dataDirectory, params string[] extraArguments)
+    {
+        DataDirectory = dataDirectory;
+        IngestPort = FreePort();
+        ControlPort = FreePort();
+        ExtraArguments = extraArguments;
+        Http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{ControlPort}/"), Timeout = TimeSpan.FromSeconds(30) };
+    }
+
+    public string DataDirectory { get; }
+
+    public int IngestPort { get; }
+
+    public int ControlPort { get; }
+
+    public string[] ExtraArguments { get; set; }
+
+    public string Ingest => $"127.0.0.1:{IngestPort}";
+
+    public HttpClient Http { get; }
+
+    public string Output
+    {
+        get
+        {
+            lock (_output)
+            {
+                return _output.ToString();
+            }
+        }
+    }
+
+    public int? ExitCode => _process is { HasExited: true } p ? p.ExitCode : null;
+
+    public static string CliDll
+    {
+        get
+        {
+            var dir = new DirectoryInfo(AppContext.BaseDirectory);
+            var configuration = AppContext.BaseDirectory.Contains("/Release/", StringComparison.Ordinal) ? "Release" : "Debug";
+            while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Oxbow.slnx")))
+            {
+                dir = dir.Parent;
+            }
+
+            return Path.Combine(dir!.FullName, "src", "Oxbow.Cli", "bin", configuration, "net10.0", "Oxbow.Cli.dll");
+        }
+    }
+
+    public static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    /// <summary>Starts the daemon and waits until <c>/healthz</c> answers.</summary>
+    public async Task StartAsync()
+    {
+        var arguments = new List<string> { CliDll, "serve", "--data", DataDirectory, "--listen", Ingest, "--control", $"127.0.0.1:{ControlPort}" };
+        arguments.AddRange(ExtraArguments);
+        _process = Start(arguments, _output);
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (DateTime.UtcNow < deadline)
+        {
+            if (_process.HasExited)
+            {
+                throw new InvalidOperationException($"oxbow serve exited with {_process.ExitCode}:\n{Output}");
+            }
+
+            try
+            {
+                using var response = await Http.GetAsync("healthz");
+                if (response.IsSuccessStatusCode)
+                {
+                    return;
+                }
+            }
+            catch (HttpRequestException)
+            {
+            }
+
+            await Task.Delay(50);
+        }
+
+        throw new TimeoutException($"oxbow serve did not become healthy:\n{Output}");
+    }
+
+    /// <summary>SIGKILL: no chance to flush or clean up.</summary>
+    public void Kill()
+    {
+        _process?.Kill();
+        _process?.WaitForExit();
+    }
+
+    /// <summary>SIGTERM, then waits for the exit code.</summary>
+    public async Task<int> TerminateAsync()
+    {
+        using (var kill = Process.Start("kill", ["-TERM", _process!.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+        {
+            await kill.WaitForExitAsync();
+        }
+
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        await _process.WaitForExitAsync(timeout.Token);
+        return _process.ExitCode;
+    }
+
+    public async Task<JsonElement> StatsAsync()
+    {
+        var json = await Http.GetStringAsync("v1/stats");
+        using var document = JsonDocument.Parse(json);
+        return document.RootElement.Clone();
+    }
+
+    public async Task<long> StatAsync(params string[] path)
+    {
+        var element = await StatsAsync();
+        foreach (var part in path)
+        {
+            if (!element.TryGetProperty(part, out element))
+            {
+                return 0;
+            }
+        }
+
+        return element.GetInt64();
+    }
+
+    /// <summary>Waits until a numeric stat reaches a value.</summary>
+    public async Task WaitForStatAsync(long expected, params string[] path)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(120);
+        long last = -1;
+        while (DateTime.UtcNow < deadline)
+        {
+            last = await StatAsync(path);
+            if (last == expected)
+            {
+                return;
+            }
+
+            await Task.Delay(50);
+        }
+
+        throw new TimeoutException($"{string.Join('.', path)} stayed at {last}, expected {expected}:\n{Output}");
+    }
+
+    public static Process Start(IEnumerable<string> arguments, StringBuilder output)
+    {
+        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var argument in arguments)
+        {
+            info.ArgumentList.Add(argument);
+        }
+
+        info.Environment["NO_COLOR"] = "1";
+        var process = Process.Start(info)!;
+        process.OutputDataReceived += (_, e) => { lock (output) { output.AppendLine(e.Data); } };
+        process.ErrorDataReceived += (_, e) => { lock (output) { output.AppendLine(e.Data); } };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return process;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_process is { HasExited: false })
+        {
+            _process.Kill();
+            await _process.WaitForExitAsync();
+        }
+
+        _process?.Dispose();
+        Http.Dispose();
+    }
+}

@@ -1,0 +1,55 @@
+using System.IO.Compression;
+using System.Text;
+using System.Text.Json;
+
+namespace Oxbow.Daemon.Tests.Support;
+
+/// <summary>Reads what a collector stored, straight from the files.</summary>
+internal static class Store
+{
+    public static List<string> Files(string data) =>
+        [.. Directory.EnumerateFiles(data, "*", SearchOption.AllDirectories)
+            .Where(f => f.EndsWith(".ndjson", StringComparison.Ordinal) || f.EndsWith(".ndjson.gz", StringComparison.Ordinal))
+            .Where(f => !f.Contains("/_oxbow/", StringComparison.Ordinal))
+            .Order(StringComparer.Ordinal)];
+
+    public static List<string> Lines(string data)
+    {
+        List<string> lines = [];
+        foreach (var file in Files(data))
+        {
+            using var stream = File.OpenRead(file);
+            using Stream content = file.EndsWith(".gz", StringComparison.Ordinal) ? new GZipStream(stream, CompressionMode.Decompress) : stream;
+            using var reader = new StreamReader(content, Encoding.UTF8);
+            var text = reader.ReadToEnd();
+            var whole = text.EndsWith('\n') ? text : text[..(text.LastIndexOf('\n') + 1)];
+            lines.AddRange(whole.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        }
+
+        return lines;
+    }
+
+    /// <summary>Each stored event's value of body field <paramref name="field"/>.</summary>
+    public static List<string> Values(string data, string field) =>
+        [.. Lines(data).Select(line =>
+        {
+            using var document = JsonDocument.Parse(line);
+            return document.RootElement.GetProperty("body").GetProperty(field).ToString();
+        })];
+
+    /// <summary>NDJSON for events numbered <paramref name="from"/> up to but not including <paramref name="to"/>, about 300 bytes each.</summary>
+    public static byte[] Events(int from, int to, string type = "request", string? id = null)
+    {
+        var text = new StringBuilder();
+        var padding = new string('x', 120);
+        for (var i = from; i < to; i++)
+        {
+            var eventId = id ?? OxId.NewId();
+            var now = Timestamps.Format(DateTime.UtcNow);
+            text.Append("{\"id\":\"").Append(eventId).Append("\",\"type\":\"").Append(type).Append("\",\"start\":\"").Append(now).Append("\",\"end\":\"").Append(now)
+                .Append("\",\"level\":\"info\",\"host\":\"test-host\",\"pid\":1,\"app\":\"tests\",\"body\":{\"n\":").Append(i).Append(",\"pad\":\"").Append(padding).Append("\"}}\n");
+        }
+
+        return Encoding.UTF8.GetBytes(text.ToString());
+    }
+}
