@@ -75,6 +75,19 @@ public sealed class OxbowOptions
         return WriteTo(new RollingFileSink(options));
     }
 
+    /// <summary>
+    /// Adds a <see cref="NetworkSink"/> that ships events to an Oxbow agent or collector, acknowledged after they are
+    /// on its disk. <paramref name="endpoints"/> is <c>host:port[,host:port…]</c>, in order of preference.
+    /// </summary>
+    public OxbowOptions WriteToOxbow(string endpoints, Action<NetworkSinkOptions>? configure = null)
+    {
+        var options = new NetworkSinkOptions();
+        options.Transport.Endpoints = endpoints.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+        options.Transport.ClientName = $"{App}@{Host}";
+        configure?.Invoke(options);
+        return WriteTo(new NetworkSink(options));
+    }
+
     /// <summary>Adds an enricher that may change any event.</summary>
     public OxbowOptions Enrich(Action<OxbowEvent> enrich)
     {
@@ -142,6 +155,12 @@ public sealed class OxbowOptions
         if (getVariable("OXBOW_FILE") is { Length: > 0 } file)
         {
             options.WriteToFile(file);
+        }
+
+        if (getVariable("OXBOW_ENDPOINTS") is { Length: > 0 } endpoints)
+        {
+            var token = getVariable("OXBOW_TOKEN") ?? "";
+            options.WriteToOxbow(endpoints, o => o.Transport.Token = token);
         }
 
         if (getVariable("OXBOW_CONSOLE") is { Length: > 0 } console)
