@@ -36,7 +36,8 @@ internal sealed class IngestConnectionHandler(IngestPipeline pipeline, AccessPol
 
             while (true)
             {
-                var result = await input.ReadAsync(connection.ConnectionClosed).ConfigureAwait(false);
+                // No cancellation on ConnectionClosed: after a client half-closes, the frames it already sent are still processed.
+                var result = await input.ReadAsync().ConfigureAwait(false);
                 var buffer = result.Buffer;
                 while (Frames.TryRead(ref buffer, pipeline.MaxBatchBytes, out var header, out var payload))
                 {
@@ -46,7 +47,7 @@ internal sealed class IngestConnectionHandler(IngestPipeline pipeline, AccessPol
                     }
 
                     var reply = Accept(header, payload, grant);
-                    await replies.Writer.WriteAsync(reply, connection.ConnectionClosed).ConfigureAwait(false);
+                    await replies.Writer.WriteAsync(reply).ConfigureAwait(false);
                 }
 
                 if (result.IsCompleted)
