@@ -99,6 +99,8 @@ public sealed class OxbowDaemon
             ? Task.Run(() => store.RunAsync(consumerStop.Token), CancellationToken.None)
             : Task.Run(() => forwarder!.RunAsync(consumerStop.Token), CancellationToken.None);
 
+        // A consumer that fails must be seen: log it (the spool keeps every event for the next start).
+        _ = consumer.ContinueWith(t => OxbowDaemonLog.Error("consumer_failed", t.Exception!.GetBaseException()), CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
         await app.StartAsync(cancellationToken).ConfigureAwait(false);
         OxbowDaemonLog.Info("started", "role", options.IsAgent ? "agent" : "collector", "data", Path.GetFullPath(options.DataDirectory));
         OxbowDaemonLog.Info("listening", "ingest", options.Listen.ToString(), "control", options.Control.ToString());
