@@ -69,6 +69,37 @@ public sealed class DeliveryTests
     }
 
     [Fact]
+    public async Task Every_acknowledged_event_is_stored_once_after_the_collector_is_killed_mid_stream()
+    {
+        using var dir = new TempDirectory();
+        await using var collector = new DaemonProcess(dir.Sub("collector"));
+        await collector.StartAsync();
+        await using var sender = new BatchSender(new BatchSenderOptions { Endpoints = [collector.Ingest], MaxBackoff = TimeSpan.FromMilliseconds(200) });
+
+        var all = Store.Events(0, 100_000);
+        var tasks = new List<Task<SendOutcome>>();
+        for (var batch = 0; batch < 100; batch++)
+        {
+            tasks.Add(sender.SendAsync(new OutgoingBatch(BatchId.New(), 1000, SliceLines(all, batch * 1000, 1000))));
+            if (batch is 30 or 65)
+            {
+                // Wait until some batches are acknowledged, then SIGKILL with more in flight, and start again on the
+                // same data: the second kill finds a spool and a store that already went through one recovery.
+                var acknowledged = tasks[batch - 25];
+                await Task.WhenAny(acknowledged, Task.Delay(TimeSpan.FromSeconds(60)));
+                Assert.True(acknowledged.IsCompletedSuccessfully);
+                collector.Kill();
+                await collector.StartAsync();
+            }
+        }
+
+        var outcomes = await Task.WhenAll(tasks).WaitAsync(TimeSpan.FromSeconds(120));
+        Assert.All(outcomes, o => Assert.True(o.Acknowledged));
+        await collector.WaitForStatAsync(0, "spool", "pending_events");
+        AssertEachOnce(collector.DataDirectory, 100_000);
+    }
+
+    [Fact]
     public async Task An_agent_fails_over_to_the_second_collector_and_can_be_rerouted_live()
     {
         using var dir = new TempDirectory();

@@ -42,6 +42,35 @@ public sealed class SpoolTests
     }
 
     [Fact]
+    public async Task Records_appended_after_a_restart_that_found_everything_done_are_all_read()
+    {
+        // Regression: recovery deleted the wholly-done last segment and the new one reused its number, so the
+        // committed offset pointed into the new segment and the consumer skipped its records.
+        using var dir = new TempDirectory();
+        using (var spool = Open(dir.Path))
+        {
+            for (var i = 0; i < 3; i++)
+            {
+                await spool.AppendAsync(BatchId.New(), 1, "{\"a\":1}\n"u8.ToArray());
+            }
+
+            var read = ReadAll(spool);
+            spool.Commit(read[^1].Next, read.Count, read.Count);
+        }
+
+        using var reopened = Open(dir.Path);
+        for (var i = 0; i < 5; i++)
+        {
+            await reopened.AppendAsync(BatchId.New(), 1, System.Text.Encoding.UTF8.GetBytes($"{{\"b\":{i}}}\n"));
+        }
+
+        Assert.Equal(5, reopened.Stats.PendingEvents);
+        var records = ReadAll(reopened);
+        Assert.Equal(["{\"b\":0}\n", "{\"b\":1}\n", "{\"b\":2}\n", "{\"b\":3}\n", "{\"b\":4}\n"], records.Select(r => System.Text.Encoding.UTF8.GetString(r.Data.Span)));
+        Assert.Equal(0, reopened.SkippedRecords);
+    }
+
+    [Fact]
     public async Task A_corrupt_record_is_skipped_by_its_checksum_not_delivered()
     {
         using var dir = new TempDirectory();

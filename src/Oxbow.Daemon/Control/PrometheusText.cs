@@ -44,7 +44,7 @@ internal static class PrometheusText
         Counter(text, "oxbow_spool_duplicate_batches_total", "Retried batches recognised and not stored again.", spool.DuplicateBatches);
         Counter(text, "oxbow_spool_full_rejects_total", "Batches refused because the spool was full.", spool.FullRejects);
         Counter(text, "oxbow_spool_dropped_events_total", "Undelivered events dropped by the drop-oldest policy.", spool.DroppedEvents);
-        Counter(text, "oxbow_spool_skipped_records_total", "Torn or corrupt spool records skipped at start-up.", spool.SkippedRecords);
+        Counter(text, "oxbow_spool_skipped_records_total", "Torn or corrupt spool records skipped.", spool.SkippedRecords);
         if (status.Store is { } store)
         {
             var s = store.Stats;

@@ -61,7 +61,11 @@ public sealed class SpoolLog : IDisposable
         _dedup = new DedupWindow(System.IO.Path.Combine(options.Directory, "recent-batches"), options.DedupWindow);
         (_done, ConsumerState) = ReadLedger();
         Recover();
-        (_active, _activeHandle) = CreateSegment(_segments.Count == 0 ? Math.Max(1, _done.Segment) : _segments[^1].Number + 1);
+        // The new segment's number is past every segment on disk and past the committed position: reusing the number
+        // of a segment that recovery just deleted as done would make the committed offset point into the new
+        // segment's records, and the consumer would skip them.
+        var lastNumber = Math.Max(_segments.Count == 0 ? 0 : _segments[^1].Number, _done.Segment);
+        (_active, _activeHandle) = CreateSegment(lastNumber + 1);
         _durableEnd = new SpoolPosition(_active.Number, _active.Length);
         if (_done < new SpoolPosition(_segments[0].Number, SegmentHeaderLength))
         {
@@ -81,7 +85,7 @@ public sealed class SpoolLog : IDisposable
     /// <summary>Where the consumer had committed to; reading starts here after a restart.</summary>
     public SpoolPosition CommittedPosition { get; private set; }
 
-    /// <summary>Records found torn or corrupt on open and skipped.</summary>
+    /// <summary>Records found torn or corrupt (on open, or unreadable later) and skipped.</summary>
     public long SkippedRecords { get; private set; }
 
     /// <summary>Bytes skipped with them.</summary>
@@ -181,7 +185,18 @@ public sealed class SpoolLog : IDisposable
                 return record;
             }
 
-            // Unreadable (dropped while we read, or damaged since): go on with the next segment.
+            // Unreadable: dropped while we read (drop-oldest), or damaged since it was written. Damage is counted
+            // and said out loud, then the consumer goes on with the next segment rather than stopping for good.
+            lock (_state)
+            {
+                if (_segments.Contains(segment))
+                {
+                    SkippedRecords++;
+                    SkippedBytes += limit - position.Offset;
+                    OxbowDaemonLog.Warning("spool_unreadable_record", "segment", segment.Number, "offset", position.Offset, "bytes", limit - position.Offset);
+                }
+            }
+
             position = new SpoolPosition(segment.Number + 1, SegmentHeaderLength);
         }
     }

@@ -1,6 +1,6 @@
 namespace Oxbow.Daemon.Tests.Support;
 
-/// <summary>A directory deleted at the end of a test.</summary>
+/// <summary>A directory deleted at the end of a test (kept for inspection when OXBOW_KEEP_TEST_DIRS=1).</summary>
 internal sealed class TempDirectory : IDisposable
 {
     public TempDirectory() => Directory.CreateDirectory(Path);
@@ -11,6 +11,11 @@ internal sealed class TempDirectory : IDisposable
 
     public void Dispose()
     {
+        if (Environment.GetEnvironmentVariable("OXBOW_KEEP_TEST_DIRS") == "1")
+        {
+            return;
+        }
+
         try
         {
             Directory.Delete(Path, recursive: true);
