@@ -60,6 +60,8 @@ public sealed class OxbowDaemon
                 Endpoints = options.Forward,
                 Token = options.ForwardTokenFile is null ? "" : File.ReadAllText(options.ForwardTokenFile).Trim(),
                 ClientName = options.Name,
+                UseTls = options.ForwardTls,
+                TrustedCertificate = options.ForwardTlsCertificate is null ? null : X509CertificateLoader.LoadCertificateFromFile(options.ForwardTlsCertificate),
             });
             forwarder = new Forwarder(spool, sender);
         }
@@ -102,6 +104,7 @@ public sealed class OxbowDaemon
         // A consumer that fails must be seen: log it (the spool keeps every event for the next start).
         _ = consumer.ContinueWith(t => OxbowDaemonLog.Error("consumer_failed", t.Exception!.GetBaseException()), CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
         await app.StartAsync(cancellationToken).ConfigureAwait(false);
+        status.Ready = true;
         OxbowDaemonLog.Info("started", "role", options.IsAgent ? "agent" : "collector", "data", Path.GetFullPath(options.DataDirectory));
         OxbowDaemonLog.Info("listening", "ingest", options.Listen.ToString(), "control", options.Control.ToString());
         if (!access.RequiresTokens)
@@ -115,6 +118,7 @@ public sealed class OxbowDaemon
         }
 
         await app.WaitForShutdownAsync(cancellationToken).ConfigureAwait(false);
+        status.Ready = false;
         // Kestrel has stopped taking work and finished what it had; everything acknowledged is in the spool.
         await app.StopAsync(CancellationToken.None).ConfigureAwait(false);
         await consumerStop.CancelAsync().ConfigureAwait(false);

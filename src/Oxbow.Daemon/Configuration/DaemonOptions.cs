@@ -31,6 +31,15 @@ public sealed class DaemonOptions
     /// <summary>File holding the token this agent presents upstream. Default none.</summary>
     public string? ForwardTokenFile { get; set; }
 
+    /// <summary>Whether an agent speaks TLS to its upstreams, trusting the system's certificate store. Default false.</summary>
+    public bool ForwardTls { get; set; }
+
+    /// <summary>
+    /// PEM certificate that an agent trusts for its upstreams (pinned: a self-signed certificate works); setting it
+    /// turns on <see cref="ForwardTls"/>. Default none.
+    /// </summary>
+    public string? ForwardTlsCertificate { get; set; }
+
     /// <summary>PEM certificate for TLS on the ingest port. Default none (plain TCP).</summary>
     public string? TlsCertificate { get; set; }
 
@@ -67,6 +76,12 @@ public sealed class DaemonOptions
         new("forward", "OXBOW_FORWARD", "upstreams host:port[,host:port…]; makes an agent", (o, v) => o.Forward = SplitList(v)),
         new("token-file", "OXBOW_TOKEN_FILE", "token file; without one only loopback clients are accepted", (o, v) => o.TokenFile = v),
         new("forward-token-file", "OXBOW_FORWARD_TOKEN_FILE", "file with the token presented upstream", (o, v) => o.ForwardTokenFile = v),
+        new("forward-tls", "OXBOW_FORWARD_TLS", "true: TLS to upstreams, trusting the system store", (o, v) => o.ForwardTls = ParseBool(v)),
+        new("forward-tls-cert", "OXBOW_FORWARD_TLS_CERT", "PEM certificate to trust (pin) for upstreams; implies --forward-tls", (o, v) =>
+        {
+            o.ForwardTlsCertificate = v;
+            o.ForwardTls = true;
+        }),
         new("tls-cert", "OXBOW_TLS_CERT", "PEM certificate: TLS on the ingest port", (o, v) => o.TlsCertificate = v),
         new("tls-key", "OXBOW_TLS_KEY", "PEM private key for --tls-cert", (o, v) => o.TlsKey = v),
         new("spool-max-bytes", "OXBOW_SPOOL_MAX_BYTES", "spool size bound in bytes", (o, v) => o.SpoolMaxBytes = long.Parse(v, CultureInfo.InvariantCulture)),
@@ -156,6 +171,13 @@ public sealed class DaemonOptions
             ? new IPEndPoint(address, port)
             : throw new FormatException($"'{text}' is not ip:port");
     }
+
+    private static bool ParseBool(string value) => value switch
+    {
+        "true" or "1" or "yes" => true,
+        "false" or "0" or "no" => false,
+        _ => throw new FormatException($"expected true or false, not '{value}'"),
+    };
 
     private static string[] SplitList(string value)
     {

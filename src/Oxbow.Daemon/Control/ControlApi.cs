@@ -20,7 +20,7 @@ internal static class ControlApi
 {
     public static void Map(WebApplication app, DaemonStatus status, IngestPipeline pipeline, AccessPolicy access, TailHub tail, Forwarder? forwarder)
     {
-        app.MapGet("/healthz", () => Results.Text("ok\n"));
+        app.MapGet("/healthz", () => status.Ready ? Results.Text("ok\n") : Results.Text("starting or stopping\n", statusCode: StatusCodes.Status503ServiceUnavailable));
         app.MapGet("/v1/stats", () => Results.Text(StatsJson.Write(status), "application/json"));
         app.MapGet("/metrics", () => Results.Text(PrometheusText.Write(status), "text/plain; version=0.0.4"));
         app.MapPost("/v1/events", (Delegate)((HttpContext http) => IngestAsync(http, pipeline, access)));

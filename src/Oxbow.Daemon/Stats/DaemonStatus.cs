@@ -7,4 +7,17 @@ using Oxbow.Daemon.Tail;
 namespace Oxbow.Daemon.Stats;
 
 /// <summary>The parts whose numbers make up <c>/v1/stats</c> and <c>/metrics</c>.</summary>
-internal sealed record DaemonStatus(DaemonOptions Options, DateTime StartedUtc, SpoolLog Spool, DaemonStats Stats, TailHub Tail, PartitionStore? Store, Forwarder? Forwarder);
+internal sealed record DaemonStatus(DaemonOptions Options, DateTime StartedUtc, SpoolLog Spool, DaemonStats Stats, TailHub Tail, PartitionStore? Store, Forwarder? Forwarder)
+{
+    private volatile bool _ready;
+
+    /// <summary>
+    /// True once every listener is bound and the consumer runs, false again while stopping. <c>/healthz</c> answers
+    /// 503 otherwise: the control port binds first, so "it answers" is not "it is ready".
+    /// </summary>
+    public bool Ready
+    {
+        get => _ready;
+        set => _ready = value;
+    }
+}
