@@ -16,6 +16,8 @@ namespace Oxbow.Daemon.Ingest;
 internal sealed class IngestConnectionHandler(IngestPipeline pipeline, AccessPolicy access, string serverName) : ConnectionHandler
 {
     private static readonly TimeSpan HandshakeTimeout = TimeSpan.FromSeconds(10);
+    private static readonly TimeSpan LingerTimeout = TimeSpan.FromSeconds(2);
+    private const long LingerMaxBytes = 4L << 20;
     private const int MaxBatchesInFlight = 32;
 
     public override async Task OnConnectedAsync(ConnectionContext connection)
@@ -39,24 +41,33 @@ internal sealed class IngestConnectionHandler(IngestPipeline pipeline, AccessPol
                 // No cancellation on ConnectionClosed: after a client half-closes, the frames it already sent are still processed.
                 var result = await input.ReadAsync().ConfigureAwait(false);
                 var buffer = result.Buffer;
-                while (Frames.TryRead(ref buffer, pipeline.MaxBatchBytes, out var header, out var payload))
+                try
                 {
-                    if (header.Type != FrameType.Batch)
+                    while (Frames.TryRead(ref buffer, pipeline.MaxBatchBytes, out var header, out var payload))
                     {
-                        throw new ProtocolException(RejectReason.UnknownFrameType, $"expected BATCH, got frame type {(byte)header.Type}");
+                        if (header.Type != FrameType.Batch)
+                        {
+                            throw new ProtocolException(RejectReason.UnknownFrameType, $"expected BATCH, got frame type {(byte)header.Type}");
+                        }
+
+                        var reply = Accept(header, payload, grant);
+                        await replies.Writer.WriteAsync(reply).ConfigureAwait(false);
                     }
 
-                    var reply = Accept(header, payload, grant);
-                    await replies.Writer.WriteAsync(reply).ConfigureAwait(false);
+                    if (result.IsCompleted && !buffer.IsEmpty)
+                    {
+                        throw new ProtocolException(RejectReason.MalformedFrame, $"connection closed inside a frame ({buffer.Length} bytes left over)");
+                    }
+                }
+                catch (ProtocolException)
+                {
+                    // This read is finished with, so the lingering close can read on.
+                    input.AdvanceTo(result.Buffer.End);
+                    throw;
                 }
 
                 if (result.IsCompleted)
                 {
-                    if (!buffer.IsEmpty)
-                    {
-                        throw new ProtocolException(RejectReason.MalformedFrame, $"connection closed inside a frame ({buffer.Length} bytes left over)");
-                    }
-
                     input.AdvanceTo(buffer.End);
                     break;
                 }
@@ -68,6 +79,9 @@ internal sealed class IngestConnectionHandler(IngestPipeline pipeline, AccessPol
         {
             stats.Reject(ex.Reason);
             replies.Writer.TryWrite(Task.FromResult(Frames.Error(new ErrorMessage(ex.Reason, ex.Message))));
+            replies.Writer.TryComplete();
+            await writer.ConfigureAwait(false);
+            await DrainAsync(input).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is IOException or OperationCanceledException or ConnectionResetException or InvalidOperationException)
         {
@@ -116,10 +130,61 @@ internal sealed class IngestConnectionHandler(IngestPipeline pipeline, AccessPol
         }
     }
 
+    /// <summary>
+    /// Lingering close: after an ERROR, reads and discards what the peer still sends (bounded in time and bytes)
+    /// before closing. Closing with unread bytes makes the kernel send a reset, which can destroy the ERROR frame
+    /// before the peer reads it, and then the sender never learns why it was refused.
+    /// </summary>
+    private static async Task DrainAsync(PipeReader input)
+    {
+        using var timeout = new CancellationTokenSource(LingerTimeout);
+        long discarded = 0;
+        try
+        {
+            while (discarded < LingerMaxBytes)
+            {
+                var result = await input.ReadAsync(timeout.Token).ConfigureAwait(false);
+                discarded += result.Buffer.Length;
+                input.AdvanceTo(result.Buffer.End);
+                if (result.IsCompleted)
+                {
+                    return;
+                }
+            }
+        }
+        catch (Exception ex) when (ex is IOException or OperationCanceledException or InvalidOperationException or ConnectionResetException)
+        {
+            // Gone or still talking after the linger time: close now.
+        }
+    }
+
     private async Task<TokenGrant?> HandshakeAsync(ConnectionContext connection, PipeReader input, PipeWriter output)
     {
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(connection.ConnectionClosed);
-        timeout.CancelAfter(HandshakeTimeout);
+        if (await ReadHelloAsync(input).ConfigureAwait(false) is not { } hello)
+        {
+            return null;
+        }
+
+        if (hello.MinVersion > Protocol.Version || hello.MaxVersion < Protocol.Version)
+        {
+            throw new ProtocolException(RejectReason.UnsupportedVersion,
+                $"client speaks versions {hello.MinVersion}-{hello.MaxVersion}; this server speaks {Protocol.Version}");
+        }
+
+        var remote = (connection.RemoteEndPoint as IPEndPoint)?.Address;
+        var grant = access.Authenticate(hello.Token, remote) ?? throw new ProtocolException(RejectReason.Unauthorized, access.RequiresTokens
+            ? "unknown or missing token"
+            : "this daemon has no token file and accepts only loopback clients");
+        await output.WriteAsync(Frames.Welcome(new WelcomeMessage(Protocol.Version, pipeline.MaxBatchBytes, serverName))).ConfigureAwait(false);
+        return grant;
+    }
+
+    /// <summary>The HELLO frame, or null when the peer closed without sending a byte.</summary>
+    private static async Task<HelloMessage?> ReadHelloAsync(PipeReader input)
+    {
+        // Only the handshake timeout cancels this read, not ConnectionClosed: a client that sends HELLO and frames and
+        // then half-closes still gets its answers, whichever comes first on the wire.
+        using var timeout = new CancellationTokenSource(HandshakeTimeout);
         while (true)
         {
             ReadResult result;
@@ -127,42 +192,41 @@ internal sealed class IngestConnectionHandler(IngestPipeline pipeline, AccessPol
             {
                 result = await input.ReadAsync(timeout.Token).ConfigureAwait(false);
             }
-            catch (OperationCanceledException) when (!connection.ConnectionClosed.IsCancellationRequested)
+            catch (OperationCanceledException)
             {
                 throw new ProtocolException(RejectReason.MalformedFrame, $"no HELLO within {HandshakeTimeout.TotalSeconds:0} s");
             }
 
             var buffer = result.Buffer;
-            if (Frames.TryRead(ref buffer, 64 * 1024, out var header, out var payload))
+            try
             {
-                if (header.Type != FrameType.Hello)
+                if (Frames.TryRead(ref buffer, 64 * 1024, out var header, out var payload))
                 {
-                    throw new ProtocolException(RejectReason.UnknownFrameType, $"expected HELLO first, got frame type {(byte)header.Type}");
+                    if (header.Type != FrameType.Hello)
+                    {
+                        throw new ProtocolException(RejectReason.UnknownFrameType, $"expected HELLO first, got frame type {(byte)header.Type}");
+                    }
+
+                    var hello = Frames.ParseHello(payload);
+                    input.AdvanceTo(buffer.Start);
+                    return hello;
                 }
 
-                var hello = Frames.ParseHello(payload);
-                input.AdvanceTo(buffer.Start);
-                if (hello.MinVersion > Protocol.Version || hello.MaxVersion < Protocol.Version)
+                if (result.IsCompleted && !buffer.IsEmpty)
                 {
-                    throw new ProtocolException(RejectReason.UnsupportedVersion,
-                        $"client speaks versions {hello.MinVersion}-{hello.MaxVersion}; this server speaks {Protocol.Version}");
+                    throw new ProtocolException(RejectReason.MalformedFrame, $"connection closed inside the HELLO frame ({buffer.Length} bytes)");
                 }
-
-                var remote = (connection.RemoteEndPoint as IPEndPoint)?.Address;
-                var grant = access.Authenticate(hello.Token, remote);
-                if (grant is null)
-                {
-                    throw new ProtocolException(RejectReason.Unauthorized, access.RequiresTokens
-                        ? "unknown or missing token"
-                        : "this daemon has no token file and accepts only loopback clients");
-                }
-
-                await output.WriteAsync(Frames.Welcome(new WelcomeMessage(Protocol.Version, pipeline.MaxBatchBytes, serverName)), connection.ConnectionClosed).ConfigureAwait(false);
-                return grant;
+            }
+            catch (ProtocolException)
+            {
+                // This read is finished with, so the lingering close can read on.
+                input.AdvanceTo(result.Buffer.End);
+                throw;
             }
 
             if (result.IsCompleted)
             {
+                input.AdvanceTo(buffer.End);
                 return null;
             }
 

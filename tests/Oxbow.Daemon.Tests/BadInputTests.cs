@@ -1,0 +1,109 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using System.Net.Sockets;
+using Oxbow.Daemon.Tests.Support;
+using Oxbow.Transport;
+
+namespace Oxbow.Daemon.Tests;
+
+public sealed class BadInputTests
+{
+    private const string Token = "t0ken-for-bad-input";
+
+    [Fact]
+    public async Task Each_kind_of_bad_input_over_tcp_gets_its_reason_back_and_its_counter_while_another_connection_carries_on()
+    {
+        using var dir = new TempDirectory();
+        var tokens = dir.Sub("tokens");
+        await File.WriteAllTextAsync(tokens, $"admin {Token}\n");
+        await using var collector = new DaemonProcess(dir.Sub("data"), "--token-file", tokens, "--max-batch-bytes", "65536");
+        await collector.StartAsync();
+        var hello = Frames.Hello(new HelloMessage(Protocol.Version, Protocol.Version, Token, "bad-input"));
+
+        // A well-behaved connection open the whole time.
+        await using var good = new BatchSender(new BatchSenderOptions { Endpoints = [collector.Ingest], Token = Token });
+        Assert.True((await good.SendAsync(new OutgoingBatch(BatchId.New(), 10, Store.Events(0, 10)))).Acknowledged);
+
+        // Connection-level problems: one ERROR naming the problem, then the daemon closes this connection.
+        var random = new byte[300];
+        new Random(7).NextBytes(random);
+        random[0] = (byte)'{'; // not the 'O' 'X' magic
+        AssertError(await ExchangeAsync(collector, random), RejectReason.MalformedFrame, "not an Oxbow frame (bad magic)");
+
+        var batch = Frames.Batch(BatchId.New(), 2, Store.Events(0, 2));
+        AssertError(await ExchangeAsync(collector, [.. hello, .. batch[..(batch.Length / 2)]]), RejectReason.MalformedFrame, "connection closed inside a frame");
+
+        AssertError(await ExchangeAsync(collector, Frames.Hello(new HelloMessage(7, 9, Token, "future"))), RejectReason.UnsupportedVersion, "this server speaks 1");
+
+        var oversized = (byte[])batch.Clone();
+        BinaryPrimitives.WriteUInt32BigEndian(oversized.AsSpan(4), 65536 + 1);
+        AssertError(await ExchangeAsync(collector, [.. hello, .. oversized]), RejectReason.FrameTooLarge, "65536");
+
+        var unknownFrame = (byte[])batch.Clone();
+        unknownFrame[2] = 42;
+        AssertError(await ExchangeAsync(collector, [.. hello, .. unknownFrame]), RejectReason.UnknownFrameType, "42");
+
+        AssertError(await ExchangeAsync(collector, Frames.Hello(new HelloMessage(Protocol.Version, Protocol.Version, "wrong", "intruder"))), RejectReason.Unauthorized, "token");
+
+        // Batch-level problems: a REJECT naming the line, and the same connection goes on to store a good batch.
+        var line = "{\"type\":\"ok\",\"end\":\"2026-11-22T05:00:00Z\"}\n"u8.ToArray();
+        byte[] invalidUtf8 = [.. line, .. "{\"type\":\"ok\",\"msg\":\""u8.ToArray(), 0xFF, 0xFE, .. "\"}\n"u8.ToArray()];
+        AssertRejectThenAck(await ExchangeAsync(collector, [.. hello, .. Frames.Batch(BatchId.New(), 2, invalidUtf8), .. Frames.Batch(BatchId.New(), 1, line)]),
+            "line 2: not valid UTF-8");
+        AssertRejectThenAck(await ExchangeAsync(collector, [.. hello, .. Frames.Batch(BatchId.New(), 2, [.. line, .. "{\"type\":\"ok\",\n"u8]), .. Frames.Batch(BatchId.New(), 1, line)]),
+            "line 2: invalid JSON");
+        AssertRejectThenAck(await ExchangeAsync(collector, [.. hello, .. Frames.Batch(BatchId.New(), 1, "{\"type\":\"Bad/Type\"}\n"u8), .. Frames.Batch(BatchId.New(), 1, line)]),
+            "line 1: type \"Bad/Type\" is not a valid type name");
+
+        var rejects = (await collector.StatsAsync()).GetProperty("rejects");
+        Assert.Equal(2, rejects.GetProperty("malformed_frame").GetInt64());
+        Assert.Equal(1, rejects.GetProperty("unsupported_version").GetInt64());
+        Assert.Equal(1, rejects.GetProperty("frame_too_large").GetInt64());
+        Assert.Equal(1, rejects.GetProperty("unknown_frame_type").GetInt64());
+        Assert.Equal(1, rejects.GetProperty("unauthorized").GetInt64());
+        Assert.Equal(3, rejects.GetProperty("invalid_event").GetInt64());
+
+        Assert.True((await good.SendAsync(new OutgoingBatch(BatchId.New(), 10, Store.Events(10, 20)))).Acknowledged);
+        Assert.Equal(1, good.Status.Connects); // never disturbed
+        await collector.WaitForStatAsync(23, "store", "events");
+    }
+
+    private static void AssertError(List<(FrameType Type, ReadOnlySequence<byte> Payload)> replies, RejectReason reason, string text)
+    {
+        var error = Frames.ParseError(Assert.Single(replies, r => r.Type == FrameType.Error).Payload);
+        Assert.Equal(reason, error.Reason);
+        Assert.Contains(text, error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain(replies, r => r.Type is FrameType.Ack or FrameType.Reject);
+    }
+
+    private static void AssertRejectThenAck(List<(FrameType Type, ReadOnlySequence<byte> Payload)> replies, string text)
+    {
+        Assert.Equal([FrameType.Welcome, FrameType.Reject, FrameType.Ack], replies.Select(r => r.Type));
+        var reject = Frames.ParseReject(replies[1].Payload);
+        Assert.Equal(RejectReason.InvalidEvent, reject.Reason);
+        Assert.StartsWith(text, reject.Message, StringComparison.Ordinal);
+        Assert.Equal(1, Frames.ParseAck(replies[2].Payload).EventCount);
+    }
+
+    /// <summary>Sends bytes on a new connection, half-closes, and returns every frame the daemon sent until it closed.</summary>
+    private static async Task<List<(FrameType, ReadOnlySequence<byte>)>> ExchangeAsync(DaemonProcess daemon, byte[] bytes)
+    {
+        using var client = new TcpClient { NoDelay = true };
+        await client.ConnectAsync("127.0.0.1", daemon.IngestPort);
+        var stream = client.GetStream();
+        await stream.WriteAsync(bytes);
+        client.Client.Shutdown(SocketShutdown.Send);
+        var received = new MemoryStream();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        await stream.CopyToAsync(received, timeout.Token);
+        var buffer = new ReadOnlySequence<byte>(received.ToArray());
+        List<(FrameType, ReadOnlySequence<byte>)> frames = [];
+        while (Frames.TryRead(ref buffer, 1 << 20, out var header, out var payload))
+        {
+            frames.Add((header.Type, payload));
+        }
+
+        Assert.True(buffer.IsEmpty);
+        return frames;
+    }
+}
