@@ -1,3 +1,5 @@
+using System.Buffers;
+
 namespace Oxbow.Daemon.Ingest;
 
 /// <summary>
@@ -92,27 +94,9 @@ internal readonly ref struct CanonicalLine
     }
 
     /// <summary>The type-name rules of docs/event-format.md on UTF-8: <c>[a-z0-9_-]</c> segments joined by dots.</summary>
-    public static bool IsValidType(ReadOnlySpan<byte> type)
-    {
-        if (type.IsEmpty || type.Length > Oxbow.EventType.MaxLength || type[0] == '.' || type[^1] == '.')
-        {
-            return false;
-        }
-
-        var previous = (byte)0;
-        foreach (var c in type)
-        {
-            var ok = c is (>= (byte)'a' and <= (byte)'z') or (>= (byte)'0' and <= (byte)'9') or (byte)'_' or (byte)'-' or (byte)'.';
-            if (!ok || (c == '.' && previous == '.'))
-            {
-                return false;
-            }
-
-            previous = c;
-        }
-
-        return true;
-    }
+    public static bool IsValidType(ReadOnlySpan<byte> type) =>
+        !type.IsEmpty && type.Length <= Oxbow.EventType.MaxLength && type[0] != '.' && type[^1] != '.'
+        && !type.ContainsAnyExcept(TypeBytes) && type.IndexOf(".."u8) < 0;
 
     /// <summary><c>YYYY-MM-DDTHH:MM:SS.ffffffZ</c> with plausible ranges, so day and hour are safe path segments.</summary>
     public static bool IsTimestamp(ReadOnlySpan<byte> t)
@@ -153,16 +137,9 @@ internal readonly ref struct CanonicalLine
 
     private static int Two(ReadOnlySpan<byte> t, int at) => ((t[at] - '0') * 10) + (t[at + 1] - '0');
 
-    private static bool IsLowerHex(ReadOnlySpan<byte> s)
-    {
-        foreach (var c in s)
-        {
-            if (!((uint)(c - '0') <= 9 || (uint)(c - 'a') <= 5))
-            {
-                return false;
-            }
-        }
+    // Vectorized membership tests: these run for every event on every hot path (ingest, stats, store).
+    private static readonly SearchValues<byte> LowerHexBytes = SearchValues.Create("0123456789abcdef"u8);
+    private static readonly SearchValues<byte> TypeBytes = SearchValues.Create("abcdefghijklmnopqrstuvwxyz0123456789_-."u8);
 
-        return true;
-    }
+    private static bool IsLowerHex(ReadOnlySpan<byte> s) => !s.ContainsAnyExcept(LowerHexBytes);
 }

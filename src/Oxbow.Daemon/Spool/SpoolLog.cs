@@ -25,6 +25,7 @@ public sealed class SpoolLog : IDisposable
     internal const int SegmentHeaderLength = 16;
     internal const int RecordHeadLength = 28;
     private const string LedgerName = "ledger.json";
+    private const long RecentMaxBytes = 32L << 20;
 
     private readonly SpoolOptions _options;
     private readonly object _state = new();
@@ -45,6 +46,12 @@ public sealed class SpoolLog : IDisposable
     private bool _stopping;
     private SafeFileHandle? _readHandle;
     private long _readSegment = -1;
+
+    // Records made durable recently, kept in memory so a consumer that keeps up reads them without a read syscall,
+    // a copy and a second checksum pass. Bounded by bytes; a consumer that falls behind reads the files instead.
+    private readonly Queue<SpoolRecord> _recent = new();
+    private long _recentBytes;
+    private readonly List<SpoolRecord> _unsynced = [];
 
     private long _appended;
     private long _appendedEvents;
@@ -107,7 +114,8 @@ public sealed class SpoolLog : IDisposable
     }
 
     /// <summary>
-    /// Appends a batch and completes once it is durable. <paramref name="data"/> must stay unchanged until then.
+    /// Appends a batch and completes once it is durable. <paramref name="data"/> must never change afterwards: the
+    /// spool hands the same memory to its consumer.
     /// Never throws for I/O problems: they come back as <see cref="AppendResult.Failed"/>.
     /// </summary>
     public Task<AppendResult> AppendAsync(BatchId id, int eventCount, ReadOnlyMemory<byte> data)
@@ -175,6 +183,20 @@ public sealed class SpoolLog : IDisposable
 
                     position = new SpoolPosition(segment.Number + 1, SegmentHeaderLength);
                     continue;
+                }
+
+                while (_recent.TryPeek(out var recent) && recent.Position < position)
+                {
+                    _recentBytes -= recent.Data.Length;
+                    _recent.Dequeue();
+                }
+
+                if (_recent.TryPeek(out var cached) && cached.Position == position)
+                {
+                    _recentBytes -= cached.Data.Length;
+                    _recent.Dequeue();
+                    position = cached.Next;
+                    return cached;
                 }
             }
 
@@ -351,6 +373,8 @@ public sealed class SpoolLog : IDisposable
                 continue;
             }
 
+            _unsynced.Add(new SpoolRecord(new SpoolPosition(_active.Number, _active.Length), new SpoolPosition(_active.Number, _active.Length + size),
+                pending.Id, pending.EventCount, pending.Data));
             lock (_state)
             {
                 _active.Records.Add(new RecordInfo(_active.Length, pending.EventCount, pending.Id));
@@ -419,6 +443,7 @@ public sealed class SpoolLog : IDisposable
             }
 
             TryTruncate(_active.Length);
+            _unsynced.Clear();
             foreach (var pending in group)
             {
                 if (pending.Result == AppendResult.Durable)
@@ -447,8 +472,19 @@ public sealed class SpoolLog : IDisposable
             _pendingRecords += newRecords;
             _pendingEvents += newEvents;
             _durableEnd = new SpoolPosition(_active.Number, _active.Length);
+            foreach (var record in _unsynced)
+            {
+                _recent.Enqueue(record);
+                _recentBytes += record.Data.Length;
+            }
+
+            while (_recentBytes > RecentMaxBytes && _recent.TryDequeue(out var oldest))
+            {
+                _recentBytes -= oldest.Data.Length;
+            }
         }
 
+        _unsynced.Clear();
         return true;
     }
 
