@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Oxbow.Daemon.Tests.Support;
+using Oxbow.Pipeline;
 using Oxbow.Sinks;
 using Oxbow.Transport;
 
@@ -100,6 +101,39 @@ public sealed class DeliveryTests
     }
 
     [Fact]
+    public async Task A_network_sink_drops_and_counts_beyond_its_buffer_while_the_upstream_is_down_and_flushes_the_rest_on_dispose()
+    {
+        using var dir = new TempDirectory();
+        await using var collector = new DaemonProcess(dir.Sub("collector"));
+        var sent = Store.Events(0, 10_000);
+        var first = SliceLines(sent, 0, 1000);
+        var options = new NetworkSinkOptions
+        {
+            Transport = new BatchSenderOptions { Endpoints = [collector.Ingest], MinBackoff = TimeSpan.FromMilliseconds(20), MaxBackoff = TimeSpan.FromMilliseconds(100) },
+            BufferCapacityBytes = first.Length * 5 / 2, // room for two batches of 1,000, not three
+            FullMode = QueueFullMode.DropNewest,
+            ShutdownTimeout = TimeSpan.FromSeconds(60),
+        };
+        var sink = new NetworkSink(options);
+        for (var offset = 0; offset < 10; offset++)
+        {
+            sink.Emit(new EventBatch(SliceLines(sent, offset * 1000, 1000), 1000));
+        }
+
+        Assert.Equal(8000, sink.Stats.Dropped);
+        Assert.Equal(2000, sink.Stats.PendingEvents);
+        Assert.Equal(0, sink.Stats.Acknowledged);
+
+        await collector.StartAsync();
+        sink.Dispose(); // waits for the two queued batches to be acknowledged
+        Assert.Equal(2000, sink.Stats.Acknowledged);
+        Assert.Equal(0, sink.Stats.PendingEvents);
+        await collector.WaitForStatAsync(0, "spool", "pending_events");
+        AssertEachOnce(collector.DataDirectory, 2000);
+        Assert.Equal(Enumerable.Range(0, 2000), Store.Values(collector.DataDirectory, "n").Select(int.Parse).Order());
+    }
+
+    [Fact]
     public async Task An_agent_fails_over_to_the_second_collector_and_can_be_rerouted_live()
     {
         using var dir = new TempDirectory();
@@ -149,6 +183,17 @@ public sealed class DeliveryTests
         Assert.True(await agent.StatAsync("spool", "full_rejects") > 0);
         Assert.True(await agent.StatAsync("spool", "bytes") <= 4194304);
         Assert.Contains(tasks, t => !t.IsCompleted);
+
+        // HTTP ingest meets the same full spool: 429 with Retry-After, counted as busy.
+        var busyBefore = (await agent.StatsAsync()).GetProperty("rejects").GetProperty("busy").GetInt64();
+        using (var refused = await agent.Http.PostAsync("v1/events", new ByteArrayContent(Store.Events(100_000, 102_000, "http"))))
+        {
+            Assert.Equal(System.Net.HttpStatusCode.TooManyRequests, refused.StatusCode);
+            Assert.Equal("1", refused.Headers.RetryAfter?.ToString());
+            Assert.Contains("the spool is full; retry later", await refused.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        }
+
+        Assert.True((await agent.StatsAsync()).GetProperty("rejects").GetProperty("busy").GetInt64() > busyBefore);
 
         await collector.StartAsync();
         var outcomes = await Task.WhenAll(tasks).WaitAsync(TimeSpan.FromSeconds(120));

@@ -33,7 +33,7 @@ public sealed class TlsTests
         await using var collector = new DaemonProcess(dir.Sub("collector"), "--tls-cert", certPath, "--tls-key", keyPath);
         await collector.StartAsync();
 
-        await using (var direct = new BatchSender(new BatchSenderOptions { Endpoints = [collector.Ingest], UseTls = true, TrustedCertificate = certificate }))
+        await using (var direct = new BatchSender(new BatchSenderOptions { Endpoints = [collector.Ingest], UseTls = true, TrustedCertificate = certificate, Compress = true }))
         {
             var outcome = await direct.SendAsync(new OutgoingBatch(BatchId.New(), 100, Store.Events(0, 100))).WaitAsync(TimeSpan.FromSeconds(60));
             Assert.True(outcome.Acknowledged);
