@@ -145,13 +145,21 @@ public class LoggerTests : OxbowTestBase
             log.Debug("warmup", "a", i, "b", 1.5, "c", "text", "d", true, "e", value);
         }
 
-        var before = GC.GetAllocatedBytesForCurrentThread();
-        for (var i = 0; i < 10_000; i++)
+        // Rounds of 10,000 calls: a per-call allocation would show in every round, while the runtime's own one-off
+        // work (tiered JIT finishing under load) can land in one round. Steady state is a round of exactly 0 bytes.
+        List<long> rounds = [];
+        for (var round = 0; round < 5 && !rounds.Contains(0); round++)
         {
-            log.Info("ignored", "a", i, "b", 1.5, "c", "text", "d", true, "e", value);
+            var before = GC.GetAllocatedBytesForCurrentThread();
+            for (var i = 0; i < 10_000; i++)
+            {
+                log.Info("ignored", "a", i, "b", 1.5, "c", "text", "d", true, "e", value);
+            }
+
+            rounds.Add(GC.GetAllocatedBytesForCurrentThread() - before);
         }
 
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Assert.Contains(0L, rounds);
         Assert.Equal(0, value.Formatted);
         Assert.False(log.IsEnabled(OxLevel.Info));
         Ox.Flush();
