@@ -51,7 +51,9 @@ public sealed class SpoolLog : IDisposable
     // a copy and a second checksum pass. Bounded by bytes; a consumer that falls behind reads the files instead.
     private readonly Queue<SpoolRecord> _recent = new();
     private long _recentBytes;
-    private readonly List<SpoolRecord> _unsynced = [];
+
+    // Written since the last fsync, in order, all in the active segment. Only the writer thread touches it.
+    private readonly List<(PendingAppend Pending, SpoolRecord Record)> _unsynced = [];
 
     private long _appended;
     private long _appendedEvents;
@@ -317,10 +319,6 @@ public sealed class SpoolLog : IDisposable
 
     private void WriteGroup(List<PendingAppend> group, List<ReadOnlyMemory<byte>> gather)
     {
-        var groupStart = _active.Length;
-        var groupStartRecords = _active.Records.Count;
-        var groupSegment = _active;
-        long writtenEvents = 0, writtenRecords = 0;
         foreach (var pending in group)
         {
             if (_dedup.Contains(pending.Id))
@@ -340,15 +338,12 @@ public sealed class SpoolLog : IDisposable
             if (_active.Length + size > _options.EffectiveSegmentBytes && _active.Records.Count > 0)
             {
                 // Everything written to the old segment so far becomes durable before it is sealed.
-                if (!Sync(group, groupSegment, groupStart, groupStartRecords))
+                if (!Sync(group))
                 {
                     return;
                 }
 
                 Roll();
-                groupSegment = _active;
-                groupStart = _active.Length;
-                groupStartRecords = 0;
             }
 
             var head = new byte[RecordHeadLength];
@@ -373,8 +368,8 @@ public sealed class SpoolLog : IDisposable
                 continue;
             }
 
-            _unsynced.Add(new SpoolRecord(new SpoolPosition(_active.Number, _active.Length), new SpoolPosition(_active.Number, _active.Length + size),
-                pending.Id, pending.EventCount, pending.Data));
+            _unsynced.Add((pending, new SpoolRecord(new SpoolPosition(_active.Number, _active.Length),
+                new SpoolPosition(_active.Number, _active.Length + size), pending.Id, pending.EventCount, pending.Data)));
             lock (_state)
             {
                 _active.Records.Add(new RecordInfo(_active.Length, pending.EventCount, pending.Id));
@@ -384,31 +379,98 @@ public sealed class SpoolLog : IDisposable
 
             _dedup.Add(pending.Id);
             pending.Result = AppendResult.Durable;
-            writtenEvents += pending.EventCount;
-            writtenRecords++;
         }
 
-        if (!Sync(group, groupSegment, groupStart, groupStartRecords))
+        if (!Sync(group))
         {
             return;
         }
 
+        // Durable ones were completed by Sync; a duplicate is answered only now, after any earlier copy in this group
+        // is durable too.
         foreach (var pending in group)
         {
-            if (pending.Result == AppendResult.Durable)
-            {
-                Interlocked.Increment(ref _appended);
-                Interlocked.Add(ref _appendedEvents, pending.EventCount);
-            }
-            else if (pending.Result == AppendResult.Duplicate)
+            if (pending.Result == AppendResult.Duplicate)
             {
                 Interlocked.Increment(ref _duplicates);
             }
 
             pending.Completion.TrySetResult(pending.Result);
         }
+    }
 
-        if (writtenRecords > 0 && _dataAvailable.CurrentCount == 0)
+    /// <summary>
+    /// fsyncs the records written since the last sync (<see cref="_unsynced"/>), then publishes them to the
+    /// consumer and completes their appends. On failure they are cut off again, their ids forgotten, and every append
+    /// of the group not yet completed fails.
+    /// </summary>
+    private bool Sync(List<PendingAppend> group)
+    {
+        if (_unsynced.Count == 0)
+        {
+            return true;
+        }
+
+        try
+        {
+            RandomAccess.FlushToDisk(_activeHandle);
+        }
+        catch (IOException ex)
+        {
+            OxbowDaemonLog.Error("spool_sync_failed", ex);
+            lock (_state)
+            {
+                var start = _unsynced[0].Record.Position.Offset;
+                _totalBytes -= _active.Length - start;
+                _active.Length = start;
+                _active.Records.RemoveRange(_active.Records.Count - _unsynced.Count, _unsynced.Count);
+            }
+
+            TryTruncate(_active.Length);
+            foreach (var (pending, _) in _unsynced)
+            {
+                _dedup.Remove(pending.Id);
+            }
+
+            _unsynced.Clear();
+            foreach (var pending in group)
+            {
+                if (pending.Completion.TrySetResult(AppendResult.Failed) && pending.Result != AppendResult.Failed)
+                {
+                    Interlocked.Increment(ref _failedAppends);
+                }
+            }
+
+            return false;
+        }
+
+        lock (_state)
+        {
+            foreach (var (_, record) in _unsynced)
+            {
+                _pendingRecords++;
+                _pendingEvents += record.EventCount;
+                _recent.Enqueue(record);
+                _recentBytes += record.Data.Length;
+            }
+
+            while (_recentBytes > RecentMaxBytes && _recent.TryDequeue(out var oldest))
+            {
+                _recentBytes -= oldest.Data.Length;
+            }
+
+            _durableEnd = new SpoolPosition(_active.Number, _active.Length);
+        }
+
+        foreach (var (pending, record) in _unsynced)
+        {
+            Interlocked.Increment(ref _appended);
+            Interlocked.Add(ref _appendedEvents, record.EventCount);
+            pending.Completion.TrySetResult(AppendResult.Durable);
+        }
+
+        _unsynced.Clear();
+        if (_dataAvailable.CurrentCount == 0)
         {
             try
             {
@@ -419,72 +481,7 @@ public sealed class SpoolLog : IDisposable
                 // Another release got there first; one wake-up is enough.
             }
         }
-    }
 
-    /// <summary>fsyncs the active segment and publishes the new durable end; on failure, fails the group.</summary>
-    private bool Sync(List<PendingAppend> group, Segment groupSegment, long groupStart, int groupStartRecords)
-    {
-        try
-        {
-            RandomAccess.FlushToDisk(_activeHandle);
-        }
-        catch (IOException ex)
-        {
-            OxbowDaemonLog.Error("spool_sync_failed", ex);
-            // Not durable, so not accepted: forget the group's ids and cut its records off again.
-            lock (_state)
-            {
-                if (groupSegment == _active)
-                {
-                    _totalBytes -= _active.Length - groupStart;
-                    _active.Length = groupStart;
-                    _active.Records.RemoveRange(groupStartRecords, _active.Records.Count - groupStartRecords);
-                }
-            }
-
-            TryTruncate(_active.Length);
-            _unsynced.Clear();
-            foreach (var pending in group)
-            {
-                if (pending.Result == AppendResult.Durable)
-                {
-                    _dedup.Remove(pending.Id);
-                }
-
-                Interlocked.Increment(ref _failedAppends);
-                pending.Completion.TrySetResult(AppendResult.Failed);
-            }
-
-            return false;
-        }
-
-        lock (_state)
-        {
-            var newRecords = 0;
-            long newEvents = 0;
-            var end = _durableEnd.Segment == _active.Number ? _durableEnd.Offset : SegmentHeaderLength;
-            for (var i = _active.Records.Count - 1; i >= 0 && _active.Records[i].Offset >= end; i--)
-            {
-                newRecords++;
-                newEvents += _active.Records[i].Events;
-            }
-
-            _pendingRecords += newRecords;
-            _pendingEvents += newEvents;
-            _durableEnd = new SpoolPosition(_active.Number, _active.Length);
-            foreach (var record in _unsynced)
-            {
-                _recent.Enqueue(record);
-                _recentBytes += record.Data.Length;
-            }
-
-            while (_recentBytes > RecentMaxBytes && _recent.TryDequeue(out var oldest))
-            {
-                _recentBytes -= oldest.Data.Length;
-            }
-        }
-
-        _unsynced.Clear();
         return true;
     }
 
