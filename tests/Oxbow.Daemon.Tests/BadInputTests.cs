@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.Buffers.Binary;
-using System.Net.Sockets;
 using Oxbow.Daemon.Tests.Support;
 using Oxbow.Transport;
 
@@ -85,25 +84,6 @@ public sealed class BadInputTests
         Assert.Equal(1, Frames.ParseAck(replies[2].Payload).EventCount);
     }
 
-    /// <summary>Sends bytes on a new connection, half-closes, and returns every frame the daemon sent until it closed.</summary>
-    private static async Task<List<(FrameType, ReadOnlySequence<byte>)>> ExchangeAsync(DaemonProcess daemon, byte[] bytes)
-    {
-        using var client = new TcpClient { NoDelay = true };
-        await client.ConnectAsync("127.0.0.1", daemon.IngestPort);
-        var stream = client.GetStream();
-        await stream.WriteAsync(bytes);
-        client.Client.Shutdown(SocketShutdown.Send);
-        var received = new MemoryStream();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        await stream.CopyToAsync(received, timeout.Token);
-        var buffer = new ReadOnlySequence<byte>(received.ToArray());
-        List<(FrameType, ReadOnlySequence<byte>)> frames = [];
-        while (Frames.TryRead(ref buffer, 1 << 20, out var header, out var payload))
-        {
-            frames.Add((header.Type, payload));
-        }
-
-        Assert.True(buffer.IsEmpty);
-        return frames;
-    }
+    private static async Task<List<(FrameType Type, ReadOnlySequence<byte> Payload)>> ExchangeAsync(DaemonProcess daemon, byte[] bytes) =>
+        RawConnection.Frames(await RawConnection.ExchangeAsync(daemon.IngestPort, bytes));
 }

@@ -1,4 +1,3 @@
-using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Oxbow.Daemon.Tests.Support;
@@ -58,23 +57,8 @@ public sealed class TlsTests
         await collector.StartAsync();
 
         // Plain protocol bytes on the TLS port: the handshake fails and no WELCOME ('O','X', type 2) ever comes back.
-        using (var plain = new TcpClient())
-        {
-            await plain.ConnectAsync(System.Net.IPAddress.Loopback, collector.IngestPort);
-            var stream = plain.GetStream();
-            await stream.WriteAsync(Frames.Hello(new HelloMessage(Protocol.Version, Protocol.Version, "", "plain")));
-            var received = new MemoryStream();
-            var buffer = new byte[4096];
-            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-            int read;
-            while ((read = await ReadOrEndAsync(stream, buffer, timeout.Token)) > 0)
-            {
-                received.Write(buffer, 0, read);
-            }
-
-            var bytes = received.ToArray();
-            Assert.False(bytes.Length >= 3 && bytes[0] == 'O' && bytes[1] == 'X' && bytes[2] == (byte)FrameType.Welcome);
-        }
+        var bytes = await RawConnection.ExchangeAsync(collector.IngestPort, Frames.Hello(new HelloMessage(Protocol.Version, Protocol.Version, "", "plain")));
+        Assert.False(bytes.Length >= 3 && bytes[0] == 'O' && bytes[1] == 'X' && bytes[2] == (byte)FrameType.Welcome);
 
         await using var wrongPin = new BatchSender(new BatchSenderOptions
         {
@@ -94,18 +78,5 @@ public sealed class TlsTests
         Assert.Contains("certificate", wrongPin.Status.LastError, StringComparison.OrdinalIgnoreCase);
         Assert.False(send.IsCompleted);
         Assert.Equal(0, await collector.StatAsync("spool", "appended_events"));
-    }
-
-    /// <summary>Reads until the server closes; a reset after a failed handshake also counts as the end.</summary>
-    private static async Task<int> ReadOrEndAsync(NetworkStream stream, byte[] buffer, CancellationToken token)
-    {
-        try
-        {
-            return await stream.ReadAsync(buffer, token);
-        }
-        catch (IOException)
-        {
-            return 0;
-        }
     }
 }
