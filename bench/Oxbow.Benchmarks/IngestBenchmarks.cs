@@ -46,10 +46,7 @@ public class IngestBenchmarks
 
         _syslog = Encoding.UTF8.GetBytes(syslog.ToString());
         _oxbowIngest = FreePort();
-        var control = FreePort();
-        _control = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{control}/") };
-        Start("dotnet", CliDll(), "serve", "--data", Path.Combine(_directory, "oxbow"), "--listen", $"127.0.0.1:{_oxbowIngest}", "--control", $"127.0.0.1:{control}");
-        Wait(() => { try { return _control.GetAsync("healthz").Result.IsSuccessStatusCode; } catch (AggregateException) { return false; } });
+        _control = StartDaemon("oxbow", _oxbowIngest);
         if (File.Exists("/usr/sbin/rsyslogd"))
         {
             _rsyslogPlain = StartRsyslog("plain", parse: false);
@@ -61,13 +58,18 @@ public class IngestBenchmarks
         }
     }
 
+    /// <summary>After Oxbow's iterations only: the collector's memory, then an agent's with its upstream down.</summary>
+    [GlobalCleanup(Target = nameof(Oxbow))]
+    public void CleanupAfterOxbow()
+    {
+        Console.WriteLine($"// collector working set after the run: {WorkingSetMiB(_control)} MiB");
+        ReportAgentMemoryWithUpstreamDown();
+        Cleanup();
+    }
+
     [GlobalCleanup]
     public void Cleanup()
     {
-        var stats = _control.GetStringAsync("v1/stats").Result;
-        using var document = JsonDocument.Parse(stats);
-        Console.WriteLine($"// collector working set after the run: {document.RootElement.GetProperty("process").GetProperty("working_set_bytes").GetInt64() / (1024 * 1024)} MiB");
-        ReportAgentMemoryWithUpstreamDown();
         foreach (var process in _processes)
         {
             process.Kill();
@@ -84,18 +86,8 @@ public class IngestBenchmarks
     private void ReportAgentMemoryWithUpstreamDown()
     {
         var ingest = FreePort();
-        var control = FreePort();
-        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{control}/") };
-        Start("dotnet", CliDll(), "serve", "--data", Path.Combine(_directory, "agent"), "--listen", $"127.0.0.1:{ingest}", "--control", $"127.0.0.1:{control}",
-            "--forward", $"127.0.0.1:{FreePort()}");
-        Wait(() => { try { return http.GetAsync("healthz").Result.IsSuccessStatusCode; } catch (AggregateException) { return false; } });
-        long WorkingSet()
-        {
-            using var stats = JsonDocument.Parse(http.GetStringAsync("v1/stats").Result);
-            return stats.RootElement.GetProperty("process").GetProperty("working_set_bytes").GetInt64() / (1024 * 1024);
-        }
-
-        List<long> workingSets = [WorkingSet()];
+        using var http = StartDaemon("agent", ingest, "--forward", $"127.0.0.1:{FreePort()}");
+        List<long> workingSets = [WorkingSetMiB(http)];
         for (var round = 0; round < 10; round++)
         {
             var sender = new BatchSender(new BatchSenderOptions { Endpoints = [$"127.0.0.1:{ingest}"] });
@@ -106,13 +98,29 @@ public class IngestBenchmarks
             }
 
             sender.DisposeAsync().AsTask().Wait();
-            workingSets.Add(WorkingSet());
+            workingSets.Add(WorkingSetMiB(http));
         }
 
         using var final = JsonDocument.Parse(http.GetStringAsync("v1/stats").Result);
         var spool = final.RootElement.GetProperty("spool");
         Console.WriteLine($"// agent with its upstream down: working set in MiB at start and after each 200k events: {string.Join(", ", workingSets)}; " +
             $"{spool.GetProperty("pending_events").GetInt64()} events ({spool.GetProperty("bytes").GetInt64() / (1024 * 1024)} MiB) waiting in its spool");
+    }
+
+    /// <summary>Starts <c>oxbow serve</c> on its own data directory and control port; returns a client for that port once healthy.</summary>
+    private HttpClient StartDaemon(string name, int ingest, params string[] extra)
+    {
+        var control = FreePort();
+        var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{control}/") };
+        Start("dotnet", [CliDll(), "serve", "--data", Path.Combine(_directory, name), "--listen", $"127.0.0.1:{ingest}", "--control", $"127.0.0.1:{control}", .. extra]);
+        Wait(() => { try { return http.GetAsync("healthz").Result.IsSuccessStatusCode; } catch (AggregateException) { return false; } });
+        return http;
+    }
+
+    private static long WorkingSetMiB(HttpClient control)
+    {
+        using var stats = JsonDocument.Parse(control.GetStringAsync("v1/stats").Result);
+        return stats.RootElement.GetProperty("process").GetProperty("working_set_bytes").GetInt64() / (1024 * 1024);
     }
 
     [Benchmark(Baseline = true, Description = "Oxbow: 4 senders, ack after fsync, into the store")]
