@@ -108,6 +108,7 @@ internal sealed class IngestConnectionHandler(IngestPipeline pipeline, AccessPol
         }
         catch (ProtocolException ex) when (ex.Reason is RejectReason.BadChecksum or RejectReason.BadCompression or RejectReason.FrameTooLarge)
         {
+            // Whoever finds a refusal counts it: IngestPipeline.Gunzip counts its own, the checksum is found here.
             if (ex.Reason == RejectReason.BadChecksum)
             {
                 pipeline.Stats.Reject(ex.Reason);
