@@ -1,0 +1,179 @@
+using System.Runtime.InteropServices;
+
+namespace Oxbow.Query.DuckDb;
+
+/// <summary>A connection: runs SQL and hands back results read through DuckDB's chunk/vector API.</summary>
+public sealed unsafe class DuckDbConnection : IDisposable
+{
+    private nint _handle;
+
+    internal DuckDbConnection(nint handle) => _handle = handle;
+
+    /// <summary>Runs SQL that returns nothing of interest (DDL, COPY, SET), discarding any result.</summary>
+    /// <exception cref="DuckDbException">DuckDB's error, with its message.</exception>
+    public void Execute(string sql)
+    {
+        using var result = Query(sql);
+    }
+
+    /// <summary>Runs SQL and reads the whole result into memory.</summary>
+    /// <exception cref="DuckDbException">DuckDB's error, with its message.</exception>
+    public QueryResult QueryAll(string sql)
+    {
+        using var result = Query(sql);
+        return new QueryResult(result.Columns, [.. result.Rows()]);
+    }
+
+    /// <summary>Runs SQL and returns the result, to be read chunk by chunk and then disposed.</summary>
+    /// <exception cref="DuckDbException">DuckDB's error, with its message.</exception>
+    public DuckDbResult Query(string sql)
+    {
+        ObjectDisposedException.ThrowIf(_handle == 0, this);
+        var native = (NativeResult*)NativeMemory.AllocZeroed((nuint)sizeof(NativeResult));
+        return NativeMethods.Query(_handle, sql, native) == NativeMethods.Success ? new DuckDbResult(native) : throw Fail(native);
+    }
+
+    /// <summary>The error held by a failed result; frees the result.</summary>
+    private static DuckDbException Fail(NativeResult* native)
+    {
+        try
+        {
+            var message = Marshal.PtrToStringUTF8(NativeMethods.ResultError(native)) ?? "DuckDB failed without a message";
+            var type = NativeMethods.ResultErrorType(native);
+            return new DuckDbException(message, Enum.IsDefined((DuckDbErrorType)type) ? (DuckDbErrorType)type : DuckDbErrorType.Unknown);
+        }
+        finally
+        {
+            NativeMethods.DestroyResult(native);
+            NativeMemory.Free(native);
+        }
+    }
+
+    /// <summary>
+    /// Runs exactly one statement, and only if it is a SELECT (a query, <c>WITH …</c>, <c>FROM …</c>, <c>SUMMARIZE</c>
+    /// and the like): anything that writes, attaches, installs or changes settings is refused before it runs. This is
+    /// what SQL from users goes through.
+    /// </summary>
+    /// <exception cref="DuckDbException">DuckDB's error, or a refusal naming the statement kind.</exception>
+    public DuckDbResult QueryReadOnly(string sql)
+    {
+        ObjectDisposedException.ThrowIf(_handle == 0, this);
+        var count = NativeMethods.ExtractStatements(_handle, sql, out var extracted);
+        var prepared = (nint)0;
+        try
+        {
+            if (count == 0)
+            {
+                var error = Marshal.PtrToStringUTF8(NativeMethods.ExtractStatementsError(extracted));
+                throw error is null
+                    ? new DuckDbException("the query is empty", DuckDbErrorType.Parser)
+                    : new DuckDbException(error, Classify(error));
+            }
+
+            if (count > 1)
+            {
+                throw new DuckDbException($"one statement at a time: this text holds {count}", DuckDbErrorType.Parser);
+            }
+
+            if (NativeMethods.PrepareExtracted(_handle, extracted, 0, out prepared) != NativeMethods.Success)
+            {
+                var error = Marshal.PtrToStringUTF8(NativeMethods.PrepareError(prepared)) ?? "DuckDB could not prepare the statement";
+                throw new DuckDbException(error, Classify(error));
+            }
+
+            var kind = NativeMethods.PreparedStatementType(prepared);
+            if (kind != SelectStatement)
+            {
+                throw new DuckDbException($"only queries (SELECT) can run here; this statement is {StatementKind(kind)}", DuckDbErrorType.Unknown);
+            }
+
+            var native = (NativeResult*)NativeMemory.AllocZeroed((nuint)sizeof(NativeResult));
+            if (NativeMethods.ExecutePrepared(prepared, native) != NativeMethods.Success)
+            {
+                throw Fail(native);
+            }
+
+            return new DuckDbResult(native);
+        }
+        finally
+        {
+            if (prepared != 0)
+            {
+                NativeMethods.DestroyPrepare(ref prepared);
+            }
+
+            NativeMethods.DestroyExtracted(ref extracted);
+        }
+    }
+
+    private const int SelectStatement = 1;
+
+    private static string StatementKind(int kind) => kind switch
+    {
+        2 => "INSERT",
+        3 => "UPDATE",
+        4 => "EXPLAIN",
+        5 => "DELETE",
+        7 => "CREATE",
+        11 => "COPY",
+        13 or 20 => "SET",
+        15 => "DROP",
+        16 => "EXPORT",
+        17 => "PRAGMA",
+        19 => "CALL",
+        21 => "LOAD",
+        23 => "INSTALL",
+        25 => "ATTACH",
+        26 => "DETACH",
+        _ => $"statement of kind {kind}",
+    };
+
+    /// <summary>Errors from preparing carry no type, only DuckDB's message, which starts with the class.</summary>
+    private static DuckDbErrorType Classify(string message) => message switch
+    {
+        _ when message.StartsWith("Parser Error", StringComparison.Ordinal) => DuckDbErrorType.Parser,
+        _ when message.StartsWith("Catalog Error", StringComparison.Ordinal) => DuckDbErrorType.Catalog,
+        _ when message.StartsWith("Binder Error", StringComparison.Ordinal) => DuckDbErrorType.Binder,
+        _ when message.StartsWith("IO Error", StringComparison.Ordinal) => DuckDbErrorType.IO,
+        _ when message.StartsWith("Invalid Input Error", StringComparison.Ordinal) => DuckDbErrorType.InvalidInput,
+        _ when message.StartsWith("Conversion Error", StringComparison.Ordinal) => DuckDbErrorType.Conversion,
+        _ => DuckDbErrorType.Unknown,
+    };
+
+    /// <summary>Asks a query running on this connection (from another thread) to stop.</summary>
+    public void Interrupt()
+    {
+        if (_handle != 0)
+        {
+            NativeMethods.Interrupt(_handle);
+        }
+    }
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        if (_handle != 0)
+        {
+            NativeMethods.Disconnect(ref _handle);
+            _handle = 0;
+        }
+    }
+}
+
+/// <summary>A whole result in memory.</summary>
+/// <param name="Columns">Column names and DuckDB type names, in order.</param>
+/// <param name="Rows">Rows as .NET values (see <see cref="DuckDbResult"/> for the mapping).</param>
+public sealed record QueryResult(IReadOnlyList<QueryColumn> Columns, IReadOnlyList<object?[]> Rows);
+
+/// <summary>A result column.</summary>
+/// <param name="Name">The column's name.</param>
+/// <param name="Type">DuckDB's name for its type, such as <c>BIGINT</c> or <c>STRUCT</c>.</param>
+/// <param name="Fields">For a STRUCT, its field names in order; otherwise empty.</param>
+public sealed record QueryColumn(string Name, string Type, IReadOnlyList<string> Fields)
+{
+    /// <summary>A column that is not a struct.</summary>
+    public QueryColumn(string name, string type)
+        : this(name, type, [])
+    {
+    }
+}

@@ -1,0 +1,123 @@
+using System.Reflection;
+using System.Runtime.InteropServices;
+
+namespace Oxbow.Query.DuckDb;
+
+/// <summary>
+/// Finds DuckDB's native library. In order: <see cref="Path"/> if set, the <c>OXBOW_DUCKDB_LIBRARY</c> environment
+/// variable, <c>libduckdb.so</c> next to the program (the build puts it there), then the system's search path.
+/// </summary>
+public static class DuckDbLibrary
+{
+    /// <summary>The environment variable that names the library file.</summary>
+    public const string EnvironmentVariable = "OXBOW_DUCKDB_LIBRARY";
+
+    private static readonly Lock Gate = new();
+    private static string? _path;
+    private static nint _handle;
+    private static string? _loadedFrom;
+
+    /// <summary>
+    /// The library file to load; null (the default) searches as described on the class. Takes effect only before the
+    /// first database is opened: a process loads one DuckDB.
+    /// </summary>
+    public static string? Path
+    {
+        get => _path;
+        set
+        {
+            lock (Gate)
+            {
+                if (_handle != 0 && value != _loadedFrom)
+                {
+                    throw new InvalidOperationException($"DuckDB is already loaded from {_loadedFrom}");
+                }
+
+                _path = value;
+            }
+        }
+    }
+
+    /// <summary>Where the library was loaded from, once it is.</summary>
+    public static string? LoadedFrom => _loadedFrom;
+
+    /// <summary>DuckDB's version string, such as <c>v1.5.6</c>; loads the library.</summary>
+    public static string Version
+    {
+        get
+        {
+            EnsureLoaded();
+            return Marshal.PtrToStringUTF8(NativeMethods.LibraryVersion()) ?? "";
+        }
+    }
+
+    /// <summary>Loads the library once; throws <see cref="DuckDbException"/> naming every place tried.</summary>
+    internal static void EnsureLoaded()
+    {
+        if (Volatile.Read(ref _handle) != 0)
+        {
+            return;
+        }
+
+        lock (Gate)
+        {
+            if (_handle != 0)
+            {
+                return;
+            }
+
+            List<string> tried = [];
+            foreach (var candidate in Candidates())
+            {
+                tried.Add(candidate);
+                if (File.Exists(candidate) && NativeLibrary.TryLoad(candidate, out var handle))
+                {
+                    Register(handle, candidate);
+                    return;
+                }
+            }
+
+            if (NativeLibrary.TryLoad("libduckdb.so", typeof(DuckDbLibrary).Assembly, DllImportSearchPath.SafeDirectories, out var system))
+            {
+                Register(system, "libduckdb.so (system search path)");
+                return;
+            }
+
+            throw new DuckDbException(
+                $"DuckDB's native library was not found (tried {string.Join(", ", tried)} and the system search path); " +
+                $"run scripts/fetch-duckdb or set {EnvironmentVariable} to the path of libduckdb", DuckDbErrorType.Unknown);
+        }
+    }
+
+    private static IEnumerable<string> Candidates()
+    {
+        if (_path is { Length: > 0 })
+        {
+            yield return System.IO.Path.GetFullPath(_path);
+            yield break;
+        }
+
+        if (Environment.GetEnvironmentVariable(EnvironmentVariable) is { Length: > 0 } fromEnvironment)
+        {
+            yield return System.IO.Path.GetFullPath(fromEnvironment);
+            yield break;
+        }
+
+        yield return System.IO.Path.Combine(AppContext.BaseDirectory, "libduckdb.so");
+        var assemblyDirectory = System.IO.Path.GetDirectoryName(typeof(DuckDbLibrary).Assembly.Location);
+        if (!string.IsNullOrEmpty(assemblyDirectory))
+        {
+            yield return System.IO.Path.Combine(assemblyDirectory, "libduckdb.so");
+        }
+    }
+
+    private static void Register(nint handle, string from)
+    {
+        NativeLibrary.SetDllImportResolver(typeof(DuckDbLibrary).Assembly, Resolve);
+        _loadedFrom = from;
+        Volatile.Write(ref _handle, handle);
+    }
+
+    private static nint Resolve(string name, Assembly assembly, DllImportSearchPath? searchPath) =>
+        name == NativeMethods.Library ? _handle : 0;
+}

@@ -1,0 +1,167 @@
+using System.Globalization;
+
+namespace Oxbow.Query.Store;
+
+/// <summary>
+/// The collector's Hive layout, <c>DATA/type=&lt;type&gt;/day=YYYY-MM-DD/hour=HH/</c>, and which files in it hold
+/// events right now. One hour directory can hold, at once:
+/// <list type="bullet">
+/// <item><c>X.ndjson</c>, a file the collector is still appending to (its last line may be torn mid-write);</item>
+/// <item><c>X.ndjson.gz</c>, a sealed file (while sealing, <c>X.ndjson</c> and <c>X.ndjson.gz</c> both exist for a
+/// moment: the <c>.gz</c> wins);</item>
+/// <item><c>C.parquet</c>, a compaction, with <c>C.parquet.sources</c> naming the NDJSON files it replaced. The
+/// rename to <c>C.parquet</c> is the commit: from then on the listed sources no longer count, even if a crash left
+/// them on disk. A <c>.sources</c> without its <c>.parquet</c> is an aborted compaction and counts for nothing.</item>
+/// </list>
+/// Readers apply these rules, so a query never sees an event twice or misses one at the NDJSON/Parquet boundary.
+/// </summary>
+public static class StoreLayout
+{
+    /// <summary>Suffix of a compaction's list of replaced files.</summary>
+    public const string SourcesSuffix = ".sources";
+
+    /// <summary>Suffix of files being written; never read.</summary>
+    public const string TemporarySuffix = ".tmp";
+
+    /// <summary>Every partition (type, day, hour) under <paramref name="dataDirectory"/>; nothing outside it.</summary>
+    public static IEnumerable<Partition> Partitions(string dataDirectory, string? onlyType = null)
+    {
+        if (!Directory.Exists(dataDirectory))
+        {
+            yield break;
+        }
+
+        foreach (var typeDirectory in Directory.EnumerateDirectories(dataDirectory, "type=*"))
+        {
+            var type = Path.GetFileName(typeDirectory)["type=".Length..];
+            if (!EventType.IsValid(type) || (onlyType is not null && type != onlyType))
+            {
+                continue;
+            }
+
+            foreach (var dayDirectory in Directory.EnumerateDirectories(typeDirectory, "day=*"))
+            {
+                if (!TryParseDay(Path.GetFileName(dayDirectory)["day=".Length..], out var day))
+                {
+                    continue;
+                }
+
+                foreach (var hourDirectory in Directory.EnumerateDirectories(dayDirectory, "hour=*"))
+                {
+                    var hourText = Path.GetFileName(hourDirectory)["hour=".Length..];
+                    if (hourText.Length == 2 && int.TryParse(hourText, NumberStyles.None, CultureInfo.InvariantCulture, out var hour) && hour < 24)
+                    {
+                        yield return new Partition(type, day, hour, hourDirectory);
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>The event types that have a directory in the store, sorted.</summary>
+    public static IReadOnlyList<string> Types(string dataDirectory) =>
+        Directory.Exists(dataDirectory)
+            ? [.. Directory.EnumerateDirectories(dataDirectory, "type=*").Select(d => Path.GetFileName(d)["type=".Length..]).Where(EventType.IsValid).Order(StringComparer.Ordinal)]
+            : [];
+
+    /// <summary>The files that hold a partition's events now, by the rules on the class.</summary>
+    public static PartitionFiles Files(Partition partition)
+    {
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        try
+        {
+            foreach (var file in Directory.EnumerateFiles(partition.Directory))
+            {
+                names.Add(Path.GetFileName(file));
+            }
+        }
+        catch (DirectoryNotFoundException)
+        {
+            // Removed whole by retention while we looked.
+        }
+
+        var replaced = new HashSet<string>(StringComparer.Ordinal);
+        List<string> parquet = [];
+        foreach (var name in names)
+        {
+            if (name.EndsWith(".parquet", StringComparison.Ordinal))
+            {
+                parquet.Add(Path.Combine(partition.Directory, name));
+                if (names.Contains(name + SourcesSuffix))
+                {
+                    foreach (var source in ReadSources(Path.Combine(partition.Directory, name + SourcesSuffix)))
+                    {
+                        replaced.Add(source);
+                    }
+                }
+            }
+        }
+
+        List<string> active = [], sealedFiles = [];
+        foreach (var name in names)
+        {
+            if (replaced.Contains(name))
+            {
+                continue;
+            }
+
+            if (name.EndsWith(".ndjson.gz", StringComparison.Ordinal))
+            {
+                sealedFiles.Add(Path.Combine(partition.Directory, name));
+            }
+            else if (name.EndsWith(".ndjson", StringComparison.Ordinal) && !names.Contains(name + ".gz") && !replaced.Contains(name + ".gz"))
+            {
+                active.Add(Path.Combine(partition.Directory, name));
+            }
+        }
+
+        active.Sort(StringComparer.Ordinal);
+        sealedFiles.Sort(StringComparer.Ordinal);
+        parquet.Sort(StringComparer.Ordinal);
+        return new PartitionFiles(partition, active, sealedFiles, parquet);
+    }
+
+    /// <summary>The file names (not paths) a compaction's <c>.sources</c> file lists.</summary>
+    public static IReadOnlyList<string> ReadSources(string path)
+    {
+        try
+        {
+            // Names only, one per line; anything with a separator is ignored, so a damaged list cannot point elsewhere.
+            return [.. File.ReadAllLines(path).Where(l => l.Length > 0 && l.IndexOfAny(['/', '\\']) < 0 && l != "." && l != "..")];
+        }
+        catch (FileNotFoundException)
+        {
+            return [];
+        }
+    }
+
+    /// <summary>Parses <c>YYYY-MM-DD</c>.</summary>
+    public static bool TryParseDay(string text, out DateOnly day) =>
+        DateOnly.TryParseExact(text, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out day);
+
+    /// <summary>The directory of one partition, relative to the data directory, with <c>/</c> separators.</summary>
+    public static string RelativeDirectory(string type, DateOnly day, int hour) =>
+        $"type={type}/day={day.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture)}/hour={hour.ToString("D2", CultureInfo.InvariantCulture)}";
+}
+
+/// <summary>One hour of one type.</summary>
+/// <param name="Type">The event type.</param>
+/// <param name="Day">The UTC day.</param>
+/// <param name="Hour">The UTC hour, 0–23.</param>
+/// <param name="Directory">The hour's directory.</param>
+public sealed record Partition(string Type, DateOnly Day, int Hour, string Directory)
+{
+    /// <summary>The hour's first instant, UTC.</summary>
+    public DateTime Start => Day.ToDateTime(new TimeOnly(Hour, 0), DateTimeKind.Utc);
+}
+
+/// <summary>The files that hold one partition's events.</summary>
+/// <param name="Partition">The partition.</param>
+/// <param name="Active">NDJSON files still being appended to.</param>
+/// <param name="Sealed">Sealed <c>.ndjson.gz</c> files not yet compacted.</param>
+/// <param name="Parquet">Committed compactions.</param>
+public sealed record PartitionFiles(Partition Partition, IReadOnlyList<string> Active, IReadOnlyList<string> Sealed, IReadOnlyList<string> Parquet)
+{
+    /// <summary>How many files.</summary>
+    public int Count => Active.Count + Sealed.Count + Parquet.Count;
+}

@@ -1,0 +1,273 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using Oxbow.Query.DuckDb;
+
+namespace Oxbow.Query.Store;
+
+/// <summary>Options for <see cref="StoreQuery"/>.</summary>
+public sealed class StoreQueryOptions
+{
+    /// <summary>The collector's data directory (the Hive layout's root). Required.</summary>
+    public required string DataDirectory { get; init; }
+
+    /// <summary>DuckDB worker threads. Default null: one per processor.</summary>
+    public int? Threads { get; init; }
+
+    /// <summary>DuckDB's memory limit, such as <c>1GB</c>. Default null: DuckDB's own (80 % of RAM).</summary>
+    public string? MemoryLimit { get; init; }
+}
+
+/// <summary>
+/// Runs SQL over the store. Each run opens a fresh in-memory DuckDB and defines, from the files on disk at that
+/// moment: one view per event type (named as the type; a dotted type also as <c>a_b</c>), an <c>events</c> view of
+/// every type, and a view per reference table. <c>day</c> (<c>YYYY-MM-DD</c>) and <c>hour</c> (0–23) are columns
+/// taken from the path, so filters on them skip whole partitions without opening their files. DuckDB can read only
+/// the data directory: other paths, and changing that setting, are refused, so SQL from the control port cannot read
+/// the host's files.
+/// </summary>
+public sealed class StoreQuery(StoreQueryOptions options)
+{
+    private const string HiveOptions = "hive_partitioning = true, hive_types = {'day': 'VARCHAR', 'hour': 'INTEGER'}";
+
+    /// <summary>The directory reference tables live in.</summary>
+    public static string TablesDirectory(string dataDirectory) => Path.Combine(dataDirectory, "_tables");
+
+    /// <summary>Runs <paramref name="sql"/>; with <paramref name="collectStats"/>, also reports files read.</summary>
+    /// <exception cref="DuckDbException">DuckDB's error: bad SQL, an unknown type (with the known ones listed), an unreadable file.</exception>
+    public StoreQueryResult Run(string sql, bool collectStats = false)
+    {
+        // A compaction or seal may replace files between listing and reading them: list again and retry.
+        for (var attempt = 0; ; attempt++)
+        {
+            try
+            {
+                return RunOnce(sql, collectStats);
+            }
+            catch (DuckDbException ex) when (attempt < 3 && ex.ErrorType == DuckDbErrorType.IO && IsVanishedFile(ex.Message))
+            {
+            }
+        }
+    }
+
+    /// <summary>The SQL that defines every view, as this run would; for <c>--explain</c> and debugging.</summary>
+    public IReadOnlyList<string> ViewDefinitions()
+    {
+        using var database = Open();
+        using var connection = database.Connect();
+        return DefineViews(connection);
+    }
+
+    private StoreQueryResult RunOnce(string sql, bool collectStats)
+    {
+        using var database = Open();
+        using var connection = database.Connect();
+        var stopwatch = Stopwatch.StartNew();
+        DefineViews(connection);
+        // DuckDB writes the profile itself, into a directory of its own that it may write to and nothing else does.
+        var profileDirectory = collectStats ? Directory.CreateTempSubdirectory("oxbow-profile-").FullName : null;
+        var profile = profileDirectory is null ? null : Path.Combine(profileDirectory, "profile.json");
+        try
+        {
+            if (profile is not null)
+            {
+                connection.Execute($"SET enable_profiling = 'json'; SET profiling_output = {Sql.Literal(profile)}");
+            }
+
+            Lock(connection, profileDirectory);
+            QueryResult result;
+            try
+            {
+                using var reader = connection.QueryReadOnly(sql);
+                result = new QueryResult(reader.Columns, [.. reader.Rows()]);
+            }
+            catch (DuckDbException ex) when (ex.ErrorType == DuckDbErrorType.Catalog && ex.Message.Contains("Table with name", StringComparison.Ordinal))
+            {
+                var types = StoreLayout.Types(options.DataDirectory);
+                throw new DuckDbException(
+                    $"{ex.Message.Split('\n')[0]} The store has types: {(types.Count == 0 ? "(none yet)" : string.Join(", ", types))}; " +
+                    "query them by name, or all of them as events.", DuckDbErrorType.Catalog);
+            }
+
+            var stats = profile is null ? null : ReadStats(profile, stopwatch.Elapsed);
+            return new StoreQueryResult(result, stats);
+        }
+        finally
+        {
+            if (profileDirectory is not null)
+            {
+                Directory.Delete(profileDirectory, recursive: true);
+            }
+        }
+    }
+
+    private DuckDbDatabase Open()
+    {
+        Dictionary<string, string> settings = new() { ["autoinstall_known_extensions"] = "false", ["autoload_known_extensions"] = "false" };
+        if (options.Threads is { } threads)
+        {
+            settings["threads"] = threads.ToString(CultureInfo.InvariantCulture);
+        }
+
+        if (options.MemoryLimit is { } limit)
+        {
+            settings["memory_limit"] = limit;
+        }
+
+        return DuckDbDatabase.Open(settings: settings);
+    }
+
+    /// <summary>
+    /// From here on DuckDB may reach the data directory (and the profile's own directory) and nothing else, and the
+    /// settings cannot change. Only SELECTs run after this (<see cref="DuckDbConnection.QueryReadOnly"/>), so nothing
+    /// can be written either.
+    /// </summary>
+    private void Lock(DuckDbConnection connection, string? profileDirectory)
+    {
+        List<string> allowed = [Path.GetFullPath(options.DataDirectory).TrimEnd('/') + "/"];
+        if (profileDirectory is not null)
+        {
+            allowed.Add(profileDirectory.TrimEnd('/') + "/");
+        }
+
+        connection.Execute($"SET allowed_directories = {Sql.List(allowed)}; SET enable_external_access = false; SET lock_configuration = true");
+    }
+
+    private List<string> DefineViews(DuckDbConnection connection)
+    {
+        List<string> definitions = [];
+        List<string> typeViews = [];
+        foreach (var group in StoreLayout.Partitions(options.DataDirectory).GroupBy(p => p.Type).OrderBy(g => g.Key, StringComparer.Ordinal))
+        {
+            var files = group.Select(StoreLayout.Files).ToList();
+            var select = SelectFor(connection, files);
+            if (select is null)
+            {
+                continue;
+            }
+
+            var definition = $"CREATE VIEW {Sql.Identifier(group.Key)} AS {select}";
+            connection.Execute(definition);
+            definitions.Add(definition);
+            typeViews.Add(group.Key);
+            var alias = group.Key.Replace('.', '_');
+            if (alias != group.Key && !typeViews.Contains(alias))
+            {
+                var aliasDefinition = $"CREATE VIEW {Sql.Identifier(alias)} AS SELECT * FROM {Sql.Identifier(group.Key)}";
+                connection.Execute(aliasDefinition);
+                definitions.Add(aliasDefinition);
+            }
+        }
+
+        var events = typeViews.Count == 0
+            ? "CREATE VIEW events AS SELECT NULL::VARCHAR AS id, NULL::VARCHAR AS type, NULL::TIMESTAMP AS \"start\", NULL::TIMESTAMP AS \"end\", " +
+              "NULL::VARCHAR AS level, NULL::VARCHAR AS host, NULL::BIGINT AS pid, NULL::VARCHAR AS app, NULL::VARCHAR AS day, NULL::INTEGER AS hour WHERE false"
+            : "CREATE VIEW events AS " + string.Join(" UNION ALL BY NAME ", typeViews.Select(t => $"SELECT * FROM {Sql.Identifier(t)}"));
+        connection.Execute(events);
+        definitions.Add(events);
+
+        var tables = TablesDirectory(options.DataDirectory);
+        if (Directory.Exists(tables))
+        {
+            foreach (var file in Directory.EnumerateFiles(tables, "*.parquet").Order(StringComparer.Ordinal))
+            {
+                var name = Path.GetFileNameWithoutExtension(file);
+                if (ReferenceTables.IsValidName(name) && !typeViews.Contains(name))
+                {
+                    var definition = $"CREATE VIEW {Sql.Identifier(name)} AS SELECT * FROM read_parquet({Sql.Literal(file)})";
+                    connection.Execute(definition);
+                    definitions.Add(definition);
+                }
+            }
+        }
+
+        return definitions;
+    }
+
+    /// <summary>
+    /// One type's SELECT over its files: fresh NDJSON (flattened) and compacted Parquet (already flat), joined by name.
+    /// Files being appended to are read with <c>ignore_errors</c>, since their last line may be mid-write; sealed and
+    /// compacted files are read strictly, so damage is an error that names the file.
+    /// </summary>
+    private static string? SelectFor(DuckDbConnection connection, List<PartitionFiles> files)
+    {
+        List<string> branches = [];
+        var active = files.SelectMany(f => f.Active).ToList();
+        var sealedFiles = files.SelectMany(f => f.Sealed).ToList();
+        var parquet = files.SelectMany(f => f.Parquet).ToList();
+        if (sealedFiles.Count > 0)
+        {
+            branches.Add(Flattened(connection, $"read_json({Sql.List(sealedFiles)}, format = 'newline_delimited', union_by_name = true, {HiveOptions})"));
+        }
+
+        if (active.Count > 0)
+        {
+            branches.Add(Flattened(connection, $"read_json({Sql.List(active)}, format = 'newline_delimited', union_by_name = true, ignore_errors = true, {HiveOptions})"));
+        }
+
+        if (parquet.Count > 0)
+        {
+            branches.Add($"SELECT * FROM read_parquet({Sql.List(parquet)}, union_by_name = true, {HiveOptions})");
+        }
+
+        return branches.Count == 0 ? null : string.Join(" UNION ALL BY NAME ", branches);
+    }
+
+    private static string Flattened(DuckDbConnection connection, string source)
+    {
+        using var probe = connection.Query($"SELECT * FROM {source} LIMIT 0");
+        return $"SELECT {EventColumns.FlatteningSelectList(probe.Columns)} FROM {source}";
+    }
+
+    private static bool IsVanishedFile(string message) =>
+        message.Contains("No such file", StringComparison.OrdinalIgnoreCase) || message.Contains("No files found", StringComparison.OrdinalIgnoreCase);
+
+    private static QueryStats ReadStats(string profile, TimeSpan elapsed)
+    {
+        long read = 0, considered = 0;
+        var scans = 0;
+        using var document = JsonDocument.Parse(File.ReadAllBytes(profile));
+        Walk(document.RootElement);
+        return new QueryStats(scans, read, considered, elapsed);
+
+        void Walk(JsonElement node)
+        {
+            if (node.TryGetProperty("extra_info", out var info) && info.ValueKind == JsonValueKind.Object)
+            {
+                if (info.TryGetProperty("Total Files Read", out var total) && long.TryParse(total.GetString(), CultureInfo.InvariantCulture, out var n))
+                {
+                    read += n;
+                    scans++;
+                    // "Scanning Files: a/b" appears only when partition filters pruned the list from b files.
+                    considered += info.TryGetProperty("Scanning Files", out var scanning) && scanning.GetString() is { } ratio && ratio.Split('/') is [_, var of]
+                        && long.TryParse(of, CultureInfo.InvariantCulture, out var m) ? m : n;
+                }
+            }
+
+            if (node.TryGetProperty("children", out var children))
+            {
+                foreach (var child in children.EnumerateArray())
+                {
+                    Walk(child);
+                }
+            }
+        }
+    }
+
+    /// <summary>Formats stats as one line, for a terminal.</summary>
+    public static string Describe(QueryStats stats) => string.Create(CultureInfo.InvariantCulture,
+        $"files read: {stats.FilesRead} of {stats.FilesConsidered} in {stats.Scans} scan(s); {stats.Elapsed.TotalMilliseconds:0.0} ms");
+}
+
+/// <summary>A query's result and, when asked for, what it read.</summary>
+/// <param name="Result">Columns and rows.</param>
+/// <param name="Stats">Files read, when stats were collected.</param>
+public sealed record StoreQueryResult(QueryResult Result, QueryStats? Stats);
+
+/// <summary>What a query read: partition pruning shows as <see cref="FilesRead"/> below <see cref="FilesConsidered"/>.</summary>
+/// <param name="Scans">File scans in the plan.</param>
+/// <param name="FilesRead">Files opened, over all scans.</param>
+/// <param name="FilesConsidered">Files the scans could have opened before pruning.</param>
+/// <param name="Elapsed">Time to define the views and run the query.</param>
+public sealed record QueryStats(int Scans, long FilesRead, long FilesConsidered, TimeSpan Elapsed);
