@@ -8,5 +8,8 @@ root.Subcommands.Add(TailCommand.Create());
 root.Subcommands.Add(ViewCommand.Create());
 root.Subcommands.Add(CtlCommand.Create());
 root.Subcommands.Add(SendCommand.Create());
+root.Subcommands.Add(QueryCommand.Create());
+root.Subcommands.Add(StoreCommand.Create());
+root.Subcommands.Add(TableCommand.Create());
 // The daemon drains on SIGTERM through its own host lifetime, so no forced exit after a termination signal.
 return await root.Parse(args).InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null });

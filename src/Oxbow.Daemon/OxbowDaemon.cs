@@ -7,6 +7,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Oxbow.Daemon.Auth;
+using Oxbow.Daemon.Compaction;
 using Oxbow.Daemon.Configuration;
 using Oxbow.Daemon.Control;
 using Oxbow.Daemon.Forwarding;
@@ -15,6 +16,7 @@ using Oxbow.Daemon.Spool;
 using Oxbow.Daemon.Stats;
 using Oxbow.Daemon.Storage;
 using Oxbow.Daemon.Tail;
+using Oxbow.Query.Store;
 using Oxbow.Transport;
 
 namespace Oxbow.Daemon;
@@ -27,6 +29,9 @@ public sealed class OxbowDaemon
 {
     private readonly DaemonOptions _options;
 
+    /// <summary>Present while the collector is stopped cleanly: its files are all checkpointed.</summary>
+    public static string CleanStopMarker(string dataDirectory) => Path.Combine(dataDirectory, "_oxbow", "clean-stop");
+
     /// <summary>A daemon with these settings; nothing starts until <see cref="RunAsync"/>.</summary>
     public OxbowDaemon(DaemonOptions options) => _options = options;
 
@@ -36,6 +41,9 @@ public sealed class OxbowDaemon
         var options = _options;
         var access = options.TokenFile is null ? AccessPolicy.LoopbackOnly : AccessPolicy.Load(options.TokenFile);
         Directory.CreateDirectory(options.DataDirectory);
+        // One daemon per data directory: a second one would interleave spool segments, files and ledgers.
+        using var daemonLock = StoreLock.TryAcquire(options.DataDirectory, StoreLock.Daemon)
+            ?? throw new IOException($"another oxbow daemon is running on {Path.GetFullPath(options.DataDirectory)}");
         using var spool = SpoolLog.Open(new SpoolOptions
         {
             Directory = Path.Combine(options.DataDirectory, "_oxbow", "spool"),
@@ -51,6 +59,7 @@ public sealed class OxbowDaemon
         var tail = new TailHub();
         var pipeline = new IngestPipeline(spool, stats, tail, options.MaxEventBytes, options.MaxBatchBytes, TimeProvider.System);
         PartitionStore? store = null;
+        BackgroundCompaction? compaction = null;
         Forwarder? forwarder = null;
         BatchSender? sender = null;
         if (options.IsAgent)
@@ -67,7 +76,12 @@ public sealed class OxbowDaemon
         }
         else
         {
-            store = new PartitionStore(new StorageOptions { DataDirectory = options.DataDirectory, SealAfterIdle = options.SealAfterIdle }, spool);
+            File.Delete(CleanStopMarker(options.DataDirectory));
+            store = new PartitionStore(new StorageOptions { DataDirectory = options.DataDirectory, SealAfterIdle = options.SealAfterIdle, CollectorName = options.Name }, spool);
+            if (options.CompactAfter is { } grace)
+            {
+                compaction = new BackgroundCompaction(options.DataDirectory, grace);
+            }
         }
 
         var builder = WebApplication.CreateSlimBuilder();
@@ -93,7 +107,7 @@ public sealed class OxbowDaemon
         builder.Services.Configure<HostOptions>(h => h.ShutdownTimeout = TimeSpan.FromSeconds(20));
         var app = builder.Build();
         var started = DateTime.UtcNow;
-        var status = new DaemonStatus(options, started, spool, stats, tail, store, forwarder);
+        var status = new DaemonStatus(options, started, spool, stats, tail, store, forwarder, compaction);
         ControlApi.Map(app, status, pipeline, access, tail, forwarder);
 
         using var consumerStop = new CancellationTokenSource();
@@ -103,8 +117,15 @@ public sealed class OxbowDaemon
 
         // A consumer that fails must be seen: log it (the spool keeps every event for the next start).
         _ = consumer.ContinueWith(t => OxbowDaemonLog.Error("consumer_failed", t.Exception!.GetBaseException()), CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+        var compacting = compaction is null ? Task.CompletedTask : Task.Run(() => compaction.RunAsync(consumerStop.Token), CancellationToken.None);
         await app.StartAsync(cancellationToken).ConfigureAwait(false);
         status.Ready = true;
+        if (store is not null)
+        {
+            // Lets `oxbow store zip --data DIR` find this collector to ask it to seal closed hours.
+            File.WriteAllText(Path.Combine(options.DataDirectory, "_oxbow", "control"), options.Control.ToString());
+        }
+
         OxbowDaemonLog.Info("started", "role", options.IsAgent ? "agent" : "collector", "data", Path.GetFullPath(options.DataDirectory));
         OxbowDaemonLog.Info("listening", "ingest", options.Listen.ToString(), "control", options.Control.ToString());
         if (!access.RequiresTokens)
@@ -123,6 +144,14 @@ public sealed class OxbowDaemon
         await app.StopAsync(CancellationToken.None).ConfigureAwait(false);
         await consumerStop.CancelAsync().ConfigureAwait(false);
         await consumer.ConfigureAwait(false);
+        await compacting.ConfigureAwait(false);
+        if (store is not null)
+        {
+            // Every store file's length is in the ledger now, so an offline `store zip` may compact open files too.
+            File.WriteAllText(CleanStopMarker(options.DataDirectory), DateTime.UtcNow.ToString("O"));
+            File.Delete(Path.Combine(options.DataDirectory, "_oxbow", "control"));
+        }
+
         if (sender is not null)
         {
             await sender.DisposeAsync().ConfigureAwait(false);

@@ -61,6 +61,13 @@ public sealed class DaemonOptions
     /// <summary>Seal a store file after it has been idle this long. Default 300 s.</summary>
     public TimeSpan SealAfterIdle { get; set; } = TimeSpan.FromMinutes(5);
 
+    /// <summary>
+    /// How long after an hour ends before a collector compacts it into Parquet in the background (one DuckDB thread);
+    /// null turns background compaction off (<c>oxbow store zip</c> still works). Default 600 s, which leaves the
+    /// hour's files time to be sealed (<see cref="SealAfterIdle"/>) first.
+    /// </summary>
+    public TimeSpan? CompactAfter { get; set; } = TimeSpan.FromMinutes(10);
+
     /// <summary>This daemon's name in stats and HELLO. Default the host name.</summary>
     public string Name { get; set; } = Environment.MachineName;
 
@@ -93,6 +100,7 @@ public sealed class DaemonOptions
         }),
         new("max-batch-bytes", "OXBOW_MAX_BATCH_BYTES", "largest batch in bytes", (o, v) => o.MaxBatchBytes = int.Parse(v, CultureInfo.InvariantCulture)),
         new("max-event-bytes", "OXBOW_MAX_EVENT_BYTES", "largest event in bytes", (o, v) => o.MaxEventBytes = int.Parse(v, CultureInfo.InvariantCulture)),
+        new("compact-after", "OXBOW_COMPACT_AFTER", "seconds after an hour ends before it is compacted into Parquet, or off", (o, v) => o.CompactAfter = v is "off" or "false" ? null : TimeSpan.FromSeconds(double.Parse(v, CultureInfo.InvariantCulture))),
         new("seal-after", "OXBOW_SEAL_AFTER", "seconds of idleness before a store file is sealed", (o, v) => o.SealAfterIdle = TimeSpan.FromSeconds(double.Parse(v, CultureInfo.InvariantCulture))),
         new("name", "OXBOW_NAME", "daemon name in stats", (o, v) => o.Name = v),
     ];

@@ -13,8 +13,8 @@ namespace Oxbow.Daemon.Control;
 
 /// <summary>
 /// The HTTP control port: <c>GET /healthz</c>, <c>GET /v1/stats</c>, <c>GET /metrics</c>, <c>POST /v1/events</c>
-/// (NDJSON ingest), <c>GET /v1/tail</c> (live NDJSON), and the admin calls <c>POST /v1/reroute</c> and
-/// <c>POST /v1/shutdown</c>. Tokens come as <c>Authorization: Bearer …</c>.
+/// (NDJSON ingest), <c>GET /v1/tail</c> (live NDJSON), and the admin calls <c>POST /v1/query</c> (SQL over the
+/// store), <c>POST /v1/store/seal</c>, <c>POST /v1/reroute</c> and <c>POST /v1/shutdown</c>. Tokens come as <c>Authorization: Bearer …</c>.
 /// </summary>
 internal static class ControlApi
 {
@@ -51,6 +51,31 @@ internal static class ControlApi
                 return Problem(400, ex.Message);
             }
         });
+        app.MapPost("/v1/query", (Delegate)((HttpContext http) => QueryAsync(http, access, status)));
+        app.MapPost("/v1/store/seal", async (HttpContext http) =>
+        {
+            if (Admin(http, access) is { } refusal)
+            {
+                return refusal;
+            }
+
+            if (status.Store is not { } store)
+            {
+                return Problem(409, "this daemon is an agent; only a collector stores");
+            }
+
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted);
+            timeout.CancelAfter(TimeSpan.FromSeconds(60));
+            try
+            {
+                await store.SealClosedHoursAsync(timeout.Token).ConfigureAwait(false);
+                return Results.Text("{\"sealed\":true}\n", "application/json");
+            }
+            catch (OperationCanceledException)
+            {
+                return Problem(503, "the store did not get to sealing in 60 s (busy with ingest, or stopping); try again");
+            }
+        });
         app.MapPost("/v1/shutdown", (HttpContext http, IHostApplicationLifetime lifetime) =>
         {
             if (Admin(http, access) is { } refusal)
@@ -62,6 +87,140 @@ internal static class ControlApi
             lifetime.StopApplication();
             return Results.Text("{\"stopping\":true}\n", "application/json", statusCode: 202);
         });
+    }
+
+    /// <summary>
+    /// <c>POST /v1/query</c> with <c>{"sql": "…", "format": "json|jsonl|csv|table", "stats": false, "max_rows": 10000}</c>.
+    /// Format json (the default) answers <c>{"columns": […], "rows": [[…]], "row_count": n, "truncated": false, "stats": {…}}</c>;
+    /// the others answer the text <c>oxbow query</c> prints, with stats in an <c>Oxbow-Query-Stats</c> header. Needs
+    /// the admin token: SQL reads every type, whatever an ingest token's scope.
+    /// </summary>
+    private static async Task<IResult> QueryAsync(HttpContext http, AccessPolicy access, DaemonStatus status)
+    {
+        if (Admin(http, access) is { } refusal)
+        {
+            return refusal;
+        }
+
+        if (status.Store is null)
+        {
+            return Problem(409, "this daemon is an agent; query the collector");
+        }
+
+        string sql;
+        string format;
+        bool collectStats;
+        int maxRows;
+        try
+        {
+            using var request = await System.Text.Json.JsonDocument.ParseAsync(http.Request.Body, cancellationToken: http.RequestAborted).ConfigureAwait(false);
+            var root = request.RootElement;
+            sql = root.TryGetProperty("sql", out var s) && s.ValueKind == System.Text.Json.JsonValueKind.String ? s.GetString()! : throw new FormatException("the body needs \"sql\"");
+            format = root.TryGetProperty("format", out var f) ? f.GetString() ?? "json" : "json";
+            collectStats = root.TryGetProperty("stats", out var st) && st.ValueKind == System.Text.Json.JsonValueKind.True;
+            maxRows = root.TryGetProperty("max_rows", out var m) && m.TryGetInt32(out var n) && n > 0 ? n : 10_000;
+            if (format is not ("json" or "jsonl" or "csv" or "table"))
+            {
+                throw new FormatException($"format '{format}' is not one of json, jsonl, csv, table");
+            }
+        }
+        catch (Exception ex) when (ex is System.Text.Json.JsonException or FormatException or InvalidOperationException)
+        {
+            return Problem(400, ex is System.Text.Json.JsonException ? "the body must be JSON: {\"sql\": \"SELECT …\"}" : ex.Message);
+        }
+
+        var query = new Query.Store.StoreQuery(new Query.Store.StoreQueryOptions { DataDirectory = status.Options.DataDirectory });
+        try
+        {
+            await QuerySlots.WaitAsync(http.RequestAborted).ConfigureAwait(false);
+            try
+            {
+                var (body, contentType, stats) = await Task.Run(() => QueryBody(query, sql, format, collectStats, maxRows), http.RequestAborted).ConfigureAwait(false);
+                if (stats is not null)
+                {
+                    http.Response.Headers["Oxbow-Query-Stats"] = Query.Store.StoreQuery.Describe(stats);
+                }
+
+                return Results.Bytes(body, contentType);
+            }
+            finally
+            {
+                QuerySlots.Release();
+            }
+        }
+        catch (Query.DuckDb.DuckDbException ex)
+        {
+            return Problem(400, ex.Message.ReplaceLineEndings(" ").Trim());
+        }
+    }
+
+    /// <summary>Queries run on their own threads (DuckDB blocks); at most two at once, so ingest keeps CPU.</summary>
+    private static readonly SemaphoreSlim QuerySlots = new(2, 2);
+
+    private static (byte[] Body, string ContentType, Query.Store.QueryStats? Stats) QueryBody(Query.Store.StoreQuery query, string sql, string format, bool collectStats, int maxRows)
+    {
+        using var buffer = new MemoryStream();
+        Query.Store.QueryStats? stats;
+        if (format == "json")
+        {
+            using var json = new System.Text.Json.Utf8JsonWriter(buffer);
+            var count = 0;
+            var truncated = false;
+            json.WriteStartObject();
+            stats = query.Read(sql, reader =>
+            {
+                json.WriteStartArray("columns");
+                foreach (var column in reader.Columns)
+                {
+                    json.WriteStartObject();
+                    json.WriteString("name", column.Name);
+                    json.WriteString("type", column.Type);
+                    json.WriteEndObject();
+                }
+
+                json.WriteEndArray();
+                json.WriteStartArray("rows");
+                foreach (var row in reader.Rows())
+                {
+                    if (count == maxRows)
+                    {
+                        truncated = true;
+                        break;
+                    }
+
+                    json.WriteStartArray();
+                    foreach (var value in row)
+                    {
+                        Query.Output.ValueJson.Write(json, value);
+                    }
+
+                    json.WriteEndArray();
+                    count++;
+                }
+
+                json.WriteEndArray();
+            }, collectStats);
+            json.WriteNumber("row_count", count);
+            json.WriteBoolean("truncated", truncated);
+            if (stats is not null)
+            {
+                json.WriteStartObject("stats");
+                json.WriteNumber("scans", stats.Scans);
+                json.WriteNumber("files_read", stats.FilesRead);
+                json.WriteNumber("files_considered", stats.FilesConsidered);
+                json.WriteNumber("elapsed_ms", Math.Round(stats.Elapsed.TotalMilliseconds, 1));
+                json.WriteEndObject();
+            }
+
+            json.WriteEndObject();
+            json.Flush();
+            buffer.WriteByte((byte)'\n');
+            return (buffer.ToArray(), "application/json", stats);
+        }
+
+        var resultFormat = format switch { "csv" => Query.Output.ResultFormat.Csv, "jsonl" => Query.Output.ResultFormat.Json, _ => Query.Output.ResultFormat.Table };
+        stats = query.Read(sql, reader => Query.Output.ResultWriter.Write(buffer, resultFormat, reader.Columns, reader.Rows()), collectStats);
+        return (buffer.ToArray(), format == "csv" ? "text/csv; charset=utf-8" : format == "jsonl" ? "application/x-ndjson" : "text/plain; charset=utf-8", stats);
     }
 
     private static TokenGrant? Grant(HttpContext http, AccessPolicy access)

@@ -54,6 +54,14 @@ internal static class PrometheusText
             Counter(text, "oxbow_store_sealed_files_total", "Store files sealed (gzipped).", s.SealedFiles);
         }
 
+        if (status.Compaction is { } compaction)
+        {
+            var c = compaction.Counters;
+            Counter(text, "oxbow_compacted_hours_total", "Hours compacted into Parquet.", c.Hours);
+            Counter(text, "oxbow_compacted_events_total", "Events written into Parquet by compaction.", c.Events);
+            Counter(text, "oxbow_compaction_failures_total", "Hours whose compaction failed (retried next round).", c.Failures);
+        }
+
         if (status.Forwarder is { } forwarder)
         {
             Counter(text, "oxbow_forwarded_events_total", "Events acknowledged by the upstream.", forwarder.ForwardedEvents);

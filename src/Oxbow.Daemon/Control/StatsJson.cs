@@ -65,6 +65,17 @@ internal static class StatsJson
                 json.WriteEndObject();
             }
 
+            if (status.Compaction is { } compaction)
+            {
+                var c = compaction.Counters;
+                json.WriteStartObject("compaction");
+                json.WriteNumber("runs", c.Runs);
+                json.WriteNumber("hours", c.Hours);
+                json.WriteNumber("events", c.Events);
+                json.WriteNumber("failures", c.Failures);
+                json.WriteEndObject();
+            }
+
             if (status.Forwarder is { } forwarder)
             {
                 var upstream = forwarder.Upstream;

@@ -7,7 +7,7 @@ using Oxbow.Daemon.Tail;
 namespace Oxbow.Daemon.Stats;
 
 /// <summary>The parts whose numbers make up <c>/v1/stats</c> and <c>/metrics</c>.</summary>
-internal sealed record DaemonStatus(DaemonOptions Options, DateTime StartedUtc, SpoolLog Spool, DaemonStats Stats, TailHub Tail, PartitionStore? Store, Forwarder? Forwarder)
+internal sealed record DaemonStatus(DaemonOptions Options, DateTime StartedUtc, SpoolLog Spool, DaemonStats Stats, TailHub Tail, PartitionStore? Store, Forwarder? Forwarder, Compaction.BackgroundCompaction? Compaction)
 {
     private volatile bool _ready;
 

@@ -31,6 +31,7 @@ public sealed class PartitionStore
     private readonly Dictionary<string, long> _sealing = new(StringComparer.Ordinal);
     private readonly object _sealLock = new();
     private readonly List<Task> _sealTasks = [];
+    private readonly System.Collections.Concurrent.ConcurrentQueue<TaskCompletionSource> _sealRequests = new();
     private long _nextSequence = 1;
     private long _storedEvents;
     private long _storedBytes;
@@ -45,7 +46,7 @@ public sealed class PartitionStore
         _stateDirectory = Path.Combine(options.DataDirectory, "_oxbow");
         Directory.CreateDirectory(_stateDirectory);
         _intentsPath = Path.Combine(_stateDirectory, "store-intents");
-        CollectorId = LoadOrCreateId(Path.Combine(_stateDirectory, "collector-id"));
+        CollectorId = LoadOrCreateId(Path.Combine(_stateDirectory, "collector-id"), options.CollectorName);
     }
 
     /// <summary>This collector's id, part of every file name so collectors can share a bucket.</summary>
@@ -103,6 +104,7 @@ public sealed class PartitionStore
                 }
 
                 SealDue();
+                ServeSealRequests();
                 try
                 {
                     await _spool.WaitForDataAsync(TimeSpan.FromMilliseconds(200), cancellationToken).ConfigureAwait(false);
@@ -111,6 +113,11 @@ public sealed class PartitionStore
                 {
                 }
             }
+        }
+
+        while (_sealRequests.TryDequeue(out var request))
+        {
+            request.TrySetCanceled(CancellationToken.None);
         }
 
         Task[] seals;
@@ -309,13 +316,55 @@ public sealed class PartitionStore
         }
     }
 
-    private void StartSeal(string relative, long length)
+    /// <summary>
+    /// Seals every open file of an hour that has ended (so <c>oxbow store zip</c> can compact it now rather than after
+    /// the idle timeout). Served when the store next catches up with the spool; completes when the seals are done.
+    /// </summary>
+    public Task SealClosedHoursAsync(CancellationToken cancellationToken)
+    {
+        var request = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _sealRequests.Enqueue(request);
+        return request.Task.WaitAsync(cancellationToken);
+    }
+
+    private void ServeSealRequests()
+    {
+        if (_sealRequests.IsEmpty)
+        {
+            return;
+        }
+
+        var currentHour = DateTime.UtcNow.ToString("yyyy-MM-dd'/'HH", CultureInfo.InvariantCulture);
+        List<Task> seals = [];
+        foreach (var file in _open.Values.ToArray())
+        {
+            // Key is type/day/hour; day and hour sort as text.
+            var dayHour = file.Key[(file.Key.IndexOf('/') + 1)..];
+            if (!file.Dirty && string.CompareOrdinal(dayHour, currentHour) < 0)
+            {
+                _open.Remove(file.Key);
+                _openCount = _open.Count;
+                file.Handle.Dispose();
+                seals.Add(StartSeal(file.Relative, file.CommittedLength));
+            }
+        }
+
+        var done = Task.WhenAll(seals);
+        while (_sealRequests.TryDequeue(out var request))
+        {
+            done.ContinueWith(_ => request.TrySetResult(), CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
+        }
+    }
+
+    private Task StartSeal(string relative, long length)
     {
         lock (_sealLock)
         {
             _sealing[relative] = length;
             _sealTasks.RemoveAll(t => t.IsCompleted);
-            _sealTasks.Add(Task.Run(() => Seal(relative)));
+            var task = Task.Run(() => Seal(relative));
+            _sealTasks.Add(task);
+            return task;
         }
     }
 
@@ -429,7 +478,11 @@ public sealed class PartitionStore
         return $"{parts[0][5..]}/{parts[1][4..]}/{parts[2][5..]}";
     }
 
-    private static string LoadOrCreateId(string path)
+    /// <summary>
+    /// The collector's id: its name (lower-case letters, digits and <c>_</c>) and 6 random hex digits, made once and
+    /// kept. It starts every file name, so files from collectors that share a bucket never collide.
+    /// </summary>
+    private static string LoadOrCreateId(string path, string name)
     {
         if (File.Exists(path))
         {
@@ -440,7 +493,8 @@ public sealed class PartitionStore
             }
         }
 
-        var id = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6));
+        var cleanName = new string([.. name.ToLowerInvariant().Select(c => char.IsAsciiLetterOrDigit(c) ? c : '_').Take(32)]);
+        var id = (cleanName.Length > 0 ? cleanName + "_" : "") + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(3));
         AtomicFile.Write(path, Encoding.ASCII.GetBytes(id + "\n"));
         return id;
     }

@@ -6,6 +6,9 @@ public sealed class StorageOptions
     /// <summary>The store's root, <c>DATA</c>. Required.</summary>
     public required string DataDirectory { get; init; }
 
+    /// <summary>The collector's name, the readable part of its id (see <see cref="PartitionStore.CollectorId"/>). Default empty.</summary>
+    public string CollectorName { get; init; } = "";
+
     /// <summary>A partition file is sealed (gzipped) once it reaches this size. Default 128 MiB.</summary>
     public long MaxFileBytes { get; init; } = 128L << 20;
 

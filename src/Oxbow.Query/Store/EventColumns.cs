@@ -22,6 +22,10 @@ public static class EventColumns
     /// <summary>The column name a body field gets.</summary>
     public static string ForBodyField(string field) => Taken.Contains(field) ? "body_" + field : field;
 
+    /// <summary>The body field a column holds: the inverse of <see cref="ForBodyField"/>.</summary>
+    public static string FromColumn(string column) =>
+        column.StartsWith("body_", StringComparison.Ordinal) && Taken.Contains(column["body_".Length..]) ? column["body_".Length..] : column;
+
     /// <summary>
     /// The select list that flattens <paramref name="columns"/> (as read from NDJSON: envelope, <c>body</c> struct,
     /// maybe partition columns): every top-level column but <c>body</c>, then one column per body field.

@@ -115,6 +115,8 @@ public static class StoreLayout
             }
         }
 
+        // An earlier compaction of this hour that a later one has replaced (committed) no longer counts either.
+        parquet.RemoveAll(p => replaced.Contains(Path.GetFileName(p)));
         active.Sort(StringComparer.Ordinal);
         sealedFiles.Sort(StringComparer.Ordinal);
         parquet.Sort(StringComparer.Ordinal);

@@ -12,6 +12,12 @@ public sealed class StoreQueryOptions
     /// <summary>The collector's data directory (the Hive layout's root). Required.</summary>
     public required string DataDirectory { get; init; }
 
+    /// <summary>
+    /// More directories in the same layout to read as part of the store, such as the cache of hours fetched back
+    /// from S3. Default none.
+    /// </summary>
+    public IReadOnlyList<string> MoreRoots { get; init; } = [];
+
     /// <summary>DuckDB worker threads. Default null: one per processor.</summary>
     public int? Threads { get; init; }
 
@@ -34,24 +40,46 @@ public sealed class StoreQuery(StoreQueryOptions options)
     /// <summary>The directory reference tables live in.</summary>
     public static string TablesDirectory(string dataDirectory) => Path.Combine(dataDirectory, "_tables");
 
-    /// <summary>Runs <paramref name="sql"/>; with <paramref name="collectStats"/>, also reports files read.</summary>
+    /// <summary>Runs <paramref name="sql"/> and reads the whole result; with <paramref name="collectStats"/>, also reports files read.</summary>
     /// <exception cref="DuckDbException">DuckDB's error: bad SQL, an unknown type (with the known ones listed), an unreadable file.</exception>
     public StoreQueryResult Run(string sql, bool collectStats = false)
     {
-        // A compaction or seal may replace files between listing and reading them: list again and retry.
+        QueryResult? result = null;
+        var stats = Read(sql, reader => result = new QueryResult(reader.Columns, [.. reader.Rows()]), collectStats);
+        return new StoreQueryResult(result!, stats);
+    }
+
+    /// <summary>
+    /// Runs <paramref name="sql"/> and hands the live result to <paramref name="consume"/>, which reads rows as they
+    /// come (for results too large to hold). Returns stats when <paramref name="collectStats"/> is set.
+    /// </summary>
+    /// <exception cref="DuckDbException">DuckDB's error: bad SQL, an unknown type (with the known ones listed), an unreadable file.</exception>
+    public QueryStats? Read(string sql, Action<DuckDbResult> consume, bool collectStats = false)
+    {
+        // A compaction or seal may replace files between listing and reading them: list again and retry, as long as
+        // the consumer has seen nothing yet.
         for (var attempt = 0; ; attempt++)
         {
+            var started = false;
             try
             {
-                return RunOnce(sql, collectStats);
+                return ReadOnce(sql, reader =>
+                {
+                    started = true;
+                    consume(reader);
+                }, collectStats);
             }
-            catch (DuckDbException ex) when (attempt < 3 && ex.ErrorType == DuckDbErrorType.IO && IsVanishedFile(ex.Message))
+            catch (DuckDbException ex) when (attempt < 3 && !started && ex.ErrorType == DuckDbErrorType.IO && IsVanishedFile(ex.Message))
             {
+            }
+            catch (DuckDbException ex) when (attempt < 3 && started && ex.ErrorType == DuckDbErrorType.IO && IsVanishedFile(ex.Message))
+            {
+                throw new DuckDbException(ex.Message + " (a file was compacted or removed while it was being read; run the query again)", ex.ErrorType);
             }
         }
     }
 
-    /// <summary>The SQL that defines every view, as this run would; for <c>--explain</c> and debugging.</summary>
+    /// <summary>The SQL that defines every view, as a run would now; for debugging.</summary>
     public IReadOnlyList<string> ViewDefinitions()
     {
         using var database = Open();
@@ -59,7 +87,7 @@ public sealed class StoreQuery(StoreQueryOptions options)
         return DefineViews(connection);
     }
 
-    private StoreQueryResult RunOnce(string sql, bool collectStats)
+    private QueryStats? ReadOnce(string sql, Action<DuckDbResult> consume, bool collectStats)
     {
         using var database = Open();
         using var connection = database.Connect();
@@ -76,22 +104,25 @@ public sealed class StoreQuery(StoreQueryOptions options)
             }
 
             Lock(connection, profileDirectory);
-            QueryResult result;
+            DuckDbResult reader;
             try
             {
-                using var reader = connection.QueryReadOnly(sql);
-                result = new QueryResult(reader.Columns, [.. reader.Rows()]);
+                reader = connection.QueryReadOnly(sql);
             }
             catch (DuckDbException ex) when (ex.ErrorType == DuckDbErrorType.Catalog && ex.Message.Contains("Table with name", StringComparison.Ordinal))
             {
-                var types = StoreLayout.Types(options.DataDirectory);
+                var types = Roots.SelectMany(StoreLayout.Types).Distinct().Order(StringComparer.Ordinal).ToList();
                 throw new DuckDbException(
                     $"{ex.Message.Split('\n')[0]} The store has types: {(types.Count == 0 ? "(none yet)" : string.Join(", ", types))}; " +
                     "query them by name, or all of them as events.", DuckDbErrorType.Catalog);
             }
 
-            var stats = profile is null ? null : ReadStats(profile, stopwatch.Elapsed);
-            return new StoreQueryResult(result, stats);
+            using (reader)
+            {
+                consume(reader);
+            }
+
+            return profile is null ? null : ReadStats(profile, stopwatch.Elapsed);
         }
         finally
         {
@@ -101,6 +132,8 @@ public sealed class StoreQuery(StoreQueryOptions options)
             }
         }
     }
+
+    private IEnumerable<string> Roots => [options.DataDirectory, .. options.MoreRoots];
 
     private DuckDbDatabase Open()
     {
@@ -125,7 +158,7 @@ public sealed class StoreQuery(StoreQueryOptions options)
     /// </summary>
     private void Lock(DuckDbConnection connection, string? profileDirectory)
     {
-        List<string> allowed = [Path.GetFullPath(options.DataDirectory).TrimEnd('/') + "/"];
+        List<string> allowed = [.. Roots.Select(r => Path.GetFullPath(r).TrimEnd('/') + "/")];
         if (profileDirectory is not null)
         {
             allowed.Add(profileDirectory.TrimEnd('/') + "/");
@@ -138,7 +171,7 @@ public sealed class StoreQuery(StoreQueryOptions options)
     {
         List<string> definitions = [];
         List<string> typeViews = [];
-        foreach (var group in StoreLayout.Partitions(options.DataDirectory).GroupBy(p => p.Type).OrderBy(g => g.Key, StringComparer.Ordinal))
+        foreach (var group in Roots.SelectMany(r => StoreLayout.Partitions(r)).GroupBy(p => p.Type).OrderBy(g => g.Key, StringComparer.Ordinal))
         {
             var files = group.Select(StoreLayout.Files).ToList();
             var select = SelectFor(connection, files);

@@ -1,0 +1,57 @@
+using Oxbow.Query.DuckDb;
+using Oxbow.Query.Store;
+
+namespace Oxbow.Daemon.Compaction;
+
+/// <summary>
+/// A collector's background compaction: once a minute, every hour that ended at least
+/// <see cref="Configuration.DaemonOptions.CompactAfter"/> ago is compacted into Parquet with one DuckDB thread, so
+/// ingest keeps the other cores. A failed hour is logged and counted and retried on the next round.
+/// </summary>
+internal sealed class BackgroundCompaction(string dataDirectory, TimeSpan grace)
+{
+    private long _runs;
+    private long _hours;
+    private long _events;
+    private long _failures;
+
+    /// <summary>Counters for stats: rounds run, hours compacted, events written to Parquet, hours that failed.</summary>
+    public (long Runs, long Hours, long Events, long Failures) Counters =>
+        (Interlocked.Read(ref _runs), Interlocked.Read(ref _hours), Interlocked.Read(ref _events), Interlocked.Read(ref _failures));
+
+    public async Task RunAsync(CancellationToken cancellationToken)
+    {
+        using var timer = new PeriodicTimer(TimeSpan.FromMinutes(1));
+        do
+        {
+            try
+            {
+                var summary = await Task.Run(() => new Compactor(new CompactorOptions { DataDirectory = dataDirectory, Grace = grace, Threads = 1 })
+                    .CompactClosedHours(cancellationToken: cancellationToken), cancellationToken).ConfigureAwait(false);
+                Interlocked.Increment(ref _runs);
+                Interlocked.Add(ref _hours, summary.Hours.Count(h => h.Error is null && h.Inputs > 0));
+                Interlocked.Add(ref _events, summary.Events);
+                Interlocked.Add(ref _failures, summary.Failures.Count);
+                foreach (var failure in summary.Failures)
+                {
+                    OxbowDaemonLog.Warning("compaction_failed", "hour", failure);
+                }
+
+                if (summary.Events > 0)
+                {
+                    OxbowDaemonLog.Info("compacted", "hours", summary.Hours.Count(h => h.Error is null && h.Inputs > 0), "events", summary.Events);
+                }
+            }
+            catch (Exception ex) when (ex is IOException or DuckDbException or UnauthorizedAccessException)
+            {
+                // Another compaction (oxbow store zip) holds the lock, or DuckDB is missing: try again next round.
+                OxbowDaemonLog.Warning("compaction_skipped", "reason", ex.Message);
+            }
+            catch (OperationCanceledException)
+            {
+                break;
+            }
+        }
+        while (await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false));
+    }
+}

@@ -1,0 +1,255 @@
+using System.Globalization;
+using Oxbow.Query.DuckDb;
+
+namespace Oxbow.Query.Store;
+
+/// <summary>Options for <see cref="Compactor"/>.</summary>
+public sealed class CompactorOptions
+{
+    /// <summary>The collector's data directory. Required.</summary>
+    public required string DataDirectory { get; init; }
+
+    /// <summary>Clock for "closed hour". Default <see cref="TimeProvider.System"/>.</summary>
+    public TimeProvider Time { get; init; } = TimeProvider.System;
+
+    /// <summary>
+    /// How long after an hour ends before it is compacted, so that the collector has sealed its files. Default zero
+    /// (<c>oxbow store zip</c>); the collector's own background compaction waits longer.
+    /// </summary>
+    public TimeSpan Grace { get; init; } = TimeSpan.Zero;
+
+    /// <summary>Parquet compression codec: <c>zstd</c> (default) or <c>snappy</c>.</summary>
+    public string Compression { get; init; } = "zstd";
+
+    /// <summary>DuckDB worker threads. Default null: one per processor.</summary>
+    public int? Threads { get; init; }
+
+    /// <summary>
+    /// Also compact <c>.ndjson</c> files the collector left open. Only safe while no collector runs and after one
+    /// stopped cleanly (every file is then checkpointed); <c>oxbow store zip</c> sets it in exactly that case.
+    /// Default false.
+    /// </summary>
+    public bool IncludeOpenFiles { get; init; }
+}
+
+/// <summary>
+/// Compacts closed hours into Parquet in the same Hive layout: per hour, the sealed <c>.ndjson.gz</c> files (and any
+/// earlier compaction of that hour, so an hour converges on one file) become one Parquet file with the body's
+/// fields as columns, sorted by <c>end</c>. Files the collector is still appending to are left alone.
+/// </summary>
+/// <remarks>
+/// Atomic by construction (see <see cref="StoreLayout"/>): (1) <c>C.parquet.sources</c> names the inputs and is
+/// fsynced; (2) DuckDB writes <c>C.parquet.tmp</c>, which is fsynced; (3) the rename to <c>C.parquet</c> commits;
+/// (4) the inputs and the list are deleted. A crash before (3) leaves the inputs counted and the rest ignored; after
+/// it, the new file counted and the inputs ignored. The next run finishes or discards what a crash left.
+/// </remarks>
+public sealed class Compactor(CompactorOptions options)
+{
+    /// <summary>Marks a Parquet file that is also in S3 (written by the archive).</summary>
+    public const string UploadedSuffix = ".uploaded";
+
+    /// <summary>Compacts every closed hour that has sealed NDJSON (or more than one Parquet file).</summary>
+    /// <param name="progress">Called after each hour: hours done, hours in all, and that hour's outcome.</param>
+    /// <param name="cancellationToken">Stops between hours.</param>
+    public CompactionSummary CompactClosedHours(Action<int, int, HourCompaction>? progress = null, CancellationToken cancellationToken = default)
+    {
+        using var compactionLock = StoreLock.TryAcquire(options.DataDirectory, StoreLock.Compaction)
+            ?? throw new IOException($"another compaction is running in {options.DataDirectory}");
+        var now = options.Time.GetUtcNow().UtcDateTime;
+        var due = StoreLayout.Partitions(options.DataDirectory)
+            .Where(p => p.Start.AddHours(1) + options.Grace <= now)
+            .OrderBy(p => p.Start).ThenBy(p => p.Type, StringComparer.Ordinal)
+            .ToList();
+        var collector = CollectorName();
+        List<HourCompaction> hours = [];
+        List<string> failures = [];
+        using var database = DuckDbDatabase.Open(settings: Settings());
+        using var connection = database.Connect();
+        for (var i = 0; i < due.Count && !cancellationToken.IsCancellationRequested; i++)
+        {
+            HourCompaction outcome;
+            try
+            {
+                outcome = Compact(connection, due[i], collector);
+            }
+            catch (Exception ex) when (ex is DuckDbException or IOException or UnauthorizedAccessException)
+            {
+                // One bad hour (a damaged file, say) is reported and the rest go on; its inputs stay as they were.
+                outcome = new HourCompaction(due[i], 0, 0, 0, 0, null, ex.Message);
+                failures.Add($"{StoreLayout.RelativeDirectory(due[i].Type, due[i].Day, due[i].Hour)}: {ex.Message}");
+            }
+
+            if (outcome.Inputs > 0 || outcome.Error is not null || outcome.OpenFiles > 0)
+            {
+                hours.Add(outcome);
+            }
+
+            progress?.Invoke(i + 1, due.Count, outcome);
+        }
+
+        return new CompactionSummary(hours, failures);
+    }
+
+    /// <summary>Finishes or discards what an interrupted compaction left in one hour's directory.</summary>
+    public static void Recover(Partition partition)
+    {
+        string[] names;
+        try
+        {
+            names = Directory.GetFiles(partition.Directory);
+        }
+        catch (DirectoryNotFoundException)
+        {
+            return;
+        }
+
+        foreach (var list in names.Where(n => n.EndsWith(".parquet" + StoreLayout.SourcesSuffix, StringComparison.Ordinal)))
+        {
+            var parquet = list[..^StoreLayout.SourcesSuffix.Length];
+            if (File.Exists(parquet))
+            {
+                // Committed: the inputs no longer count; remove what is left of them, then the list.
+                foreach (var source in StoreLayout.ReadSources(list))
+                {
+                    File.Delete(Path.Combine(partition.Directory, source));
+                    File.Delete(Path.Combine(partition.Directory, source + StoreLayout.SourcesSuffix));
+                }
+            }
+            else
+            {
+                File.Delete(parquet + StoreLayout.TemporarySuffix);
+            }
+
+            File.Delete(list);
+        }
+
+        foreach (var temporary in names.Where(n => n.EndsWith(".parquet" + StoreLayout.TemporarySuffix, StringComparison.Ordinal)))
+        {
+            File.Delete(temporary);
+        }
+    }
+
+    private HourCompaction Compact(DuckDbConnection connection, Partition partition, string collector)
+    {
+        Recover(partition);
+        var files = StoreLayout.Files(partition);
+        var ndjson = options.IncludeOpenFiles ? [.. files.Sealed, .. files.Active] : files.Sealed.ToList();
+        var json = ndjson.Where(f => new FileInfo(f).Length > 0).ToList();
+        // A file already archived to S3 is never folded into a new one: its events would be in S3 twice.
+        var parquet = files.Parquet.Where(p => !File.Exists(p + UploadedSuffix)).ToList();
+        if (ndjson.Count == 0 && parquet.Count <= 1)
+        {
+            return new HourCompaction(partition, 0, 0, 0, 0, null, null) { OpenFiles = files.Active.Count };
+        }
+
+        var inputs = ndjson.Concat(parquet).ToList();
+        var inputBytes = inputs.Sum(f => new FileInfo(f).Length);
+        var stamp = options.Time.GetUtcNow().UtcDateTime.ToString("yyyyMMdd'T'HHmmssfff", CultureInfo.InvariantCulture);
+        var target = Path.Combine(partition.Directory, $"{collector}-{stamp}-{Guid.NewGuid().ToString("n")[..6]}.parquet");
+        var list = target + StoreLayout.SourcesSuffix;
+        var temporary = target + StoreLayout.TemporarySuffix;
+
+        WriteDurably(list, string.Concat(inputs.Select(f => Path.GetFileName(f) + "\n")));
+        FaultPoints.Hit("compaction-after-sources");
+
+        long events = 0;
+        if (json.Count > 0 || parquet.Count > 0)
+        {
+            List<string> branches = [];
+            if (json.Count > 0)
+            {
+                var source = $"read_json({Sql.List(json)}, format = 'newline_delimited', union_by_name = true, hive_partitioning = false)";
+                using var probe = connection.Query($"SELECT * FROM {source} LIMIT 0");
+                branches.Add($"SELECT {EventColumns.FlatteningSelectList(probe.Columns)} FROM {source}");
+            }
+
+            if (parquet.Count > 0)
+            {
+                branches.Add($"SELECT * FROM read_parquet({Sql.List(parquet)}, union_by_name = true, hive_partitioning = false)");
+            }
+
+            var copy = $"COPY (SELECT * FROM ({string.Join(" UNION ALL BY NAME ", branches)}) ORDER BY \"end\", id) " +
+                $"TO {Sql.Literal(temporary)} (FORMAT parquet, COMPRESSION {Sql.Literal(options.Compression)})";
+            var written = connection.QueryAll(copy);
+            events = written.Rows.Count > 0 && written.Rows[0][0] is long count ? count : 0;
+            using (var handle = File.OpenHandle(temporary, FileMode.Open, FileAccess.ReadWrite))
+            {
+                RandomAccess.FlushToDisk(handle);
+            }
+        }
+
+        FaultPoints.Hit("compaction-after-parquet");
+        if (File.Exists(temporary))
+        {
+            File.Move(temporary, target);
+            DirectorySync.Sync(partition.Directory);
+        }
+
+        FaultPoints.Hit("compaction-after-commit");
+        foreach (var input in inputs)
+        {
+            File.Delete(input);
+            File.Delete(input + StoreLayout.SourcesSuffix);
+        }
+
+        File.Delete(list);
+        DirectorySync.Sync(partition.Directory);
+        var outputBytes = File.Exists(target) ? new FileInfo(target).Length : 0;
+        return new HourCompaction(partition, inputs.Count, events, inputBytes, outputBytes, File.Exists(target) ? target : null, null)
+        {
+            OpenFiles = options.IncludeOpenFiles ? 0 : files.Active.Count,
+        };
+    }
+
+    private Dictionary<string, string> Settings()
+    {
+        Dictionary<string, string> settings = new() { ["autoinstall_known_extensions"] = "false", ["autoload_known_extensions"] = "false" };
+        if (options.Threads is { } threads)
+        {
+            settings["threads"] = threads.ToString(CultureInfo.InvariantCulture);
+        }
+
+        return settings;
+    }
+
+    /// <summary>The collector's id (from <c>DATA/_oxbow/collector-id</c>) so file names stay unique across collectors.</summary>
+    private string CollectorName()
+    {
+        var path = Path.Combine(options.DataDirectory, "_oxbow", "collector-id");
+        var id = File.Exists(path) ? File.ReadAllText(path).Trim() : "";
+        return id.Length > 0 && id.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_') ? id : "local";
+    }
+
+    private static void WriteDurably(string path, string text)
+    {
+        using var stream = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.None);
+        stream.Write(System.Text.Encoding.UTF8.GetBytes(text));
+        stream.Flush(flushToDisk: true);
+    }
+}
+
+/// <summary>What one hour's compaction did.</summary>
+/// <param name="Partition">The hour.</param>
+/// <param name="Inputs">Files replaced.</param>
+/// <param name="Events">Events in the new Parquet file.</param>
+/// <param name="InputBytes">Bytes of the replaced files.</param>
+/// <param name="OutputBytes">Bytes of the new file.</param>
+/// <param name="Output">The new file, when one was written.</param>
+/// <param name="Error">Why the hour failed, when it did (its inputs are untouched).</param>
+public sealed record HourCompaction(Partition Partition, int Inputs, long Events, long InputBytes, long OutputBytes, string? Output, string? Error)
+{
+    /// <summary>Files of the hour left out because the collector may still append to them.</summary>
+    public int OpenFiles { get; init; }
+}
+
+/// <summary>What a compaction run did.</summary>
+/// <param name="Hours">Hours compacted or failed.</param>
+/// <param name="Failures">One line per failed hour.</param>
+public sealed record CompactionSummary(IReadOnlyList<HourCompaction> Hours, IReadOnlyList<string> Failures)
+{
+    /// <summary>Events written into Parquet.</summary>
+    public long Events => Hours.Sum(h => h.Events);
+
+    /// <summary>Files left out because the collector may still append to them.</summary>
+    public int OpenFiles => Hours.Sum(h => h.OpenFiles);
+}
