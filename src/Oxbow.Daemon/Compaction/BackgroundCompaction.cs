@@ -4,7 +4,7 @@ using Oxbow.Query.Store;
 namespace Oxbow.Daemon.Compaction;
 
 /// <summary>
-/// A collector's background compaction: once a minute, every hour that ended at least
+/// A collector's background compaction: once a minute (or as often as the grace, if shorter), every hour that ended at least
 /// <see cref="Configuration.DaemonOptions.CompactAfter"/> ago is compacted into Parquet with one DuckDB thread, so
 /// ingest keeps the other cores. A failed hour is logged and counted and retried on the next round.
 /// </summary>
@@ -21,7 +21,8 @@ internal sealed class BackgroundCompaction(string dataDirectory, TimeSpan grace)
 
     public async Task RunAsync(CancellationToken cancellationToken)
     {
-        using var timer = new PeriodicTimer(TimeSpan.FromMinutes(1));
+        // Once a minute, or as often as the grace when that is shorter (a short grace is for tests and demos).
+        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(Math.Clamp(grace.TotalSeconds, 1, 60)));
         do
         {
             try

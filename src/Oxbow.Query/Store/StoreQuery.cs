@@ -76,6 +76,11 @@ public sealed class StoreQuery(StoreQueryOptions options)
             {
                 throw new DuckDbException(ex.Message + " (a file was compacted or removed while it was being read; run the query again)", ex.ErrorType);
             }
+            catch (DuckDbException ex) when (ex.ErrorType is DuckDbErrorType.IO or DuckDbErrorType.InvalidInput && FindDamagedFile(ex.Message) is { } damaged)
+            {
+                // Some of DuckDB's read errors (a broken gzip stream, say) do not say which file: find it.
+                throw new DuckDbException($"{ex.Message.ReplaceLineEndings(" ").Trim()} (damaged file: {damaged})", ex.ErrorType);
+            }
         }
     }
 
@@ -84,7 +89,7 @@ public sealed class StoreQuery(StoreQueryOptions options)
     {
         using var database = Open();
         using var connection = database.Connect();
-        return DefineViews(connection);
+        return DefineViews(connection, []);
     }
 
     private QueryStats? ReadOnce(string sql, Action<DuckDbResult> consume, bool collectStats)
@@ -92,7 +97,8 @@ public sealed class StoreQuery(StoreQueryOptions options)
         using var database = Open();
         using var connection = database.Connect();
         var stopwatch = Stopwatch.StartNew();
-        DefineViews(connection);
+        var broken = new Dictionary<string, string>(StringComparer.Ordinal);
+        DefineViews(connection, broken);
         // DuckDB writes the profile itself, into a directory of its own that it may write to and nothing else does.
         var profileDirectory = collectStats ? Directory.CreateTempSubdirectory("oxbow-profile-").FullName : null;
         var profile = profileDirectory is null ? null : Path.Combine(profileDirectory, "profile.json");
@@ -108,6 +114,13 @@ public sealed class StoreQuery(StoreQueryOptions options)
             try
             {
                 reader = connection.QueryReadOnly(sql);
+            }
+            catch (DuckDbException ex) when (ex.ErrorType == DuckDbErrorType.Catalog && MissingTable(ex.Message) is { } table
+                && (broken.ContainsKey(table) || (table == "events" && broken.Count > 0)))
+            {
+                // A type whose files cannot be read has no view: say why, rather than that it does not exist.
+                var (type, problem) = broken.TryGetValue(table, out var own) ? (table, own) : (broken.First().Key, broken.First().Value);
+                throw new DuckDbException($"type {type} cannot be read: {problem}", DuckDbErrorType.IO);
             }
             catch (DuckDbException ex) when (ex.ErrorType == DuckDbErrorType.Catalog && ex.Message.Contains("Table with name", StringComparison.Ordinal))
             {
@@ -167,14 +180,37 @@ public sealed class StoreQuery(StoreQueryOptions options)
         connection.Execute($"SET allowed_directories = {Sql.List(allowed)}; SET enable_external_access = false; SET lock_configuration = true");
     }
 
-    private List<string> DefineViews(DuckDbConnection connection)
+    private static string? MissingTable(string message)
+    {
+        var match = System.Text.RegularExpressions.Regex.Match(message, "Table with name (.+?) does not exist");
+        return match.Success ? match.Groups[1].Value : null;
+    }
+
+    /// <summary>
+    /// Defines the views. A type whose files cannot be read (a damaged file) gets no view and lands in
+    /// <paramref name="broken"/> with the reason, and then neither does <c>events</c>: other types stay queryable,
+    /// and nothing silently leaves the damaged type out.
+    /// </summary>
+    private List<string> DefineViews(DuckDbConnection connection, Dictionary<string, string> broken)
     {
         List<string> definitions = [];
         List<string> typeViews = [];
         foreach (var group in Roots.SelectMany(r => StoreLayout.Partitions(r)).GroupBy(p => p.Type).OrderBy(g => g.Key, StringComparer.Ordinal))
         {
             var files = group.Select(StoreLayout.Files).ToList();
-            var select = SelectFor(connection, files);
+            string? select;
+            try
+            {
+                select = SelectFor(connection, files);
+            }
+            catch (DuckDbException ex) when (ex.ErrorType is DuckDbErrorType.IO or DuckDbErrorType.InvalidInput)
+            {
+                broken[group.Key] = FindDamagedFile(ex.Message) is { } damaged
+                    ? $"{ex.Message.Split('\n')[0]} (damaged file: {damaged})"
+                    : ex.Message.ReplaceLineEndings(" ").Trim();
+                continue;
+            }
+
             if (select is null)
             {
                 continue;
@@ -193,12 +229,15 @@ public sealed class StoreQuery(StoreQueryOptions options)
             }
         }
 
-        var events = typeViews.Count == 0
+        var events = broken.Count > 0 ? null : typeViews.Count == 0
             ? "CREATE VIEW events AS SELECT NULL::VARCHAR AS id, NULL::VARCHAR AS type, NULL::TIMESTAMP AS \"start\", NULL::TIMESTAMP AS \"end\", " +
               "NULL::VARCHAR AS level, NULL::VARCHAR AS host, NULL::BIGINT AS pid, NULL::VARCHAR AS app, NULL::VARCHAR AS day, NULL::INTEGER AS hour WHERE false"
             : "CREATE VIEW events AS " + string.Join(" UNION ALL BY NAME ", typeViews.Select(t => $"SELECT * FROM {Sql.Identifier(t)}"));
-        connection.Execute(events);
-        definitions.Add(events);
+        if (events is not null)
+        {
+            connection.Execute(events);
+            definitions.Add(events);
+        }
 
         var tables = TablesDirectory(options.DataDirectory);
         if (Directory.Exists(tables))
@@ -251,6 +290,50 @@ public sealed class StoreQuery(StoreQueryOptions options)
     {
         using var probe = connection.Query($"SELECT * FROM {source} LIMIT 0");
         return $"SELECT {EventColumns.FlatteningSelectList(probe.Columns)} FROM {source}";
+    }
+
+    /// <summary>
+    /// When an error names no store file, checks the sealed and compacted files (gzip streams decompress to the end;
+    /// Parquet files have their magic at both ends) and returns the first damaged one with its problem; null if the
+    /// error names a file already or none is found damaged.
+    /// </summary>
+    private string? FindDamagedFile(string message)
+    {
+        var files = Roots.SelectMany(r => StoreLayout.Partitions(r)).Select(StoreLayout.Files).SelectMany(f => f.Sealed.Concat(f.Parquet)).ToList();
+        if (files.Any(f => message.Contains(Path.GetFileName(f), StringComparison.Ordinal)))
+        {
+            return null;
+        }
+
+        var head = new byte[4];
+        var tail = new byte[4];
+        foreach (var file in files)
+        {
+            try
+            {
+                using var stream = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1 << 16);
+                if (file.EndsWith(".gz", StringComparison.Ordinal))
+                {
+                    using var gzip = new System.IO.Compression.GZipStream(stream, System.IO.Compression.CompressionMode.Decompress);
+                    gzip.CopyTo(Stream.Null);
+                }
+                else
+                {
+                    var ok = stream.Length >= 12 && stream.Read(head) == 4 && head.SequenceEqual("PAR1"u8);
+                    stream.Seek(-4, SeekOrigin.End);
+                    if (!ok || stream.Read(tail) != 4 || !tail.SequenceEqual("PAR1"u8))
+                    {
+                        return $"{file}: not a whole Parquet file";
+                    }
+                }
+            }
+            catch (Exception ex) when (ex is InvalidDataException or IOException)
+            {
+                return $"{file}: {ex.Message}";
+            }
+        }
+
+        return null;
     }
 
     private static bool IsVanishedFile(string message) =>
