@@ -170,8 +170,10 @@ public sealed class Compactor(CompactorOptions options)
 
             var copy = $"COPY (SELECT * FROM ({string.Join(" UNION ALL BY NAME ", branches)}) ORDER BY \"end\", id) " +
                 $"TO {Sql.Literal(temporary)} (FORMAT parquet, COMPRESSION {Sql.Literal(options.Compression)})";
+            // Events counts what is newly compacted: the rows carried over from an earlier Parquet file are not new.
+            var carried = parquet.Count == 0 ? 0 : (long)connection.QueryAll($"SELECT count(*) FROM read_parquet({Sql.List(parquet)})").Rows[0][0]!;
             var written = connection.QueryAll(copy);
-            events = written.Rows.Count > 0 && written.Rows[0][0] is long count ? count : 0;
+            events = (written.Rows.Count > 0 && written.Rows[0][0] is long count ? count : 0) - carried;
             using (var handle = File.OpenHandle(temporary, FileMode.Open, FileAccess.ReadWrite))
             {
                 RandomAccess.FlushToDisk(handle);
@@ -231,7 +233,7 @@ public sealed class Compactor(CompactorOptions options)
 /// <summary>What one hour's compaction did.</summary>
 /// <param name="Partition">The hour.</param>
 /// <param name="Inputs">Files replaced.</param>
-/// <param name="Events">Events in the new Parquet file.</param>
+/// <param name="Events">Events newly compacted (from NDJSON; rows carried over from an earlier Parquet file of the hour are not counted).</param>
 /// <param name="InputBytes">Bytes of the replaced files.</param>
 /// <param name="OutputBytes">Bytes of the new file.</param>
 /// <param name="Output">The new file, when one was written.</param>
@@ -247,7 +249,7 @@ public sealed record HourCompaction(Partition Partition, int Inputs, long Events
 /// <param name="Failures">One line per failed hour.</param>
 public sealed record CompactionSummary(IReadOnlyList<HourCompaction> Hours, IReadOnlyList<string> Failures)
 {
-    /// <summary>Events written into Parquet.</summary>
+    /// <summary>Events newly compacted into Parquet.</summary>
     public long Events => Hours.Sum(h => h.Events);
 
     /// <summary>Files left out because the collector may still append to them.</summary>
