@@ -53,6 +53,19 @@ internal sealed class BackgroundCompaction(string dataDirectory, TimeSpan grace)
                 break;
             }
         }
-        while (await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false));
+        while (await NextTickAsync(timer, cancellationToken).ConfigureAwait(false));
+    }
+
+    /// <summary>False once stopping: the daemon's shutdown is not an error of this loop.</summary>
+    private static async Task<bool> NextTickAsync(PeriodicTimer timer, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
     }
 }
