@@ -37,7 +37,7 @@ internal static class QueryCommand
 
             try
             {
-                var query = new StoreQuery(new StoreQueryOptions { DataDirectory = directory });
+                using var query = new StoreQuery(new StoreQueryOptions { DataDirectory = directory });
                 using var stdout = Console.OpenStandardOutput();
                 var collected = query.Read(parse.GetValue(sql)!, reader => ResultWriter.Write(stdout, parse.GetValue(format), reader.Columns, reader.Rows()), parse.GetValue(stats));
                 if (collected is not null)

@@ -51,7 +51,14 @@ internal static class ControlApi
                 return Problem(400, ex.Message);
             }
         });
-        app.MapPost("/v1/query", (Delegate)((HttpContext http) => QueryAsync(http, access, status)));
+        // One query engine for the daemon's life: its DuckDB keeps views and Parquet footers between queries.
+        var query = status.Store is null ? null : new Query.Store.StoreQuery(new Query.Store.StoreQueryOptions { DataDirectory = status.Options.DataDirectory });
+        if (query is not null)
+        {
+            app.Lifetime.ApplicationStopped.Register(query.Dispose);
+        }
+
+        app.MapPost("/v1/query", (Delegate)((HttpContext http) => QueryAsync(http, access, query)));
         app.MapPost("/v1/store/seal", async (HttpContext http) =>
         {
             if (Admin(http, access) is { } refusal)
@@ -95,14 +102,14 @@ internal static class ControlApi
     /// the others answer the text <c>oxbow query</c> prints, with stats in an <c>Oxbow-Query-Stats</c> header. Needs
     /// the admin token: SQL reads every type, whatever an ingest token's scope.
     /// </summary>
-    private static async Task<IResult> QueryAsync(HttpContext http, AccessPolicy access, DaemonStatus status)
+    private static async Task<IResult> QueryAsync(HttpContext http, AccessPolicy access, Query.Store.StoreQuery? query)
     {
         if (Admin(http, access) is { } refusal)
         {
             return refusal;
         }
 
-        if (status.Store is null)
+        if (query is null)
         {
             return Problem(409, "this daemon is an agent; query the collector");
         }
@@ -129,7 +136,6 @@ internal static class ControlApi
             return Problem(400, ex is System.Text.Json.JsonException ? "the body must be JSON: {\"sql\": \"SELECT …\"}" : ex.Message);
         }
 
-        var query = new Query.Store.StoreQuery(new Query.Store.StoreQueryOptions { DataDirectory = status.Options.DataDirectory });
         try
         {
             await QuerySlots.WaitAsync(http.RequestAborted).ConfigureAwait(false);
@@ -154,7 +160,7 @@ internal static class ControlApi
         }
     }
 
-    /// <summary>Queries run on their own threads (DuckDB blocks); at most two at once, so ingest keeps CPU.</summary>
+    /// <summary>Queries run on their own threads (DuckDB blocks); the engine takes them one at a time, and at most two wait.</summary>
     private static readonly SemaphoreSlim QuerySlots = new(2, 2);
 
     private static (byte[] Body, string ContentType, Query.Store.QueryStats? Stats) QueryBody(Query.Store.StoreQuery query, string sql, string format, bool collectStats, int maxRows)

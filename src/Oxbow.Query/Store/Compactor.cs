@@ -63,30 +63,51 @@ public sealed class Compactor(CompactorOptions options)
         var collector = CollectorName();
         List<HourCompaction> hours = [];
         List<string> failures = [];
-        using var database = DuckDbDatabase.Open(settings: Settings());
-        using var connection = database.Connect();
-        for (var i = 0; i < due.Count && !cancellationToken.IsCancellationRequested; i++)
+        var workers = Math.Max(1, options.Threads ?? Environment.ProcessorCount);
+        using var database = DuckDbDatabase.Open(settings: Settings(workers));
+        var done = 0;
+        var gate = new Lock();
+        // Hours in parallel, one connection each: reading one gzip file is single-threaded in DuckDB, so this is
+        // what keeps every core busy.
+        Parallel.ForEach(due, new ParallelOptions { MaxDegreeOfParallelism = workers, CancellationToken = CancellationToken.None }, () => database.Connect(), (partition, loop, connection) =>
         {
+            if (cancellationToken.IsCancellationRequested)
+            {
+                loop.Stop();
+                return connection;
+            }
+
             HourCompaction outcome;
             try
             {
-                outcome = Compact(connection, due[i], collector);
+                outcome = Compact(connection, partition, collector);
             }
             catch (Exception ex) when (ex is DuckDbException or IOException or UnauthorizedAccessException)
             {
                 // One bad hour (a damaged file, say) is reported and the rest go on; its inputs stay as they were.
-                outcome = new HourCompaction(due[i], 0, 0, 0, 0, null, ex.Message);
-                failures.Add($"{StoreLayout.RelativeDirectory(due[i].Type, due[i].Day, due[i].Hour)}: {ex.Message}");
+                outcome = new HourCompaction(partition, 0, 0, 0, 0, null, ex.Message.ReplaceLineEndings(" ").Trim());
             }
 
-            if (outcome.Inputs > 0 || outcome.Error is not null || outcome.OpenFiles > 0)
+            lock (gate)
             {
-                hours.Add(outcome);
+                if (outcome.Inputs > 0 || outcome.Error is not null || outcome.OpenFiles > 0)
+                {
+                    hours.Add(outcome);
+                }
+
+                if (outcome.Error is not null)
+                {
+                    failures.Add($"{StoreLayout.RelativeDirectory(partition.Type, partition.Day, partition.Hour)}: {outcome.Error}");
+                }
+
+                progress?.Invoke(++done, due.Count, outcome);
             }
 
-            progress?.Invoke(i + 1, due.Count, outcome);
-        }
+            return connection;
+        }, connection => connection.Dispose());
 
+        hours.Sort((a, b) => a.Partition.Start != b.Partition.Start ? a.Partition.Start.CompareTo(b.Partition.Start) : string.CompareOrdinal(a.Partition.Type, b.Partition.Type));
+        failures.Sort(StringComparer.Ordinal);
         return new CompactionSummary(hours, failures);
     }
 
@@ -155,12 +176,15 @@ public sealed class Compactor(CompactorOptions options)
         long events = 0;
         if (json.Count > 0 || parquet.Count > 0)
         {
+            // The NDJSON is read once into a staging table, with its schema taken from every line (sample_size = -1):
+            // a field that first appears late in a file must not be lost. The table's columns then say how to flatten.
+            var staging = "staging_" + Guid.NewGuid().ToString("n");
             List<string> branches = [];
             if (json.Count > 0)
             {
-                var source = $"read_json({Sql.List(json)}, format = 'newline_delimited', union_by_name = true, hive_partitioning = false)";
-                using var probe = connection.Query($"SELECT * FROM {source} LIMIT 0");
-                branches.Add($"SELECT {EventColumns.FlatteningSelectList(probe.Columns)} FROM {source}");
+                connection.Execute($"CREATE TEMP TABLE {staging} AS SELECT * FROM {NdjsonSource(json)}");
+                using var probe = connection.Query($"SELECT * FROM {staging} LIMIT 0");
+                branches.Add($"SELECT {EventColumns.FlatteningSelectList(probe.Columns)} FROM {staging}");
             }
 
             if (parquet.Count > 0)
@@ -172,7 +196,19 @@ public sealed class Compactor(CompactorOptions options)
                 $"TO {Sql.Literal(temporary)} (FORMAT parquet, COMPRESSION {Sql.Literal(options.Compression)})";
             // Events counts what is newly compacted: the rows carried over from an earlier Parquet file are not new.
             var carried = parquet.Count == 0 ? 0 : (long)connection.QueryAll($"SELECT count(*) FROM read_parquet({Sql.List(parquet)})").Rows[0][0]!;
-            var written = connection.QueryAll(copy);
+            QueryResult written;
+            try
+            {
+                written = connection.QueryAll(copy);
+            }
+            finally
+            {
+                if (json.Count > 0)
+                {
+                    connection.Execute($"DROP TABLE IF EXISTS {staging}");
+                }
+            }
+
             events = (written.Rows.Count > 0 && written.Rows[0][0] is long count ? count : 0) - carried;
             using (var handle = File.OpenHandle(temporary, FileMode.Open, FileAccess.ReadWrite))
             {
@@ -203,16 +239,18 @@ public sealed class Compactor(CompactorOptions options)
         };
     }
 
-    private Dictionary<string, string> Settings()
+    private static Dictionary<string, string> Settings(int threads) => new()
     {
-        Dictionary<string, string> settings = new() { ["autoinstall_known_extensions"] = "false", ["autoload_known_extensions"] = "false" };
-        if (options.Threads is { } threads)
-        {
-            settings["threads"] = threads.ToString(CultureInfo.InvariantCulture);
-        }
+        ["autoinstall_known_extensions"] = "false",
+        ["autoload_known_extensions"] = "false",
+        ["threads"] = threads.ToString(CultureInfo.InvariantCulture),
+    };
 
-        return settings;
-    }
+    /// <summary>How compaction and queries read NDJSON: the schema from every line, so no late field is missed.</summary>
+    internal static string NdjsonSource(IReadOnlyList<string> files, bool tolerateTornLines = false, bool hive = false) =>
+        $"read_json({Sql.List(files)}, format = 'newline_delimited', union_by_name = true, sample_size = -1, " +
+        (tolerateTornLines ? "ignore_errors = true, " : "") +
+        (hive ? "hive_partitioning = true, hive_types = {'day': 'VARCHAR', 'hour': 'INTEGER'})" : "hive_partitioning = false)");
 
     /// <summary>The collector's id (from <c>DATA/_oxbow/collector-id</c>) so file names stay unique across collectors.</summary>
     private string CollectorName()

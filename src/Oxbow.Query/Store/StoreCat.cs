@@ -16,7 +16,8 @@ public static class StoreCat
         EventType.Validate(type);
         long count = 0;
         var sql = $"SELECT * FROM {Sql.Identifier(type)} WHERE {range.PartitionFilter()} AND {range.EndFilter()} ORDER BY \"end\", id";
-        new StoreQuery(options).Read(sql, reader =>
+        using var query = new StoreQuery(options);
+        query.Read(sql, reader =>
         {
             var rows = new EventRows(reader.Columns);
             using var json = new Utf8JsonWriter(output, new JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });

@@ -26,16 +26,23 @@ public sealed class StoreQueryOptions
 }
 
 /// <summary>
-/// Runs SQL over the store. Each run opens a fresh in-memory DuckDB and defines, from the files on disk at that
-/// moment: one view per event type (named as the type; a dotted type also as <c>a_b</c>), an <c>events</c> view of
-/// every type, and a view per reference table. <c>day</c> (<c>YYYY-MM-DD</c>) and <c>hour</c> (0–23) are columns
-/// taken from the path, so filters on them skip whole partitions without opening their files. DuckDB can read only
-/// the data directory: other paths, and changing that setting, are refused, so SQL from the control port cannot read
-/// the host's files.
+/// Runs SQL over the store with an in-memory DuckDB that lives as long as this object. Before each query it lists
+/// the files on disk and, when they changed, (re)defines: one view per event type (named as the type; a dotted type
+/// also as <c>a_b</c>), an <c>events</c> view of every type, and a view per reference table. <c>day</c>
+/// (<c>YYYY-MM-DD</c>) and <c>hour</c> (0–23) are columns taken from the path, so filters on them skip whole
+/// partitions without opening their files. Parquet footers are cached between queries. DuckDB can read only the data
+/// directory and only SELECTs run, so SQL from the control port cannot read the host's files or write anything.
+/// Queries on one instance run one at a time (each uses every core).
 /// </summary>
-public sealed class StoreQuery(StoreQueryOptions options)
+public sealed class StoreQuery(StoreQueryOptions options) : IDisposable
 {
-    private const string HiveOptions = "hive_partitioning = true, hive_types = {'day': 'VARCHAR', 'hour': 'INTEGER'}";
+    private readonly Lock _gate = new();
+    private DuckDbDatabase? _database;
+    private DuckDbConnection? _connection;
+    private string? _profileDirectory;
+    private string _fingerprint = "";
+    private readonly Dictionary<string, string> _broken = new(StringComparer.Ordinal);
+    private readonly List<string> _views = [];
 
     /// <summary>The directory reference tables live in.</summary>
     public static string TablesDirectory(string dataDirectory) => Path.Combine(dataDirectory, "_tables");
@@ -84,42 +91,50 @@ public sealed class StoreQuery(StoreQueryOptions options)
         }
     }
 
-    /// <summary>The SQL that defines every view, as a run would now; for debugging.</summary>
-    public IReadOnlyList<string> ViewDefinitions()
+    /// <inheritdoc />
+    public void Dispose()
     {
-        using var database = Open();
-        using var connection = database.Connect();
-        return DefineViews(connection, []);
+        lock (_gate)
+        {
+            _connection?.Dispose();
+            _database?.Dispose();
+            _connection = null;
+            _database = null;
+            if (_profileDirectory is not null && Directory.Exists(_profileDirectory))
+            {
+                Directory.Delete(_profileDirectory, recursive: true);
+            }
+        }
     }
 
     private QueryStats? ReadOnce(string sql, Action<DuckDbResult> consume, bool collectStats)
     {
-        using var database = Open();
-        using var connection = database.Connect();
-        var stopwatch = Stopwatch.StartNew();
-        var broken = new Dictionary<string, string>(StringComparer.Ordinal);
-        DefineViews(connection, broken);
-        // DuckDB writes the profile itself, into a directory of its own that it may write to and nothing else does.
-        var profileDirectory = collectStats ? Directory.CreateTempSubdirectory("oxbow-profile-").FullName : null;
-        var profile = profileDirectory is null ? null : Path.Combine(profileDirectory, "profile.json");
-        try
+        lock (_gate)
         {
-            if (profile is not null)
+            var stopwatch = Stopwatch.StartNew();
+            var connection = EnsureOpen();
+            var files = Roots.SelectMany(r => StoreLayout.Partitions(r)).Select(StoreLayout.Files).ToList();
+            var fingerprint = Fingerprint(files);
+            if (fingerprint != _fingerprint)
             {
-                connection.Execute($"SET enable_profiling = 'json'; SET profiling_output = {Sql.Literal(profile)}");
+                _fingerprint = "";
+                DefineViews(connection, files);
+                _fingerprint = fingerprint;
             }
 
-            Lock(connection, profileDirectory);
+            var profile = Path.Combine(_profileDirectory!, "profile.json");
+            File.Delete(profile);
+            connection.Execute(collectStats ? $"SET enable_profiling = 'json'; SET profiling_output = {Sql.Literal(profile)}" : "PRAGMA disable_profiling");
             DuckDbResult reader;
             try
             {
                 reader = connection.QueryReadOnly(sql);
             }
             catch (DuckDbException ex) when (ex.ErrorType == DuckDbErrorType.Catalog && MissingTable(ex.Message) is { } table
-                && (broken.ContainsKey(table) || (table == "events" && broken.Count > 0)))
+                && (_broken.ContainsKey(table) || (table == "events" && _broken.Count > 0)))
             {
                 // A type whose files cannot be read has no view: say why, rather than that it does not exist.
-                var (type, problem) = broken.TryGetValue(table, out var own) ? (table, own) : (broken.First().Key, broken.First().Value);
+                var (type, problem) = _broken.TryGetValue(table, out var own) ? (table, own) : (_broken.First().Key, _broken.First().Value);
                 throw new DuckDbException($"type {type} cannot be read: {problem}", DuckDbErrorType.IO);
             }
             catch (DuckDbException ex) when (ex.ErrorType == DuckDbErrorType.Catalog && ex.Message.Contains("Table with name", StringComparison.Ordinal))
@@ -135,15 +150,59 @@ public sealed class StoreQuery(StoreQueryOptions options)
                 consume(reader);
             }
 
-            return profile is null ? null : ReadStats(profile, stopwatch.Elapsed);
-        }
-        finally
-        {
-            if (profileDirectory is not null)
+            if (!collectStats)
             {
-                Directory.Delete(profileDirectory, recursive: true);
+                return null;
+            }
+
+            // The profile is written when the query's result is destroyed.
+            return ReadStats(profile, stopwatch.Elapsed);
+        }
+    }
+
+    /// <summary>The file set, with the sizes of files still being appended to (their schema may grow).</summary>
+    private string Fingerprint(List<PartitionFiles> files)
+    {
+        var text = new StringBuilder();
+        foreach (var partition in files)
+        {
+            foreach (var file in partition.Sealed.Concat(partition.Parquet))
+            {
+                text.Append(file).Append('\n');
+            }
+
+            foreach (var file in partition.Active)
+            {
+                text.Append(file).Append(' ').Append(new FileInfo(file).Length).Append('\n');
             }
         }
+
+        foreach (var table in Tables())
+        {
+            text.Append(table).Append(' ').Append(File.GetLastWriteTimeUtc(table).Ticks).Append('\n');
+        }
+
+        return Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(text.ToString())));
+    }
+
+    /// <summary>
+    /// Opens the database once: DuckDB may then reach the data directories (and its private profile directory) and
+    /// nothing else; that switch cannot be turned back. Only SELECTs run (<see cref="DuckDbConnection.QueryReadOnly"/>),
+    /// so nothing can be written or reconfigured from SQL either.
+    /// </summary>
+    private DuckDbConnection EnsureOpen()
+    {
+        if (_connection is not null)
+        {
+            return _connection;
+        }
+
+        _profileDirectory = Directory.CreateTempSubdirectory("oxbow-query-").FullName;
+        _database = Open();
+        _connection = _database.Connect();
+        List<string> allowed = [.. Roots.Select(r => Path.GetFullPath(r).TrimEnd('/') + "/"), _profileDirectory.TrimEnd('/') + "/"];
+        _connection.Execute($"SET parquet_metadata_cache = true; SET allowed_directories = {Sql.List(allowed)}; SET enable_external_access = false");
+        return _connection;
     }
 
     private IEnumerable<string> Roots => [options.DataDirectory, .. options.MoreRoots];
@@ -164,22 +223,6 @@ public sealed class StoreQuery(StoreQueryOptions options)
         return DuckDbDatabase.Open(settings: settings);
     }
 
-    /// <summary>
-    /// From here on DuckDB may reach the data directory (and the profile's own directory) and nothing else, and the
-    /// settings cannot change. Only SELECTs run after this (<see cref="DuckDbConnection.QueryReadOnly"/>), so nothing
-    /// can be written either.
-    /// </summary>
-    private void Lock(DuckDbConnection connection, string? profileDirectory)
-    {
-        List<string> allowed = [.. Roots.Select(r => Path.GetFullPath(r).TrimEnd('/') + "/")];
-        if (profileDirectory is not null)
-        {
-            allowed.Add(profileDirectory.TrimEnd('/') + "/");
-        }
-
-        connection.Execute($"SET allowed_directories = {Sql.List(allowed)}; SET enable_external_access = false; SET lock_configuration = true");
-    }
-
     private static string? MissingTable(string message)
     {
         var match = System.Text.RegularExpressions.Regex.Match(message, "Table with name (.+?) does not exist");
@@ -187,17 +230,25 @@ public sealed class StoreQuery(StoreQueryOptions options)
     }
 
     /// <summary>
-    /// Defines the views. A type whose files cannot be read (a damaged file) gets no view and lands in
-    /// <paramref name="broken"/> with the reason, and then neither does <c>events</c>: other types stay queryable,
+    /// (Re)defines the views from <paramref name="all"/>. A type whose files cannot be read (a damaged file) gets no view and lands in
+    /// the broken list with the reason, and then neither does <c>events</c>: other types stay queryable,
     /// and nothing silently leaves the damaged type out.
     /// </summary>
-    private List<string> DefineViews(DuckDbConnection connection, Dictionary<string, string> broken)
+    private void DefineViews(DuckDbConnection connection, List<PartitionFiles> all)
     {
-        List<string> definitions = [];
-        List<string> typeViews = [];
-        foreach (var group in Roots.SelectMany(r => StoreLayout.Partitions(r)).GroupBy(p => p.Type).OrderBy(g => g.Key, StringComparer.Ordinal))
+        foreach (var view in _views)
         {
-            var files = group.Select(StoreLayout.Files).ToList();
+            connection.Execute($"DROP VIEW IF EXISTS {Sql.Identifier(view)}");
+        }
+
+        _views.Clear();
+        _broken.Clear();
+        var broken = _broken;
+        List<string> definitions = _views;
+        List<string> typeViews = [];
+        foreach (var group in all.GroupBy(p => p.Partition.Type).OrderBy(g => g.Key, StringComparer.Ordinal))
+        {
+            var files = group.ToList();
             string? select;
             try
             {
@@ -216,16 +267,14 @@ public sealed class StoreQuery(StoreQueryOptions options)
                 continue;
             }
 
-            var definition = $"CREATE VIEW {Sql.Identifier(group.Key)} AS {select}";
-            connection.Execute(definition);
-            definitions.Add(definition);
+            connection.Execute($"CREATE VIEW {Sql.Identifier(group.Key)} AS {select}");
+            definitions.Add(group.Key);
             typeViews.Add(group.Key);
             var alias = group.Key.Replace('.', '_');
             if (alias != group.Key && !typeViews.Contains(alias))
             {
-                var aliasDefinition = $"CREATE VIEW {Sql.Identifier(alias)} AS SELECT * FROM {Sql.Identifier(group.Key)}";
-                connection.Execute(aliasDefinition);
-                definitions.Add(aliasDefinition);
+                connection.Execute($"CREATE VIEW {Sql.Identifier(alias)} AS SELECT * FROM {Sql.Identifier(group.Key)}");
+                definitions.Add(alias);
             }
         }
 
@@ -236,25 +285,24 @@ public sealed class StoreQuery(StoreQueryOptions options)
         if (events is not null)
         {
             connection.Execute(events);
-            definitions.Add(events);
+            definitions.Add("events");
         }
 
-        var tables = TablesDirectory(options.DataDirectory);
-        if (Directory.Exists(tables))
+        foreach (var file in Tables())
         {
-            foreach (var file in Directory.EnumerateFiles(tables, "*.parquet").Order(StringComparer.Ordinal))
+            var name = Path.GetFileNameWithoutExtension(file);
+            if (ReferenceTables.IsValidName(name) && !typeViews.Contains(name))
             {
-                var name = Path.GetFileNameWithoutExtension(file);
-                if (ReferenceTables.IsValidName(name) && !typeViews.Contains(name))
-                {
-                    var definition = $"CREATE VIEW {Sql.Identifier(name)} AS SELECT * FROM read_parquet({Sql.Literal(file)})";
-                    connection.Execute(definition);
-                    definitions.Add(definition);
-                }
+                connection.Execute($"CREATE VIEW {Sql.Identifier(name)} AS SELECT * FROM read_parquet({Sql.Literal(file)})");
+                definitions.Add(name);
             }
         }
+    }
 
-        return definitions;
+    private IEnumerable<string> Tables()
+    {
+        var tables = TablesDirectory(options.DataDirectory);
+        return Directory.Exists(tables) ? Directory.EnumerateFiles(tables, "*.parquet").Order(StringComparer.Ordinal) : [];
     }
 
     /// <summary>
@@ -270,17 +318,17 @@ public sealed class StoreQuery(StoreQueryOptions options)
         var parquet = files.SelectMany(f => f.Parquet).ToList();
         if (sealedFiles.Count > 0)
         {
-            branches.Add(Flattened(connection, $"read_json({Sql.List(sealedFiles)}, format = 'newline_delimited', union_by_name = true, {HiveOptions})"));
+            branches.Add(Flattened(connection, Compactor.NdjsonSource(sealedFiles, hive: true)));
         }
 
         if (active.Count > 0)
         {
-            branches.Add(Flattened(connection, $"read_json({Sql.List(active)}, format = 'newline_delimited', union_by_name = true, ignore_errors = true, {HiveOptions})"));
+            branches.Add(Flattened(connection, Compactor.NdjsonSource(active, tolerateTornLines: true, hive: true)));
         }
 
         if (parquet.Count > 0)
         {
-            branches.Add($"SELECT * FROM read_parquet({Sql.List(parquet)}, union_by_name = true, {HiveOptions})");
+            branches.Add($"SELECT * FROM read_parquet({Sql.List(parquet)}, union_by_name = true, hive_partitioning = true, hive_types = {{'day': 'VARCHAR', 'hour': 'INTEGER'}})");
         }
 
         return branches.Count == 0 ? null : string.Join(" UNION ALL BY NAME ", branches);
