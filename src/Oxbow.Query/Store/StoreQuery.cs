@@ -96,6 +96,7 @@ public sealed class StoreQuery(StoreQueryOptions options) : IDisposable
     {
         lock (_gate)
         {
+
             _connection?.Dispose();
             _database?.Dispose();
             _connection = null;
@@ -113,6 +114,8 @@ public sealed class StoreQuery(StoreQueryOptions options) : IDisposable
         {
             var stopwatch = Stopwatch.StartNew();
             var connection = EnsureOpen();
+            // Every query sees the files on disk when it starts (listing 360 hours takes a few ms); the views are
+            // only redefined when that list changed.
             var files = Roots.SelectMany(r => StoreLayout.Partitions(r)).Select(StoreLayout.Files).ToList();
             var fingerprint = Fingerprint(files);
             if (fingerprint != _fingerprint)
@@ -326,12 +329,26 @@ public sealed class StoreQuery(StoreQueryOptions options) : IDisposable
             branches.Add(Flattened(connection, Compactor.NdjsonSource(active, tolerateTornLines: true, hive: true)));
         }
 
-        if (parquet.Count > 0)
+        // Files with the same columns are read together without union_by_name, which would make every query read
+        // every file's schema again while binding; groups with different columns are then joined by name.
+        foreach (var group in ParquetBySchema(connection, parquet))
         {
-            branches.Add($"SELECT * FROM read_parquet({Sql.List(parquet)}, union_by_name = true, hive_partitioning = true, hive_types = {{'day': 'VARCHAR', 'hour': 'INTEGER'}})");
+            branches.Add($"SELECT * FROM read_parquet({Sql.List(group)}, hive_partitioning = true, hive_types = {{'day': 'VARCHAR', 'hour': 'INTEGER'}})");
         }
 
         return branches.Count == 0 ? null : string.Join(" UNION ALL BY NAME ", branches);
+    }
+
+    private static IEnumerable<List<string>> ParquetBySchema(DuckDbConnection connection, List<string> parquet)
+    {
+        if (parquet.Count == 0)
+        {
+            return [];
+        }
+
+        var schemas = connection.QueryAll($"SELECT file_name, string_agg(name || ' ' || type, ', ' ORDER BY name) FROM parquet_schema({Sql.List(parquet)}) GROUP BY file_name");
+        var byFile = schemas.Rows.ToDictionary(r => (string)r[0]!, r => (string?)r[1] ?? "", StringComparer.Ordinal);
+        return parquet.GroupBy(f => byFile.GetValueOrDefault(f, f), StringComparer.Ordinal).Select(g => g.ToList());
     }
 
     private static string Flattened(DuckDbConnection connection, string source)
