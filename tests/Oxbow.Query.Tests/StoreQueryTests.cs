@@ -148,6 +148,27 @@ public sealed class StoreQueryTests
     }
 
     [Fact]
+    public void A_long_lived_query_engine_sees_files_added_and_removed_between_queries()
+    {
+        using var dir = new TempDirectory();
+        var set = KnownDataset.Write(dir.Path);
+        // Directory times well in the past, so the engine trusts its snapshot of them.
+        foreach (var directory in Directory.EnumerateDirectories(dir.Path, "*", SearchOption.AllDirectories).Append(dir.Path))
+        {
+            Directory.SetLastWriteTimeUtc(directory, DateTime.UtcNow.AddMinutes(-5));
+        }
+
+        using var query = Over(dir.Path);
+        Assert.Equal(720L, query.Run("SELECT count(*) FROM request").Result.Rows[0][0]);
+        Assert.Equal(720L, query.Run("SELECT count(*) FROM request").Result.Rows[0][0]);
+        var added = set.WriteSealed(dir.Path, [new KnownEvent("request", KnownDataset.Id(8, 1), new DateTime(2026, 11, 20, 9, 30, 0, DateTimeKind.Utc), null, new() { ["status"] = 418 })]);
+        Assert.Equal(721L, query.Run("SELECT count(*) FROM request").Result.Rows[0][0]);
+        Assert.Equal(1L, query.Run("SELECT count(*) FROM request WHERE status = 418").Result.Rows[0][0]);
+        File.Delete(added);
+        Assert.Equal(720L, query.Run("SELECT count(*) FROM request").Result.Rows[0][0]);
+    }
+
+    [Fact]
     public void An_empty_store_has_an_empty_events_view()
     {
         using var dir = new TempDirectory();

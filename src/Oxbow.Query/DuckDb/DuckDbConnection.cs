@@ -58,42 +58,51 @@ public sealed unsafe class DuckDbConnection : IDisposable
     public DuckDbResult QueryReadOnly(string sql)
     {
         ObjectDisposedException.ThrowIf(_handle == 0, this);
-        var count = NativeMethods.ExtractStatements(_handle, sql, out var extracted);
-        var prepared = (nint)0;
-        try
+        // Parse only (json_serialize_sql serializes SELECTs and refuses everything else), then run once: preparing
+        // the statement to learn its kind would bind it twice.
+        string parsed;
+        using (var check = Query("SELECT json_serialize_sql(" + Sql.Literal(sql) + ")"))
         {
+            parsed = check.Rows().Select(r => r[0] as string).FirstOrDefault() ?? "";
+        }
+
+        using (var document = System.Text.Json.JsonDocument.Parse(parsed))
+        {
+            var root = document.RootElement;
+            if (root.GetProperty("error").GetBoolean())
+            {
+                var type = root.TryGetProperty("error_type", out var t) ? t.GetString() : null;
+                var message = root.TryGetProperty("error_message", out var m) ? m.GetString() : null;
+                throw type == "parser"
+                    ? new DuckDbException($"Parser Error: {message}", DuckDbErrorType.Parser)
+                    : new DuckDbException($"only queries (SELECT) can run here; this statement is {KindOf(sql)}", DuckDbErrorType.Unknown);
+            }
+
+            var count = root.GetProperty("statements").GetArrayLength();
             if (count == 0)
             {
-                var error = Marshal.PtrToStringUTF8(NativeMethods.ExtractStatementsError(extracted));
-                throw error is null
-                    ? new DuckDbException("the query is empty", DuckDbErrorType.Parser)
-                    : new DuckDbException(error, Classify(error));
+                throw new DuckDbException("the query is empty", DuckDbErrorType.Parser);
             }
 
             if (count > 1)
             {
                 throw new DuckDbException($"one statement at a time: this text holds {count}", DuckDbErrorType.Parser);
             }
+        }
 
-            if (NativeMethods.PrepareExtracted(_handle, extracted, 0, out prepared) != NativeMethods.Success)
-            {
-                var error = Marshal.PtrToStringUTF8(NativeMethods.PrepareError(prepared)) ?? "DuckDB could not prepare the statement";
-                throw new DuckDbException(error, Classify(error));
-            }
+        return Query(sql);
+    }
 
-            var kind = NativeMethods.PreparedStatementType(prepared);
-            if (kind != SelectStatement)
-            {
-                throw new DuckDbException($"only queries (SELECT) can run here; this statement is {StatementKind(kind)}", DuckDbErrorType.Unknown);
-            }
-
-            var native = (NativeResult*)NativeMemory.AllocZeroed((nuint)sizeof(NativeResult));
-            if (NativeMethods.ExecutePrepared(prepared, native) != NativeMethods.Success)
-            {
-                throw Fail(native);
-            }
-
-            return new DuckDbResult(native);
+    /// <summary>The kind of a statement that is not a SELECT, for the refusal's message (prepares it, never runs it).</summary>
+    private string KindOf(string sql)
+    {
+        NativeMethods.ExtractStatements(_handle, sql, out var extracted);
+        var prepared = (nint)0;
+        try
+        {
+            return NativeMethods.PrepareExtracted(_handle, extracted, 0, out prepared) == NativeMethods.Success
+                ? StatementKind(NativeMethods.PreparedStatementType(prepared))
+                : "not a query";
         }
         finally
         {
@@ -126,18 +135,6 @@ public sealed unsafe class DuckDbConnection : IDisposable
         25 => "ATTACH",
         26 => "DETACH",
         _ => $"statement of kind {kind}",
-    };
-
-    /// <summary>Errors from preparing carry no type, only DuckDB's message, which starts with the class.</summary>
-    private static DuckDbErrorType Classify(string message) => message switch
-    {
-        _ when message.StartsWith("Parser Error", StringComparison.Ordinal) => DuckDbErrorType.Parser,
-        _ when message.StartsWith("Catalog Error", StringComparison.Ordinal) => DuckDbErrorType.Catalog,
-        _ when message.StartsWith("Binder Error", StringComparison.Ordinal) => DuckDbErrorType.Binder,
-        _ when message.StartsWith("IO Error", StringComparison.Ordinal) => DuckDbErrorType.IO,
-        _ when message.StartsWith("Invalid Input Error", StringComparison.Ordinal) => DuckDbErrorType.InvalidInput,
-        _ when message.StartsWith("Conversion Error", StringComparison.Ordinal) => DuckDbErrorType.Conversion,
-        _ => DuckDbErrorType.Unknown,
     };
 
     /// <summary>Asks a query running on this connection (from another thread) to stop.</summary>

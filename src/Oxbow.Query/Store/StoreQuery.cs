@@ -43,6 +43,7 @@ public sealed class StoreQuery(StoreQueryOptions options) : IDisposable
     private string _fingerprint = "";
     private readonly Dictionary<string, string> _broken = new(StringComparer.Ordinal);
     private readonly List<string> _views = [];
+    private DirectorySnapshot? _snapshot;
 
     /// <summary>The directory reference tables live in.</summary>
     public static string TablesDirectory(string dataDirectory) => Path.Combine(dataDirectory, "_tables");
@@ -114,15 +115,20 @@ public sealed class StoreQuery(StoreQueryOptions options) : IDisposable
         {
             var stopwatch = Stopwatch.StartNew();
             var connection = EnsureOpen();
-            // Every query sees the files on disk when it starts (listing 360 hours takes a few ms); the views are
-            // only redefined when that list changed.
-            var files = Roots.SelectMany(r => StoreLayout.Partitions(r)).Select(StoreLayout.Files).ToList();
-            var fingerprint = Fingerprint(files);
-            if (fingerprint != _fingerprint)
+            // Every query sees the files on disk when it starts. Listing every hour costs milliseconds, so a snapshot
+            // of directory times (and the sizes of files being appended to) says when a listing can be skipped; the
+            // views are redefined only when the listing changed.
+            if (_snapshot is null || !_snapshot.Unchanged())
             {
-                _fingerprint = "";
-                DefineViews(connection, files);
-                _fingerprint = fingerprint;
+                var files = Roots.SelectMany(r => StoreLayout.Partitions(r)).Select(StoreLayout.Files).ToList();
+                _snapshot = DirectorySnapshot.Take([.. Roots, TablesDirectory(options.DataDirectory)], files);
+                var fingerprint = Fingerprint(files);
+                if (fingerprint != _fingerprint)
+                {
+                    _fingerprint = "";
+                    DefineViews(connection, files);
+                    _fingerprint = fingerprint;
+                }
             }
 
             var profile = Path.Combine(_profileDirectory!, "profile.json");

@@ -1,0 +1,66 @@
+namespace Oxbow.Query.Store;
+
+/// <summary>
+/// The modification times of the store's directories (roots, types, days, hours) and the sizes of the files still
+/// being appended to. Creating, deleting or renaming a file changes its directory's time, so an unchanged snapshot
+/// means an unchanged listing. Directory times are coarse (a few ms), so a snapshot taken while a directory was
+/// changing within the last 100 ms is never trusted.
+/// </summary>
+internal sealed class DirectorySnapshot
+{
+    private static readonly TimeSpan Settle = TimeSpan.FromMilliseconds(100);
+    private readonly List<(string Path, DateTime Time)> _directories = [];
+    private readonly List<(string Path, long Length)> _growing = [];
+    private bool _trusted = true;
+
+    public static DirectorySnapshot Take(IEnumerable<string> roots, IEnumerable<PartitionFiles> files)
+    {
+        var snapshot = new DirectorySnapshot();
+        var now = DateTime.UtcNow;
+        foreach (var root in roots)
+        {
+            snapshot.Add(root, now);
+            if (!Directory.Exists(root))
+            {
+                continue;
+            }
+
+            foreach (var type in Directory.EnumerateDirectories(root, "type=*"))
+            {
+                snapshot.Add(type, now);
+                foreach (var day in Directory.EnumerateDirectories(type, "day=*"))
+                {
+                    snapshot.Add(day, now);
+                    foreach (var hour in Directory.EnumerateDirectories(day, "hour=*"))
+                    {
+                        snapshot.Add(hour, now);
+                    }
+                }
+            }
+        }
+
+        foreach (var file in files.SelectMany(f => f.Active))
+        {
+            snapshot._growing.Add((file, Length(file)));
+        }
+
+        return snapshot;
+    }
+
+    public bool Unchanged() =>
+        _trusted && _directories.All(d => Time(d.Path) == d.Time) && _growing.All(f => Length(f.Path) == f.Length);
+
+    private void Add(string directory, DateTime now)
+    {
+        var time = Time(directory);
+        _directories.Add((directory, time));
+        if (now - time < Settle)
+        {
+            _trusted = false;
+        }
+    }
+
+    private static DateTime Time(string directory) => Directory.Exists(directory) ? Directory.GetLastWriteTimeUtc(directory) : DateTime.MinValue;
+
+    private static long Length(string file) => File.Exists(file) ? new FileInfo(file).Length : -1;
+}
