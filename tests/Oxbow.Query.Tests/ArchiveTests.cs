@@ -55,7 +55,10 @@ public sealed class ArchiveTests
         Assert.Equal(0, restored.Code);
         Assert.Equal("restored 18 files", restored.Stdout[..17]);
         Assert.Equal(local, Hashes(dir.Sub("restored")));
-        Assert.Equal((long)set.Events.Count, (long)new StoreQuery(new StoreQueryOptions { DataDirectory = dir.Sub("restored") }).Run("SELECT count(*) FROM events").Result.Rows[0][0]!);
+        using (var restoredQuery = new StoreQuery(new StoreQueryOptions { DataDirectory = dir.Sub("restored") }))
+        {
+            Assert.Equal((long)set.Events.Count, (long)restoredQuery.Run("SELECT count(*) FROM events").Result.Rows[0][0]!);
+        }
         var again = await Cli.RunAsync(s3.Environment, "store", "restore", "--data", dir.Sub("restored"));
         Assert.StartsWith("restored 0 files (0 bytes), 18 already present", again.Stdout);
 

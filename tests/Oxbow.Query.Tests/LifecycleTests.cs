@@ -13,8 +13,11 @@ public sealed class LifecycleTests
             .Where(f => f.Contains("/type=", StringComparison.Ordinal))
             .Select(f => Path.GetRelativePath(data, f)).Order(StringComparer.Ordinal)];
 
-    private static long Count(string data, string sql = "SELECT count(*) FROM events") =>
-        (long)new StoreQuery(new StoreQueryOptions { DataDirectory = data }).Run(sql).Result.Rows[0][0]!;
+    private static long Count(string data, string sql = "SELECT count(*) FROM events")
+    {
+        using var query = new StoreQuery(new StoreQueryOptions { DataDirectory = data });
+        return (long)query.Run(sql).Result.Rows[0][0]!;
+    }
 
     private static string Cat(string data, string type, string start, string end)
     {

@@ -9,12 +9,19 @@ public sealed class StoreQueryTests
 {
     private static StoreQuery Over(string data) => new(new StoreQueryOptions { DataDirectory = data });
 
+    /// <summary>One query on an engine of its own, disposed after.</summary>
+    private static StoreQueryResult Once(string data, string sql)
+    {
+        using var query = Over(data);
+        return query.Run(sql);
+    }
+
     [Fact]
     public void A_group_by_over_one_day_counts_exactly_what_was_stored()
     {
         using var dir = new TempDirectory();
         var set = KnownDataset.Write(dir.Path);
-        var result = Over(dir.Path).Run("SELECT product, count(*) AS n FROM postcode_search WHERE day = '2026-11-21' GROUP BY product ORDER BY product").Result;
+        var result = Once(dir.Path, "SELECT product, count(*) AS n FROM postcode_search WHERE day = '2026-11-21' GROUP BY product ORDER BY product").Result;
         var expected = set.OfType("postcode_search").Where(e => e.End.Day == 21).GroupBy(e => e.Field("product"))
             .OrderBy(g => g.Key, StringComparer.Ordinal).Select(g => (g.Key, (long)g.Count()));
         Assert.Equal(expected, result.Rows.Select(r => ((string)r[0]!, (long)r[1]!)));
@@ -26,7 +33,7 @@ public sealed class StoreQueryTests
     {
         using var dir = new TempDirectory();
         var set = KnownDataset.Write(dir.Path);
-        var result = Over(dir.Path).Run("SELECT status, quantile_cont(request_time, 0.95) AS p95, count(*) AS n FROM request GROUP BY ALL ORDER BY status").Result;
+        var result = Once(dir.Path, "SELECT status, quantile_cont(request_time, 0.95) AS p95, count(*) AS n FROM request GROUP BY ALL ORDER BY status").Result;
         var expected = set.OfType("request").GroupBy(e => long.Parse(e.Field("status"), System.Globalization.CultureInfo.InvariantCulture)).OrderBy(g => g.Key).ToList();
         Assert.Equal(expected.Select(g => g.Key), result.Rows.Select(r => (long)r[0]!));
         Assert.Equal(expected.Select(g => (long)g.Count()), result.Rows.Select(r => (long)r[2]!));
@@ -43,7 +50,7 @@ public sealed class StoreQueryTests
         using var dir = new TempDirectory();
         var set = KnownDataset.Write(dir.Path);
         var trace = set.OfType("request").ElementAt(300).TraceId!;
-        var result = Over(dir.Path).Run($"SELECT type, id FROM events WHERE trace_id = '{trace}' ORDER BY \"end\", type, id").Result;
+        var result = Once(dir.Path, $"SELECT type, id FROM events WHERE trace_id = '{trace}' ORDER BY \"end\", type, id").Result;
         var expected = set.Events.Where(e => e.TraceId == trace).OrderBy(e => e.End).ThenBy(e => e.Type, StringComparer.Ordinal).ThenBy(e => e.Id, StringComparer.Ordinal)
             .Select(e => (e.Type, e.Id)).ToList();
         Assert.Equal(4, expected.Count); // three requests and the one request.db of the first
@@ -58,7 +65,7 @@ public sealed class StoreQueryTests
         var csv = dir.Sub("local_authorities.csv");
         File.WriteAllText(csv, "pcds,nuts\nSW1A 1AA,UKI32\nEH1 1YZ,UKM75\nCF10 1EP,UKL22\n");
         Assert.Equal(3, ReferenceTables.Import(dir.Path, "local_authorities", csv));
-        var result = Over(dir.Path).Run("""
+        var result = Once(dir.Path, """
             SELECT substr(nuts, 1, 3) AS region, count(*) AS n
             FROM postcode_search JOIN local_authorities las ON replace(postcode, ' ', '') = replace(las.pcds, ' ', '')
             GROUP BY 1 ORDER BY 1
@@ -76,7 +83,7 @@ public sealed class StoreQueryTests
     {
         using var dir = new TempDirectory();
         KnownDataset.Write(dir.Path);
-        var query = Over(dir.Path);
+        using var query = Over(dir.Path);
         // postcode_search has two files per hour, six hours: 12 files.
         var oneHour = query.Run("SELECT count(*) FROM postcode_search WHERE day = '2026-11-20' AND hour = 10", collectStats: true);
         Assert.Equal(120L, oneHour.Result.Rows[0][0]);
@@ -103,10 +110,10 @@ public sealed class StoreQueryTests
         set.WriteSealed(dir.Path, [new KnownEvent("request", KnownDataset.Id(9, 1), new DateTime(2026, 11, 20, 10, 59, 0, DateTimeKind.Utc), null, new() { ["status"] = 201 })]);
         set.WriteSealed(dir.Path, [new KnownEvent("request", KnownDataset.Id(9, 2), new DateTime(2026, 11, 21, 11, 59, 0, DateTimeKind.Utc), null, new() { ["status"] = 202 })], open: true);
 
-        var result = Over(dir.Path).Run("SELECT id, type FROM events").Result;
+        var result = Once(dir.Path, "SELECT id, type FROM events").Result;
         Assert.Equal(set.Events.Count, result.Rows.Count);
         Assert.Equal(set.Events.Select(e => (e.Id, e.Type)).Order(), result.Rows.Select(r => ((string)r[0]!, (string)r[1]!)).Order());
-        var statuses = Over(dir.Path).Run("SELECT status, count(*) FROM request GROUP BY ALL ORDER BY 1").Result;
+        var statuses = Once(dir.Path, "SELECT status, count(*) FROM request GROUP BY ALL ORDER BY 1").Result;
         Assert.Equal(set.OfType("request").GroupBy(e => long.Parse(e.Field("status"), System.Globalization.CultureInfo.InvariantCulture)).OrderBy(g => g.Key).Select(g => (g.Key, (long)g.Count())),
             statuses.Rows.Select(r => ((long)r[0]!, (long)r[1]!)));
     }
@@ -116,7 +123,7 @@ public sealed class StoreQueryTests
     {
         using var dir = new TempDirectory();
         KnownDataset.Write(dir.Path);
-        var query = Over(dir.Path);
+        using var query = Over(dir.Path);
         var syntax = Assert.Throws<DuckDbException>(() => query.Run("SELECT count(* FROM request"));
         Assert.Equal(DuckDbErrorType.Parser, syntax.ErrorType);
         var unknown = Assert.Throws<DuckDbException>(() => query.Run("SELECT * FROM billing"));
@@ -138,7 +145,7 @@ public sealed class StoreQueryTests
     {
         using var dir = new TempDirectory();
         KnownDataset.Write(dir.Path);
-        var query = Over(dir.Path);
+        using var query = Over(dir.Path);
         Assert.StartsWith("Permission Error: Cannot access file \"/etc/passwd\"", Assert.Throws<DuckDbException>(() => query.Run("SELECT * FROM read_csv('/etc/passwd')")).Message);
         Assert.Equal("only queries (SELECT) can run here; this statement is COPY",
             Assert.Throws<DuckDbException>(() => query.Run($"COPY (SELECT 1) TO '{dir.Sub("out.csv")}'")).Message);
@@ -172,7 +179,7 @@ public sealed class StoreQueryTests
     public void An_empty_store_has_an_empty_events_view()
     {
         using var dir = new TempDirectory();
-        var result = Over(dir.Path).Run("SELECT count(*) FROM events").Result;
+        var result = Once(dir.Path, "SELECT count(*) FROM events").Result;
         Assert.Equal(0L, result.Rows[0][0]);
     }
 
@@ -183,12 +190,12 @@ public sealed class StoreQueryTests
         var set = new KnownDataset();
         set.WriteSealed(dir.Path, [new KnownEvent("billing", KnownDataset.Id(3, 1), new DateTime(2026, 11, 20, 9, 0, 0, DateTimeKind.Utc), null,
             new() { ["amount"] = 12.5, ["level"] = "gold", ["customer"] = new System.Text.Json.Nodes.JsonObject { ["tier"] = 2 } })]);
-        var result = Over(dir.Path).Run("SELECT amount, body_level, level, customer.tier, day, hour FROM billing").Result;
+        var result = Once(dir.Path, "SELECT amount, body_level, level, customer.tier, day, hour FROM billing").Result;
         Assert.Equal(new object?[] { 12.5, "gold", "info", 2L, "2026-11-20", 9L }, result.Rows.Single());
         // A dotted type is a view under its name and with underscores.
         set.WriteSealed(dir.Path, [new KnownEvent("billing.refund", KnownDataset.Id(3, 2), new DateTime(2026, 11, 20, 9, 0, 0, DateTimeKind.Utc), null, new() { ["amount"] = 1 })]);
-        Assert.Equal(1L, Over(dir.Path).Run("SELECT count(*) FROM \"billing.refund\"").Result.Rows[0][0]);
-        Assert.Equal(1L, Over(dir.Path).Run("SELECT count(*) FROM billing_refund").Result.Rows[0][0]);
+        Assert.Equal(1L, Once(dir.Path, "SELECT count(*) FROM \"billing.refund\"").Result.Rows[0][0]);
+        Assert.Equal(1L, Once(dir.Path, "SELECT count(*) FROM billing_refund").Result.Rows[0][0]);
     }
 
     [Fact]
@@ -203,6 +210,6 @@ public sealed class StoreQueryTests
             gz.Write(File.ReadAllBytes(open));
         }
 
-        Assert.Equal(1L, Over(dir.Path).Run("SELECT count(*) FROM request").Result.Rows[0][0]);
+        Assert.Equal(1L, Once(dir.Path, "SELECT count(*) FROM request").Result.Rows[0][0]);
     }
 }
