@@ -74,6 +74,12 @@ public class QueryBenchmarks
     [Benchmark(Description = "ClickHouse: p95 duration by status (quantileExact)")]
     public long ClickHouseP95ByStatus() => Rows(ClickHouse("SELECT status, quantileExact(0.95)(duration) FROM events WHERE type = 'request' GROUP BY status"), 10);
 
+    [Benchmark(Description = "Oxbow: approximate p95 (reservoir_quantile)")]
+    public long OxbowApproxP95ByStatus() => Rows(_store.Run("SELECT status, reservoir_quantile(duration, 0.95) FROM request GROUP BY status").Result.Rows.Count, 10);
+
+    [Benchmark(Description = "ClickHouse: approximate p95 (quantile, reservoir)")]
+    public long ClickHouseApproxP95ByStatus() => Rows(ClickHouse("SELECT status, quantile(0.95)(duration) FROM events WHERE type = 'request' GROUP BY status"), 10);
+
     [Benchmark(Description = "Oxbow: every event of one trace")]
     public long OxbowTrace() => Rows(_store.Run($"SELECT * FROM events WHERE trace_id = '{_trace}'").Result.Rows.Count, 3);
 
