@@ -92,6 +92,23 @@ public class LoggerTests : OxbowTestBase
     }
 
     [Fact]
+    public void A_log_call_under_an_activity_carries_its_trace_and_span_and_is_not_lost()
+    {
+        using var capture = OxCapture.Start();
+        using (var activity = new System.Diagnostics.Activity("request").SetIdFormat(System.Diagnostics.ActivityIdFormat.W3C).Start())
+        using (Ox.Context("request"))
+        {
+            Ox.Log.Info("handled");
+            Ox.Log.Info("outside_fast_path", "dotted.key", 1);
+            var log = capture.Events[0];
+            Assert.Equal(("request.log", activity.TraceId.ToHexString(), activity.SpanId.ToHexString()), (log.Type, log.TraceId, log.SpanId));
+        }
+
+        Assert.Equal(["request.log", "request.log", "request"], capture.Events.Select(e => e.Type));
+        Assert.All(capture.Events, e => Assert.Equal(capture.Events[0].TraceId, e.TraceId));
+    }
+
+    [Fact]
     public void A_log_call_inside_a_context_is_a_sub_event_sharing_its_id()
     {
         using var capture = OxCapture.Start();

@@ -141,13 +141,7 @@ internal static class LogWriter
         var activity = Activity.Current;
         if (activity is not null && activity.TraceId != default)
         {
-            Span<byte> id = stackalloc byte[16];
-            activity.TraceId.CopyTo(id);
-            w.Raw(",\"trace_id\":"u8);
-            w.HexString(id);
-            activity.SpanId.CopyTo(id);
-            w.Raw(",\"span_id\":"u8);
-            w.HexString(id[..8]);
+            CanonicalJson.WriteTrace(w, activity.TraceId.ToHexString(), activity.SpanId.ToHexString());
         }
         else if (context is not null)
         {

@@ -1,0 +1,107 @@
+using System.Diagnostics;
+using System.Net.Http;
+using System.Text;
+
+namespace Oxbow.AspNetCore;
+
+/// <summary>
+/// A <see cref="DelegatingHandler"/> for outgoing calls: sends the current trace on (<c>traceparent</c>, with the
+/// caller's span as the parent) and records each call as a <c>&lt;context&gt;.httpclient</c> sub-event sharing the
+/// current context's id: <c>method</c>, <c>uri</c> (no user info; query values of secret-looking keys replaced),
+/// <c>status</c>, <c>request.bytes</c>, <c>response.bytes</c>, <c>request_time</c>, and <c>error</c>
+/// (<c>timeout</c> or <c>connection_failed</c>, with the exception) when the call fails.
+/// </summary>
+public sealed class OxbowHttpClientHandler : DelegatingHandler
+{
+    private static readonly string[] SecretKeys = ["token", "key", "secret", "password", "passwd", "signature", "sig", "code", "auth"];
+
+    /// <summary>A handler to chain in front of <paramref name="inner"/>; null means a plain <see cref="HttpClientHandler"/>
+    /// (with <c>IHttpClientFactory</c>, use <c>AddHttpMessageHandler</c> and the parameterless form).</summary>
+    public OxbowHttpClientHandler(HttpMessageHandler? inner = null)
+    {
+        if (inner is not null)
+        {
+            InnerHandler = inner;
+        }
+    }
+
+    /// <inheritdoc />
+    protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    {
+        if (Activity.Current is { } activity && activity.IdFormat == ActivityIdFormat.W3C && !request.Headers.Contains("traceparent"))
+        {
+            request.Headers.TryAddWithoutValidation("traceparent", TraceParent.Format(activity.TraceId, activity.SpanId, activity.ActivityTraceFlags));
+        }
+
+        using var context = Ox.Context(OxContext.Current is null ? "httpclient" : ".httpclient");
+        context.Set("method", request.Method.Method);
+        if (request.RequestUri is { } uri)
+        {
+            context.Set("uri", Describe(uri));
+        }
+
+        if (request.Content?.Headers.ContentLength is { } sent)
+        {
+            context.Set("request.bytes", sent);
+        }
+
+        var started = Stopwatch.GetTimestamp();
+        try
+        {
+            var response = await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
+            context.Set("status", (int)response.StatusCode);
+            if (response.Content.Headers.ContentLength is { } received)
+            {
+                context.Set("response.bytes", received);
+            }
+
+            return response;
+        }
+        catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            // HttpClient's own timeout, not the caller giving up.
+            context.Set("error", "timeout");
+            context.Fail(ex);
+            throw;
+        }
+        catch (HttpRequestException ex)
+        {
+            context.Set("error", "connection_failed");
+            context.Fail(ex);
+            throw;
+        }
+        finally
+        {
+            context.Set("request_time", Stopwatch.GetElapsedTime(started).TotalSeconds);
+        }
+    }
+
+    /// <summary>The URI without user info, and with the values of secret-looking query keys replaced.</summary>
+    public static string Describe(Uri uri)
+    {
+        if (!uri.IsAbsoluteUri)
+        {
+            return uri.ToString();
+        }
+
+        var text = new StringBuilder().Append(uri.Scheme).Append("://").Append(uri.Host);
+        if (!uri.IsDefaultPort)
+        {
+            text.Append(':').Append(uri.Port);
+        }
+
+        text.Append(uri.AbsolutePath);
+        if (uri.Query.Length > 1)
+        {
+            var parts = uri.Query[1..].Split('&').Select(part =>
+            {
+                var eq = part.IndexOf('=');
+                var key = eq < 0 ? part : part[..eq];
+                return eq >= 0 && SecretKeys.Any(s => key.Contains(s, StringComparison.OrdinalIgnoreCase)) ? key + "=[redacted]" : part;
+            });
+            text.Append('?').AppendJoin('&', parts);
+        }
+
+        return text.ToString();
+    }
+}

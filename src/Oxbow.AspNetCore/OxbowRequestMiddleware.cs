@@ -1,0 +1,200 @@
+using System.Diagnostics;
+using System.Security.Claims;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+
+namespace Oxbow.AspNetCore;
+
+/// <summary>
+/// Wraps each request in an Oxbow context (<c>request</c> by default), so everything logged while it runs is a
+/// sub-event with its id, and emits one event when it ends: <c>method</c>, <c>route</c> (the endpoint's template),
+/// <c>path</c>, <c>query</c>, <c>status</c>, <c>response.bytes</c>, <c>request_time</c> (seconds), <c>client_ip</c>,
+/// <c>user</c> (when authenticated), <c>user_agent</c>, allow-listed <c>headers.*</c>, <c>app_version</c>,
+/// <c>request_id</c> (from <c>X-Request-ID</c>), and on an unhandled exception the exception with status 500.
+/// </summary>
+/// <remarks>
+/// Trace context: a valid incoming <c>traceparent</c> is continued (same trace id; its span is the parent), an
+/// absent or invalid one starts a new trace. The request runs in an <see cref="Activity"/> with a new span id, which
+/// puts <c>trace_id</c> and <c>span_id</c> on every event of the request and lets outgoing calls carry the trace on.
+/// The trace goes back to the caller in the <c>traceresponse</c> header.
+/// </remarks>
+public sealed class OxbowRequestMiddleware(RequestDelegate next, OxbowRequestOptions options)
+{
+    private static readonly HashSet<string> NeverRecorded = new(StringComparer.OrdinalIgnoreCase) { "Authorization", "Cookie", "Proxy-Authorization", "Set-Cookie" };
+
+    /// <summary>Runs one request.</summary>
+    public async Task InvokeAsync(HttpContext http)
+    {
+        using var activity = new Activity("Oxbow.Request");
+        activity.SetIdFormat(ActivityIdFormat.W3C);
+        var continued = TraceParent.TryParse(http.Request.Headers["traceparent"], out var traceId, out var parentId, out var flags);
+        if (continued)
+        {
+            activity.SetParentId(traceId, parentId, flags);
+        }
+
+        // The outer activity (if ASP.NET Core made one) may hold a trace from a header this middleware refused.
+        var previous = Activity.Current;
+        Activity.Current = null;
+        activity.Start();
+        try
+        {
+            http.Response.OnStarting(() =>
+            {
+                http.Response.Headers[options.ResponseHeader] = TraceParent.Format(activity.TraceId, activity.SpanId, activity.ActivityTraceFlags);
+                return Task.CompletedTask;
+            });
+            using var context = Ox.Context(options.EventType);
+            var counting = new CountingStream(http.Response.Body);
+            http.Response.Body = counting;
+            var started = Stopwatch.GetTimestamp();
+            Describe(http, context, continued ? parentId.ToHexString() : null);
+            try
+            {
+                await next(http).ConfigureAwait(false);
+                context.Set("status", http.Response.StatusCode);
+            }
+            catch (Exception ex)
+            {
+                context.Fail(ex);
+                context.Set("status", StatusCodes.Status500InternalServerError);
+                if (!http.Response.HasStarted)
+                {
+                    http.Response.StatusCode = StatusCodes.Status500InternalServerError;
+                }
+
+                throw;
+            }
+            finally
+            {
+                context.Set("request_time", Stopwatch.GetElapsedTime(started).TotalSeconds);
+                context.Set("response.bytes", counting.Written);
+                if (http.GetEndpoint() is RouteEndpoint endpoint && endpoint.RoutePattern.RawText is { } route)
+                {
+                    context.Set("route", route);
+                }
+
+                if (http.User.Identity is { IsAuthenticated: true } identity)
+                {
+                    context.Set("user", http.User.FindFirstValue(ClaimTypes.NameIdentifier) ?? identity.Name);
+                }
+
+                http.Response.Body = counting.Inner;
+            }
+        }
+        finally
+        {
+            activity.Stop();
+            Activity.Current = previous;
+        }
+    }
+
+    private void Describe(HttpContext http, OxContext context, string? parentSpan)
+    {
+        var request = http.Request;
+        context.Set("method", request.Method);
+        context.Set("path", request.Path.Value ?? "/");
+        if (request.QueryString.HasValue)
+        {
+            context.Set("query", request.QueryString.Value);
+        }
+
+        var clientIp = http.Connection.RemoteIpAddress?.ToString();
+        if (options.TrustForwardedHeaders && request.Headers["X-Forwarded-For"].ToString() is { Length: > 0 } forwarded)
+        {
+            clientIp = forwarded.Split(',')[0].Trim();
+        }
+
+        if (clientIp is not null)
+        {
+            context.Set("client_ip", clientIp);
+        }
+
+        if (request.Headers.UserAgent.ToString() is { Length: > 0 } agent)
+        {
+            context.Set("user_agent", agent);
+        }
+
+        if (request.Headers["X-Request-ID"].ToString() is { Length: > 0 } requestId)
+        {
+            context.Set("request_id", requestId);
+        }
+
+        if (parentSpan is not null)
+        {
+            context.Set("parent_span_id", parentSpan);
+        }
+
+        if (options.AppVersion is { } version)
+        {
+            context.Set("app_version", version);
+        }
+
+        foreach (var name in options.Headers)
+        {
+            if (!NeverRecorded.Contains(name) && request.Headers.TryGetValue(name, out var value))
+            {
+                context.Set("headers." + name.ToLowerInvariant().Replace('.', '_'), value.ToString());
+            }
+        }
+    }
+
+    /// <summary>Counts response bytes on their way out.</summary>
+    private sealed class CountingStream(Stream inner) : Stream
+    {
+        public Stream Inner => inner;
+
+        public long Written { get; private set; }
+
+        public override bool CanRead => false;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => true;
+
+        public override long Length => throw new NotSupportedException();
+
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+        public override void Flush() => inner.Flush();
+
+        public override Task FlushAsync(CancellationToken cancellationToken) => inner.FlushAsync(cancellationToken);
+
+        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        public override void Write(byte[] buffer, int offset, int count)
+        {
+            inner.Write(buffer, offset, count);
+            Written += count;
+        }
+
+        public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            await inner.WriteAsync(buffer, cancellationToken).ConfigureAwait(false);
+            Written += buffer.Length;
+        }
+
+        public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+            WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+    }
+}
+
+/// <summary><c>app.UseOxbowRequests()</c>.</summary>
+public static class OxbowApplicationBuilderExtensions
+{
+    /// <summary>
+    /// Adds the request middleware. Put it first (before routing), so every request, including failed ones, is one
+    /// event; the route template is read after the endpoint ran.
+    /// </summary>
+    public static IApplicationBuilder UseOxbowRequests(this IApplicationBuilder app, Action<OxbowRequestOptions>? configure = null)
+    {
+        var options = new OxbowRequestOptions();
+        configure?.Invoke(options);
+        return app.UseMiddleware<OxbowRequestMiddleware>(options);
+    }
+}
