@@ -1,0 +1,74 @@
+using Serilog;
+using Serilog.Configuration;
+using Serilog.Core;
+using Serilog.Events;
+
+namespace Oxbow.Serilog;
+
+/// <summary>
+/// A Serilog sink: each Serilog event becomes an Oxbow log event (<c>log</c>, or <c>&lt;context&gt;.log</c> inside
+/// an <see cref="OxContext"/>) with <c>event</c> (the message template), <c>message</c> (rendered), each property as
+/// a typed field (structures as objects, sequences as arrays, dictionaries as objects), and the exception structured.
+/// Levels: Verbose and Debug map to debug, Information to info, Warning, Error and Fatal (critical) to themselves.
+/// </summary>
+/// <remarks>
+/// Error contract (as Serilog's <see cref="ILogEventSink"/>): <see cref="Emit"/> never throws. Oxbow's own queue is
+/// bounded and never blocks in its default mode, so a Serilog pipeline cannot stall on Oxbow.
+/// </remarks>
+public sealed class OxbowSerilogSink : ILogEventSink
+{
+    /// <inheritdoc />
+    public void Emit(LogEvent logEvent)
+    {
+        var level = Map(logEvent.Level);
+        if (!OxLogger.Root.IsEnabled(level))
+        {
+            return;
+        }
+
+        List<KeyValuePair<string, object?>> fields = [new("message", logEvent.RenderMessage(System.Globalization.CultureInfo.InvariantCulture))];
+        foreach (var (name, value) in logEvent.Properties)
+        {
+            fields.Add(new(name, Convert(value)));
+        }
+
+        OxLogger.Root.Log(level, logEvent.MessageTemplate.Text, fields, logEvent.Exception);
+    }
+
+    private static object? Convert(LogEventPropertyValue value) => value switch
+    {
+        ScalarValue scalar => scalar.Value,
+        SequenceValue sequence => sequence.Elements.Select(Convert).ToList(),
+        StructureValue structure => structure.Properties.ToDictionary(p => p.Name, p => Convert(p.Value)),
+        DictionaryValue dictionary => dictionary.Elements.ToDictionary(e => e.Key.Value?.ToString() ?? "", e => Convert(e.Value)),
+        _ => value.ToString(),
+    };
+
+    private static OxLevel Map(LogEventLevel level) => level switch
+    {
+        LogEventLevel.Verbose or LogEventLevel.Debug => OxLevel.Debug,
+        LogEventLevel.Information => OxLevel.Info,
+        LogEventLevel.Warning => OxLevel.Warning,
+        LogEventLevel.Error => OxLevel.Error,
+        _ => OxLevel.Critical,
+    };
+}
+
+/// <summary><c>.WriteTo.Oxbow()</c>.</summary>
+public static class OxbowSerilogExtensions
+{
+    /// <summary>
+    /// Sends Serilog events to Oxbow. With <paramref name="configure"/>, also configures Oxbow, so one line ships a
+    /// Serilog application to a collector: <c>.WriteTo.Oxbow(o =&gt; o.WriteToOxbow("127.0.0.1:3514"))</c>.
+    /// </summary>
+    public static LoggerConfiguration Oxbow(this LoggerSinkConfiguration sinks, Action<OxbowOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(sinks);
+        if (configure is not null)
+        {
+            global::Oxbow.Ox.Configure(configure);
+        }
+
+        return sinks.Sink(new OxbowSerilogSink(), LevelAlias.Minimum);
+    }
+}

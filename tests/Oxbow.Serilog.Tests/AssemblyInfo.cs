@@ -1,0 +1,2 @@
+// Oxbow's pipeline is process-wide: one test at a time.
+[assembly: CollectionBehavior(DisableTestParallelization = true)]

@@ -1,0 +1,59 @@
+using System.Text.Json;
+using Oxbow.Serilog;
+using Oxbow.Testing;
+using Serilog;
+
+namespace Oxbow.Serilog.Tests;
+
+public sealed class OxbowSerilogSinkTests : IDisposable
+{
+    public void Dispose() => Ox.Shutdown();
+
+    [Fact]
+    public void Properties_keep_their_types_and_shapes_and_levels_map_onto_oxbow_levels()
+    {
+        using var capture = OxCapture.Start();
+        using var logger = new LoggerConfiguration().MinimumLevel.Verbose().WriteTo.Oxbow().CreateLogger();
+        logger.Information("Order {OrderId} for {@Customer} with {Items}", 7, new { Name = "ann", Tier = 2 }, new[] { "a", "b" });
+        logger.Verbose("detail");
+        logger.Fatal(new InvalidOperationException("down"), "Gave up");
+        Ox.Flush();
+
+        Assert.Equal([OxLevel.Info, OxLevel.Debug, OxLevel.Critical], capture.Events.Select(e => e.Level));
+        var e = capture.Events[0];
+        Assert.Equal("log", e.Type);
+        Assert.Equal("Order {OrderId} for {@Customer} with {Items}", e["event"]);
+        Assert.Equal("Order 7 for { Name: \"ann\", Tier: 2 } with [\"a\", \"b\"]", e["message"]);
+        Assert.Equal(7L, Convert.ToInt64(e["OrderId"], System.Globalization.CultureInfo.InvariantCulture));
+        Assert.Equal("ann", e["Customer.Name"]);
+        Assert.Equal(2L, Convert.ToInt64(e["Customer.Tier"], System.Globalization.CultureInfo.InvariantCulture));
+        Assert.Equal(["a", "b"], Assert.IsType<List<object?>>(e["Items"]).Select(x => (string?)x));
+        Assert.Equal("System.InvalidOperationException", capture.Events[2]["exception.type"]);
+    }
+
+    [Fact]
+    public async Task A_serilog_application_ships_to_a_collector_with_one_line_of_configuration()
+    {
+        using var dir = new TempDirectory();
+        await using var collector = new DaemonProcess(dir.Sub("data"));
+        await collector.StartAsync();
+
+        using (var logger = new LoggerConfiguration().WriteTo.Oxbow(o => o.WriteToOxbow(collector.Ingest)).CreateLogger())
+        {
+            for (var i = 0; i < 500; i++)
+            {
+                logger.Warning("Disk {Disk} at {Percent}%", "/dev/sda" + (i % 2), 90 + (i % 10));
+            }
+        }
+
+        Ox.Shutdown(); // drains the network sink: every event is acknowledged by the collector
+        await collector.WaitForStatAsync(500, "store", "events");
+        var lines = Store.Lines(dir.Sub("data")).Select(l => JsonDocument.Parse(l).RootElement).ToList();
+        Assert.Equal(500, lines.Count);
+        Assert.All(lines, l => Assert.Equal(("log", "warning", "Disk {Disk} at {Percent}%"),
+            (l.GetProperty("type").GetString(), l.GetProperty("level").GetString(), l.GetProperty("body").GetProperty("event").GetString())));
+        Assert.Equal(250, lines.Count(l => l.GetProperty("body").GetProperty("Disk").GetString() == "/dev/sda1"));
+        Assert.Equal(Enumerable.Range(0, 500).Sum(i => 90 + (i % 10)), lines.Sum(l => l.GetProperty("body").GetProperty("Percent").GetInt32()));
+        Assert.Contains(lines, l => l.GetProperty("body").GetProperty("message").GetString() == "Disk \"/dev/sda0\" at 90%");
+    }
+}
