@@ -12,7 +12,9 @@ public sealed class DuckDbDatabase : IDisposable
 
     /// <summary>
     /// Opens a database. <paramref name="path"/> null means in memory. <paramref name="settings"/> are DuckDB
-    /// configuration options such as <c>threads</c> or <c>memory_limit</c>.
+    /// configuration options such as <c>threads</c> or <c>memory_limit</c>. Extensions are never downloaded or
+    /// loaded on demand (<c>autoinstall_known_extensions</c> and <c>autoload_known_extensions</c> are false unless
+    /// <paramref name="settings"/> says otherwise): Oxbow needs only what is built in, and must not fetch code.
     /// </summary>
     /// <exception cref="DuckDbException">The library is missing, a setting is rejected, or the file cannot be opened.</exception>
     public static DuckDbDatabase Open(string? path = null, IReadOnlyDictionary<string, string>? settings = null)
@@ -21,7 +23,13 @@ public sealed class DuckDbDatabase : IDisposable
         NativeMethods.CreateConfig(out var config);
         try
         {
+            Dictionary<string, string> all = new() { ["autoinstall_known_extensions"] = "false", ["autoload_known_extensions"] = "false" };
             foreach (var (name, value) in settings ?? new Dictionary<string, string>())
+            {
+                all[name] = value;
+            }
+
+            foreach (var (name, value) in all)
             {
                 if (NativeMethods.SetConfig(config, name, value) != NativeMethods.Success)
                 {

@@ -55,14 +55,8 @@ internal static unsafe partial class NativeMethods
     [LibraryImport(Library, EntryPoint = "duckdb_prepare_extracted_statement")]
     internal static partial int PrepareExtracted(nint connection, nint extracted, ulong index, out nint prepared);
 
-    [LibraryImport(Library, EntryPoint = "duckdb_prepare_error")]
-    internal static partial nint PrepareError(nint prepared);
-
     [LibraryImport(Library, EntryPoint = "duckdb_prepared_statement_type")]
     internal static partial int PreparedStatementType(nint prepared);
-
-    [LibraryImport(Library, EntryPoint = "duckdb_execute_prepared")]
-    internal static partial int ExecutePrepared(nint prepared, NativeResult* result);
 
     [LibraryImport(Library, EntryPoint = "duckdb_destroy_prepare")]
     internal static partial void DestroyPrepare(ref nint prepared);

@@ -239,12 +239,7 @@ public sealed class Compactor(CompactorOptions options)
         };
     }
 
-    private static Dictionary<string, string> Settings(int threads) => new()
-    {
-        ["autoinstall_known_extensions"] = "false",
-        ["autoload_known_extensions"] = "false",
-        ["threads"] = threads.ToString(CultureInfo.InvariantCulture),
-    };
+    private static Dictionary<string, string> Settings(int threads) => new() { ["threads"] = threads.ToString(CultureInfo.InvariantCulture) };
 
     /// <summary>
     /// Dictionary-encode even columns of unique strings (ids, trace ids), because DuckDB writes a Parquet bloom filter

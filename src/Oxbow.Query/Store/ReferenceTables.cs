@@ -32,7 +32,7 @@ public static class ReferenceTables
         Directory.CreateDirectory(directory);
         var target = Path.Combine(directory, name + ".parquet");
         var temporary = target + StoreLayout.TemporarySuffix;
-        using var database = DuckDbDatabase.Open(settings: new Dictionary<string, string> { ["autoinstall_known_extensions"] = "false" });
+        using var database = DuckDbDatabase.Open();
         using var connection = database.Connect();
         try
         {

@@ -32,13 +32,6 @@ public sealed class StoreLock : IDisposable
         }
     }
 
-    /// <summary>True when another process holds the lock right now.</summary>
-    public static bool IsHeld(string dataDirectory, string name)
-    {
-        using var probe = TryAcquire(dataDirectory, name);
-        return probe is null;
-    }
-
     /// <inheritdoc />
     public void Dispose() => _stream.Dispose();
 }

@@ -97,7 +97,6 @@ public sealed class StoreQuery(StoreQueryOptions options) : IDisposable
     {
         lock (_gate)
         {
-
             _connection?.Dispose();
             _database?.Dispose();
             _connection = null;
@@ -218,7 +217,7 @@ public sealed class StoreQuery(StoreQueryOptions options) : IDisposable
 
     private DuckDbDatabase Open()
     {
-        Dictionary<string, string> settings = new() { ["autoinstall_known_extensions"] = "false", ["autoload_known_extensions"] = "false" };
+        Dictionary<string, string> settings = [];
         if (options.Threads is { } threads)
         {
             settings["threads"] = threads.ToString(CultureInfo.InvariantCulture);
