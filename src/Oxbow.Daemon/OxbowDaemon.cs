@@ -15,6 +15,7 @@ using Oxbow.Daemon.Ingest;
 using Oxbow.Daemon.Spool;
 using Oxbow.Daemon.Stats;
 using Oxbow.Daemon.Storage;
+using Oxbow.Daemon.Syslog;
 using Oxbow.Daemon.Tail;
 using Oxbow.Query.Store;
 using Oxbow.Transport;
@@ -84,11 +85,14 @@ public sealed class OxbowDaemon
             }
         }
 
+        var syslog = new SyslogIntake(pipeline, access, options.SyslogType, options.MaxEventBytes, TimeProvider.System);
+        using var syslogUdp = options.SyslogUdp is { } udp ? new SyslogUdpListener(udp, syslog) : null;
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         builder.Services.AddSingleton(pipeline);
         builder.Services.AddSingleton(access);
         builder.Services.AddSingleton(new IngestConnectionHandler(pipeline, access, options.Name));
+        builder.Services.AddSingleton(new SyslogTcpHandler(syslog));
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.Limits.MaxRequestBodySize = null; // HTTP ingest enforces its own limit and answers 413 itself.
@@ -103,6 +107,10 @@ public sealed class OxbowDaemon
 
                 listen.UseConnectionHandler<IngestConnectionHandler>();
             });
+            if (options.SyslogTcp is { } tcp)
+            {
+                kestrel.Listen(tcp, listen => listen.UseConnectionHandler<SyslogTcpHandler>());
+            }
         });
         builder.Services.Configure<HostOptions>(h => h.ShutdownTimeout = TimeSpan.FromSeconds(20));
         var app = builder.Build();
@@ -119,6 +127,8 @@ public sealed class OxbowDaemon
         _ = consumer.ContinueWith(t => OxbowDaemonLog.Error("consumer_failed", t.Exception!.GetBaseException()), CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
         var compacting = compaction is null ? Task.CompletedTask : Task.Run(() => compaction.RunAsync(consumerStop.Token), CancellationToken.None);
         await app.StartAsync(cancellationToken).ConfigureAwait(false);
+        using var syslogStop = new CancellationTokenSource();
+        var receivingSyslog = syslogUdp is null ? Task.CompletedTask : Task.Run(() => syslogUdp.RunAsync(syslogStop.Token), CancellationToken.None);
         status.Ready = true;
         if (store is not null)
         {
@@ -133,6 +143,11 @@ public sealed class OxbowDaemon
             OxbowDaemonLog.Warning("no_token_file", "accepting", "loopback clients only");
         }
 
+        if (options.SyslogUdp is not null || options.SyslogTcp is not null)
+        {
+            OxbowDaemonLog.Info("syslog", "udp", options.SyslogUdp?.ToString() ?? "off", "tcp", options.SyslogTcp?.ToString() ?? "off");
+        }
+
         if (options.IsAgent)
         {
             OxbowDaemonLog.Info("forwarding", "upstreams", string.Join(",", options.Forward));
@@ -141,6 +156,8 @@ public sealed class OxbowDaemon
         await app.WaitForShutdownAsync(cancellationToken).ConfigureAwait(false);
         status.Ready = false;
         // Kestrel has stopped taking work and finished what it had; everything acknowledged is in the spool.
+        await syslogStop.CancelAsync().ConfigureAwait(false);
+        await receivingSyslog.ConfigureAwait(false);
         await app.StopAsync(CancellationToken.None).ConfigureAwait(false);
         await consumerStop.CancelAsync().ConfigureAwait(false);
         await consumer.ConfigureAwait(false);

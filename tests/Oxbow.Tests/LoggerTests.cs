@@ -194,15 +194,23 @@ public class LoggerTests : OxbowTestBase
         }
 
         Ox.Flush();
-        var before = GC.GetAllocatedBytesForCurrentThread();
-        for (var i = 0; i < 1000; i++)
+        // One-off runtime work (tiering, a timer's first tick) can land in any one round under load; steady state
+        // means some round of 1,000 calls allocates exactly nothing.
+        List<long> rounds = [];
+        for (var round = 0; round < 5; round++)
         {
-            log.Info("request_done", "name", "bob", "count", i, "ratio", 0.5, "ok", true, "id", "abc-123");
+            var before = GC.GetAllocatedBytesForCurrentThread();
+            for (var i = 0; i < 1000; i++)
+            {
+                log.Info("request_done", "name", "bob", "count", i, "ratio", 0.5, "ok", true, "id", "abc-123");
+            }
+
+            rounds.Add(GC.GetAllocatedBytesForCurrentThread() - before);
         }
 
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Assert.Contains(0L, rounds);
         Ox.Flush();
-        Assert.Equal(2000, Ox.Stats.Written);
+        Assert.Equal(6000, Ox.Stats.Written);
     }
 
     [Fact]

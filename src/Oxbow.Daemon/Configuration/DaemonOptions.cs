@@ -68,6 +68,15 @@ public sealed class DaemonOptions
     /// </summary>
     public TimeSpan? CompactAfter { get; set; } = TimeSpan.FromMinutes(10);
 
+    /// <summary>Syslog over UDP (RFC 5424 and 3164, CEE payloads parsed) on this address. Default off.</summary>
+    public IPEndPoint? SyslogUdp { get; set; }
+
+    /// <summary>Syslog over TCP (octet-counted or LF-framed) on this address. Default off.</summary>
+    public IPEndPoint? SyslogTcp { get; set; }
+
+    /// <summary>Event type of syslog messages whose CEE payload names none. Default <c>syslog</c>.</summary>
+    public string SyslogType { get; set; } = "syslog";
+
     /// <summary>This daemon's name in stats and HELLO. Default the host name.</summary>
     public string Name { get; set; } = Environment.MachineName;
 
@@ -102,6 +111,9 @@ public sealed class DaemonOptions
         new("max-event-bytes", "OXBOW_MAX_EVENT_BYTES", "largest event in bytes", (o, v) => o.MaxEventBytes = int.Parse(v, CultureInfo.InvariantCulture)),
         new("compact-after", "OXBOW_COMPACT_AFTER", "seconds after an hour ends before it is compacted into Parquet, or off", (o, v) => o.CompactAfter = v is "off" or "false" ? null : TimeSpan.FromSeconds(double.Parse(v, CultureInfo.InvariantCulture))),
         new("seal-after", "OXBOW_SEAL_AFTER", "seconds of idleness before a store file is sealed", (o, v) => o.SealAfterIdle = TimeSpan.FromSeconds(double.Parse(v, CultureInfo.InvariantCulture))),
+        new("syslog-udp", "OXBOW_SYSLOG_UDP", "syslog over UDP on host:port (off by default)", (o, v) => o.SyslogUdp = ParseEndPoint(v)),
+        new("syslog-tcp", "OXBOW_SYSLOG_TCP", "syslog over TCP on host:port (off by default)", (o, v) => o.SyslogTcp = ParseEndPoint(v)),
+        new("syslog-type", "OXBOW_SYSLOG_TYPE", "event type of syslog messages that name none", (o, v) => o.SyslogType = Oxbow.EventType.IsValid(v) ? v : throw new FormatException($"'{v}' is not a valid type name")),
         new("name", "OXBOW_NAME", "daemon name in stats", (o, v) => o.Name = v),
     ];
 

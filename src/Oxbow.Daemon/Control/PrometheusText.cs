@@ -36,6 +36,11 @@ internal static class PrometheusText
             Sample(text, "oxbow_rejects_total", count, ("reason", RejectReasons.Name(reason)));
         }
 
+        foreach (var (name, count) in stats.Counters())
+        {
+            Counter(text, $"oxbow_{name}_total", DaemonCounters.Help(name), count);
+        }
+
         Gauge(text, "oxbow_ingest_connections", "Open ingest connections.", stats.Connections);
         var spool = status.Spool.Stats;
         Gauge(text, "oxbow_spool_pending_events", "Events in the spool not yet stored or forwarded.", spool.PendingEvents);

@@ -35,6 +35,13 @@ internal static class StatsJson
             }
 
             json.WriteEndObject();
+            json.WriteStartObject("counters");
+            foreach (var (name, count) in stats.Counters())
+            {
+                json.WriteNumber(name, count);
+            }
+
+            json.WriteEndObject();
             var spool = status.Spool.Stats;
             json.WriteStartObject("spool");
             json.WriteNumber("pending_events", spool.PendingEvents);

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
 using System.Text;
 using Oxbow.Daemon.Ingest;
 using Oxbow.Transport;
@@ -40,6 +41,7 @@ public sealed class DaemonStats
     private readonly ConcurrentDictionary<string, StreamCounters> _types = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, StreamCounters> _hosts = new(StringComparer.Ordinal);
     private readonly long[] _rejects = new long[32];
+    private readonly ConcurrentDictionary<string, StrongBox<long>> _counters = new(StringComparer.Ordinal);
     private long _connections;
     private long _connectionsTotal;
     private long _batches;
@@ -71,6 +73,13 @@ public sealed class DaemonStats
             }
         }
     }
+
+    /// <summary>The named counters (<see cref="DaemonCounters"/>) that have counted something, by name.</summary>
+    public IEnumerable<(string Name, long Count)> Counters() =>
+        _counters.OrderBy(c => c.Key, StringComparer.Ordinal).Select(c => (c.Key, Interlocked.Read(ref c.Value.Value)));
+
+    internal void Count(string name, long by = 1) =>
+        Interlocked.Add(ref _counters.GetOrAdd(name, static _ => new StrongBox<long>()).Value, by);
 
     internal void Reject(RejectReason reason) => Interlocked.Increment(ref _rejects[(int)reason % _rejects.Length]);
 

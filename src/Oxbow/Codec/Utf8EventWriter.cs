@@ -34,6 +34,9 @@ internal sealed class Utf8EventWriter
 
     public void Reset() => _position = 0;
 
+    /// <summary>Forgets everything after the first <paramref name="length"/> bytes (to undo a field that did not fit).</summary>
+    public void Truncate(int length) => _position = Math.Min(_position, length);
+
     /// <summary>Gives a large buffer back to the pool so one huge event does not pin memory on a thread forever.</summary>
     public void TrimTo(int capacity)
     {

@@ -88,6 +88,17 @@ public sealed class OxbowOptions
         return WriteTo(new NetworkSink(options));
     }
 
+    /// <summary>
+    /// Adds a <see cref="Sinks.Syslog.SyslogSink"/>: RFC 5424 (or 3164) messages with a CEE payload over UDP, TCP or TLS
+    /// to <paramref name="host"/>:<paramref name="port"/>. See <see cref="Sinks.Syslog.SyslogSinkOptions"/> for the defaults.
+    /// </summary>
+    public OxbowOptions WriteToSyslog(string host, int port, Action<Sinks.Syslog.SyslogSinkOptions>? configure = null)
+    {
+        var options = new Sinks.Syslog.SyslogSinkOptions { Host = host, Port = port };
+        configure?.Invoke(options);
+        return WriteTo(new Sinks.Syslog.SyslogSink(options));
+    }
+
     /// <summary>Adds an enricher that may change any event.</summary>
     public OxbowOptions Enrich(Action<OxbowEvent> enrich)
     {

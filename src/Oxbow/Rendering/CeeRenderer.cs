@@ -56,6 +56,21 @@ public sealed class CeeRenderer : IEventRenderer
     public void Render(OxbowEvent e, IBufferWriter<byte> output)
     {
         var w = new Utf8EventWriter(512);
+        Write(w, e, int.MaxValue);
+        w.Raw("\n"u8);
+        output.Write(w.WrittenSpan);
+    }
+
+    /// <summary>
+    /// Writes <c>@cee: {json}</c> without a line end, in at most <paramref name="maxBytes"/> bytes when the core fields
+    /// allow: body fields that would go past the budget are left out, and <c>oxbow_truncated</c> says how many.
+    /// The JSON stays valid either way, so a receiver still parses what fits. Returns the number left out.
+    /// </summary>
+    internal int Write(Utf8EventWriter w, OxbowEvent e, int maxBytes)
+    {
+        // Room kept for the closing brace and the truncation marker, so adding them never breaks the budget.
+        const int TailReserve = 32;
+        var start = w.Length;
         w.Raw("@cee: {\"time\":"u8);
         w.String(FormatTime(e.End));
         w.Raw(",\"p_proc\":"u8);
@@ -86,6 +101,7 @@ public sealed class CeeRenderer : IEventRenderer
             w.Double((e.End - e.Start).TotalSeconds);
         }
 
+        var omitted = 0;
         foreach (var (key, value) in e.Body)
         {
             if (key == "event" && FieldText.IsLogType(e.Type))
@@ -93,17 +109,35 @@ public sealed class CeeRenderer : IEventRenderer
                 continue;
             }
 
-            w.Byte((byte)',');
-            w.String(CoreFields.Contains(key) ? "field_" + key : key);
-            w.Byte((byte)':');
-            w.Object(value, NoRedaction, 1);
+            var before = w.Length;
+            if (omitted == 0)
+            {
+                w.Byte((byte)',');
+                w.String(CoreFields.Contains(key) ? "field_" + key : key);
+                w.Byte((byte)':');
+                w.Object(value, NoRedaction, 1);
+                if (w.Length - start + TailReserve <= maxBytes)
+                {
+                    continue;
+                }
+
+                w.Truncate(before);
+            }
+
+            omitted++;
         }
 
-        w.Raw("}\n"u8);
-        output.Write(w.WrittenSpan);
+        if (omitted > 0)
+        {
+            w.Raw(",\"oxbow_truncated\":"u8);
+            w.Int64(omitted);
+        }
+
+        w.Byte((byte)'}');
+        return omitted;
     }
 
-    private static string Message(OxbowEvent e) =>
+    internal static string Message(OxbowEvent e) =>
         e.Body.TryGetValue("event", out var evt) && evt is string text ? text
         : e.Body.TryGetValue("message", out var message) && message is string m ? m
         : e.Type;

@@ -1,7 +1,6 @@
 using System.Buffers;
 using System.IO.Compression;
 using System.IO.Pipelines;
-using System.Net.Security;
 using System.Net.Sockets;
 using System.Threading.Channels;
 
@@ -467,26 +466,11 @@ public sealed class BatchSender : IAsyncDisposable
             var (host, port) = ParseEndpoint(endpoint);
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(token);
             timeout.CancelAfter(options.ConnectTimeout);
-            var client = new TcpClient { NoDelay = true };
+            TcpClient? client = null;
             Stream? stream = null;
             try
             {
-                await client.ConnectAsync(host, port, timeout.Token).ConfigureAwait(false);
-                stream = client.GetStream();
-                if (options.UseTls)
-                {
-                    var ssl = new SslStream(stream, leaveInnerStreamOpen: false);
-                    stream = ssl;
-                    var trusted = options.TrustedCertificate;
-                    await ssl.AuthenticateAsClientAsync(new SslClientAuthenticationOptions
-                    {
-                        TargetHost = host,
-                        RemoteCertificateValidationCallback = trusted is null
-                            ? null
-                            : (_, certificate, _, errors) => certificate is not null && certificate.GetCertHash().AsSpan().SequenceEqual(trusted.GetCertHash()),
-                    }, timeout.Token).ConfigureAwait(false);
-                }
-
+                (client, stream) = await TcpConnect.OpenAsync(host, port, options.UseTls, options.TrustedCertificate, null, options.ConnectTimeout, timeout.Token).ConfigureAwait(false);
                 await stream.WriteAsync(Frames.Hello(new HelloMessage(Protocol.Version, Protocol.Version, options.Token, options.ClientName)), timeout.Token).ConfigureAwait(false);
                 var reader = PipeReader.Create(stream);
                 while (true)
@@ -526,7 +510,7 @@ public sealed class BatchSender : IAsyncDisposable
                     await stream.DisposeAsync().ConfigureAwait(false);
                 }
 
-                client.Dispose();
+                client?.Dispose();
                 throw;
             }
         }

@@ -1,0 +1,47 @@
+namespace Oxbow.Daemon.Stats;
+
+/// <summary>
+/// Names of the counters kept by inputs and checks other than the binary protocol (whose refusals are counted by
+/// <see cref="Transport.RejectReason"/>). Each appears in <c>/v1/stats</c> under <c>counters</c> and in
+/// <c>/metrics</c> as <c>oxbow_&lt;name&gt;_total</c>.
+/// </summary>
+public static class DaemonCounters
+{
+    /// <summary>Syslog messages received (UDP and TCP), before parsing.</summary>
+    public const string SyslogReceived = "syslog_received";
+
+    /// <summary>Syslog messages stored or forwarded as events.</summary>
+    public const string SyslogAccepted = "syslog_accepted";
+
+    /// <summary>Syslog messages that could not be parsed (bad PRI, a broken RFC 5424 header or structured data): dropped.</summary>
+    public const string SyslogMalformed = "syslog_malformed";
+
+    /// <summary>Syslog messages over the event size limit: dropped.</summary>
+    public const string SyslogOversized = "syslog_oversized";
+
+    /// <summary>Syslog messages whose invalid UTF-8 was replaced by U+FFFD and kept.</summary>
+    public const string SyslogRepairedUtf8 = "syslog_repaired_utf8";
+
+    /// <summary>Syslog messages dropped because the spool was full or failed (UDP has no way to push back).</summary>
+    public const string SyslogDropped = "syslog_dropped";
+
+    /// <summary>Syslog messages from a non-loopback sender refused because the daemon has no token file.</summary>
+    public const string SyslogUnauthorized = "syslog_unauthorized";
+
+    /// <summary>Events that failed their stream's schema and went to the dead-letter stream instead.</summary>
+    public const string SchemaInvalid = "schema_invalid";
+
+    /// <summary>One line of help for <c>/metrics</c>.</summary>
+    public static string Help(string name) => name switch
+    {
+        SyslogReceived => "Syslog messages received (UDP and TCP).",
+        SyslogAccepted => "Syslog messages accepted as events.",
+        SyslogMalformed => "Syslog messages that could not be parsed, dropped.",
+        SyslogOversized => "Syslog messages over the event size limit, dropped.",
+        SyslogRepairedUtf8 => "Syslog messages whose invalid UTF-8 was replaced and kept.",
+        SyslogDropped => "Syslog messages dropped because the spool was full or failed.",
+        SyslogUnauthorized => "Syslog messages from non-loopback senders refused (no token file).",
+        SchemaInvalid => "Events that failed their stream's schema, sent to the dead-letter stream.",
+        _ => name,
+    };
+}
