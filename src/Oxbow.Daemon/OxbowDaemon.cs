@@ -12,6 +12,7 @@ using Oxbow.Daemon.Configuration;
 using Oxbow.Daemon.Control;
 using Oxbow.Daemon.Forwarding;
 using Oxbow.Daemon.Ingest;
+using Oxbow.Daemon.Schemas;
 using Oxbow.Daemon.Spool;
 using Oxbow.Daemon.Stats;
 using Oxbow.Daemon.Storage;
@@ -58,7 +59,8 @@ public sealed class OxbowDaemon
 
         var stats = new DaemonStats();
         var tail = new TailHub();
-        var pipeline = new IngestPipeline(spool, stats, tail, options.MaxEventBytes, options.MaxBatchBytes, TimeProvider.System);
+        var schemas = options.SchemaDirectory is null ? SchemaRegistry.Empty : SchemaRegistry.Load(options.SchemaDirectory);
+        var pipeline = new IngestPipeline(spool, stats, tail, options.MaxEventBytes, options.MaxBatchBytes, TimeProvider.System, schemas);
         PartitionStore? store = null;
         BackgroundCompaction? compaction = null;
         Forwarder? forwarder = null;
@@ -141,6 +143,11 @@ public sealed class OxbowDaemon
         if (!access.RequiresTokens)
         {
             OxbowDaemonLog.Warning("no_token_file", "accepting", "loopback clients only");
+        }
+
+        if (schemas.Types.Count > 0)
+        {
+            OxbowDaemonLog.Info("schemas", "types", string.Join(",", schemas.Types));
         }
 
         if (options.SyslogUdp is not null || options.SyslogTcp is not null)

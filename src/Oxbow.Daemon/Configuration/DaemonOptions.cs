@@ -77,6 +77,12 @@ public sealed class DaemonOptions
     /// <summary>Event type of syslog messages whose CEE payload names none. Default <c>syslog</c>.</summary>
     public string SyslogType { get; set; } = "syslog";
 
+    /// <summary>
+    /// Directory of JSON Schemas, <c>&lt;type&gt;.schema.json</c>, that a collector checks event bodies against;
+    /// failures go to the <c>dead_letter</c> stream (HTTP ingest answers 400 instead). Default none.
+    /// </summary>
+    public string? SchemaDirectory { get; set; }
+
     /// <summary>This daemon's name in stats and HELLO. Default the host name.</summary>
     public string Name { get; set; } = Environment.MachineName;
 
@@ -114,6 +120,7 @@ public sealed class DaemonOptions
         new("syslog-udp", "OXBOW_SYSLOG_UDP", "syslog over UDP on host:port (off by default)", (o, v) => o.SyslogUdp = ParseEndPoint(v)),
         new("syslog-tcp", "OXBOW_SYSLOG_TCP", "syslog over TCP on host:port (off by default)", (o, v) => o.SyslogTcp = ParseEndPoint(v)),
         new("syslog-type", "OXBOW_SYSLOG_TYPE", "event type of syslog messages that name none", (o, v) => o.SyslogType = Oxbow.EventType.IsValid(v) ? v : throw new FormatException($"'{v}' is not a valid type name")),
+        new("schemas", "OXBOW_SCHEMAS", "directory of <type>.schema.json files that event bodies are checked against", (o, v) => o.SchemaDirectory = v),
         new("name", "OXBOW_NAME", "daemon name in stats", (o, v) => o.Name = v),
     ];
 

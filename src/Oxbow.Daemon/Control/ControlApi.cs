@@ -301,7 +301,7 @@ internal static class ControlApi
                 data = pipeline.Gunzip(data);
             }
 
-            var (events, duplicate) = await pipeline.AcceptAsync(id, data, grant).ConfigureAwait(false);
+            var (events, duplicate) = await pipeline.AcceptAsync(id, data, grant, deadLetter: false).ConfigureAwait(false);
             return Results.Text($"{{\"accepted\":{events},\"duplicate\":{(duplicate ? "true" : "false")}}}\n", "application/json");
         }
         catch (ProtocolException ex)

@@ -1,6 +1,7 @@
 using System.IO.Compression;
 using System.Text;
 using Oxbow.Daemon.Auth;
+using Oxbow.Daemon.Schemas;
 using Oxbow.Daemon.Spool;
 using Oxbow.Daemon.Stats;
 using Oxbow.Daemon.Tail;
@@ -12,22 +13,47 @@ namespace Oxbow.Daemon.Ingest;
 /// The one path every accepted batch takes, from TCP or HTTP: validate and normalize, check the token's scopes,
 /// append to the spool (durable), then count it and show it to live tails. Refusals are counted by reason.
 /// </summary>
-internal sealed class IngestPipeline(SpoolLog spool, DaemonStats stats, TailHub tail, int maxEventBytes, int maxBatchBytes, TimeProvider time)
+internal sealed class IngestPipeline(SpoolLog spool, DaemonStats stats, TailHub tail, int maxEventBytes, int maxBatchBytes, TimeProvider time, SchemaRegistry schemas)
 {
     public DaemonStats Stats => stats;
 
     public int MaxBatchBytes => maxBatchBytes;
 
     /// <summary>Accepts a batch; true when it was already stored by an earlier try.</summary>
+    /// <param name="id">The batch id, for recognising retries.</param>
+    /// <param name="data">NDJSON.</param>
+    /// <param name="grant">What the sender may write.</param>
+    /// <param name="deadLetter">
+    /// What an event that fails its stream's schema does: true sends it to the dead-letter stream (senders that cannot
+    /// fix it: agents, syslog); false refuses the batch naming the field (HTTP answers 400).
+    /// </param>
     /// <exception cref="ProtocolException">Refused; the reason is already counted.</exception>
-    public async Task<(int Events, bool Duplicate)> AcceptAsync(BatchId id, ReadOnlyMemory<byte> data, TokenGrant grant)
+    public async Task<(int Events, bool Duplicate)> AcceptAsync(BatchId id, ReadOnlyMemory<byte> data, TokenGrant grant, bool deadLetter = true)
     {
         try
         {
             var arrival = time.GetUtcNow().UtcDateTime;
             var events = EventLines.Validate(data, arrival, maxEventBytes);
             CheckScopes(events.Data, grant);
+            ReadOnlyMemory<byte> checkedData;
+            int invalid;
+            try
+            {
+                checkedData = schemas.Apply(events.Data, deadLetter, out invalid);
+            }
+            catch (ProtocolException)
+            {
+                stats.Count(DaemonCounters.SchemaInvalid);
+                throw;
+            }
+
+            events = events with { Data = checkedData };
             var result = await spool.AppendAsync(id, events.Count, events.Data).ConfigureAwait(false);
+            if (invalid > 0 && result == AppendResult.Durable)
+            {
+                stats.Count(DaemonCounters.SchemaInvalid, invalid);
+            }
+
             switch (result)
             {
                 case AppendResult.Durable:

@@ -25,7 +25,7 @@ public static class EventType
         return type!;
     }
 
-    private static string? Problem(string? type)
+    internal static string? Problem(string? type)
     {
         if (string.IsNullOrEmpty(type))
         {
