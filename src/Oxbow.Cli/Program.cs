@@ -8,6 +8,7 @@ root.Subcommands.Add(TailCommand.Create());
 root.Subcommands.Add(ViewCommand.Create());
 root.Subcommands.Add(CtlCommand.Create());
 root.Subcommands.Add(SendCommand.Create());
+root.Subcommands.Add(IngestCommand.Create());
 root.Subcommands.Add(QueryCommand.Create());
 root.Subcommands.Add(StoreCommand.Create());
 root.Subcommands.Add(TableCommand.Create());

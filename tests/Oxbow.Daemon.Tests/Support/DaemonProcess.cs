@@ -160,9 +160,9 @@ internal sealed class DaemonProcess : IAsyncDisposable
         throw new TimeoutException($"{string.Join('.', path)} stayed at {last}, expected {expected}:\n{Output}");
     }
 
-    public static Process Start(IEnumerable<string> arguments, StringBuilder output)
+    public static Process Start(IEnumerable<string> arguments, StringBuilder output, bool redirectInput = false)
     {
-        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = redirectInput, UseShellExecute = false };
         foreach (var argument in arguments)
         {
             info.ArgumentList.Add(argument);
