@@ -201,7 +201,8 @@ public class QueryBenchmarks
 
         var gzBytes = Bytes("*.ndjson.gz");
         var stopwatch = Stopwatch.StartNew();
-        var summary = new Compactor(new CompactorOptions { DataDirectory = Data }).CompactClosedHours();
+        var compaction = new CompactorOptions { DataDirectory = Data };
+        var summary = new Compactor(compaction).CompactClosedHours();
         stopwatch.Stop();
         if (summary.Failures.Count > 0 || summary.Events != TotalEvents)
         {
@@ -211,7 +212,7 @@ public class QueryBenchmarks
         var parquetBytes = Bytes("*.parquet");
         File.WriteAllText(Path.Combine(Root, "store.done"), string.Create(CultureInfo.InvariantCulture,
             $"compaction: {TotalEvents:N0} events in {summary.Hours.Count} hours in {stopwatch.Elapsed.TotalSeconds:0.0} s = {TotalEvents / stopwatch.Elapsed.TotalSeconds:N0} events/s; " +
-            $"bytes per event: NDJSON.gz {(double)gzBytes / TotalEvents:0.0}, Parquet (zstd) {(double)parquetBytes / TotalEvents:0.0}"));
+            $"bytes per event: NDJSON.gz {(double)gzBytes / TotalEvents:0.0}, Parquet ({compaction.Compression}) {(double)parquetBytes / TotalEvents:0.0}"));
     }
 
     private static long Bytes(string pattern) => Directory.EnumerateFiles(Data, pattern, SearchOption.AllDirectories).Sum(f => new FileInfo(f).Length);
