@@ -215,7 +215,11 @@ public sealed class IngestTests : IAsyncLifetime
             }
         }
 
-await AssertStoredExactlyAsync(path, Enumerable.Range(0, Lines).Select(i => $"line {i:00000}"));
+        await AssertStoredExactlyAsync(path, Enumerable.Range(0, Lines).Select(i => $"line {i:00000}"));
+        // Lines written after the follower's last read and before a truncation were read from the copy.
+        var recovered = System.Text.RegularExpressions.Regex.Matches(_ingests[0].Output.ToString(), @"was truncated; (\d+) lines written before that")
+            .Sum(m => int.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture));
+        Assert.True(recovered > 0, _ingests[0].Output.ToString());
     }
 
     [Fact]
