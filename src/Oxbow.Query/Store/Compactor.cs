@@ -254,9 +254,14 @@ public sealed class Compactor(CompactorOptions options)
     /// </summary>
     private const string LookupFriendly = "DICTIONARY_SIZE_LIMIT 200000, STRING_DICTIONARY_PAGE_SIZE_LIMIT 16777216";
 
-    /// <summary>How compaction and queries read NDJSON: the schema from every line, so no late field is missed.</summary>
-    internal static string NdjsonSource(IReadOnlyList<string> files, bool tolerateTornLines = false, bool hive = false) =>
-        $"read_json({Sql.List(files)}, format = 'newline_delimited', union_by_name = true, sample_size = -1, " +
+    /// <summary>
+    /// How compaction and queries read NDJSON: the schema from every line, so no late field is missed; or, with
+    /// <paramref name="columns"/> (a DuckDB struct literal of names and types found that way), with that schema and no
+    /// detection at all.
+    /// </summary>
+    internal static string NdjsonSource(IReadOnlyList<string> files, bool tolerateTornLines = false, bool hive = false, string? columns = null) =>
+        $"read_json({Sql.List(files)}, format = 'newline_delimited', " +
+        (columns is null ? "union_by_name = true, sample_size = -1, " : $"columns = {columns}, ") +
         (tolerateTornLines ? "ignore_errors = true, " : "") +
         (hive ? "hive_partitioning = true, hive_types = {'day': 'VARCHAR', 'hour': 'INTEGER'})" : "hive_partitioning = false)");
 

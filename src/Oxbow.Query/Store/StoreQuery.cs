@@ -326,12 +326,12 @@ public sealed class StoreQuery(StoreQueryOptions options) : IDisposable
         var parquet = files.SelectMany(f => f.Parquet).ToList();
         if (sealedFiles.Count > 0)
         {
-            branches.Add(Flattened(connection, Compactor.NdjsonSource(sealedFiles, hive: true)));
+            branches.Add(Flattened(connection, sealedFiles, tolerateTornLines: false));
         }
 
         if (active.Count > 0)
         {
-            branches.Add(Flattened(connection, Compactor.NdjsonSource(active, tolerateTornLines: true, hive: true)));
+            branches.Add(Flattened(connection, active, tolerateTornLines: true));
         }
 
         // Files with the same columns are read together without union_by_name, which would make every query read
@@ -356,8 +356,20 @@ public sealed class StoreQuery(StoreQueryOptions options) : IDisposable
         return parquet.GroupBy(f => byFile.GetValueOrDefault(f, f), StringComparer.Ordinal).Select(g => g.ToList());
     }
 
-    private static string Flattened(DuckDbConnection connection, string source)
+    /// <summary>
+    /// The flattening SELECT over NDJSON files. Their schema is detected from every line once, here, and written into
+    /// the view: a view that detected it itself would parse every line twice on every query that binds it. The views
+    /// are redefined whenever the files change (or an open file grows), so a new field still appears at once.
+    /// </summary>
+    private static string Flattened(DuckDbConnection connection, List<string> files, bool tolerateTornLines)
     {
+        var detecting = Compactor.NdjsonSource(files, tolerateTornLines, hive: true);
+        var described = connection.QueryAll($"DESCRIBE SELECT * FROM {detecting}");
+        var columns = "{" + string.Join(", ", described.Rows
+            .Select(r => ((string)r[0]!, (string)r[1]!))
+            .Where(c => c.Item1 is not ("day" or "hour"))
+            .Select(c => $"{Sql.Literal(c.Item1)}: {Sql.Literal(c.Item2)}")) + "}";
+        var source = Compactor.NdjsonSource(files, tolerateTornLines, hive: true, columns);
         using var probe = connection.Query($"SELECT * FROM {source} LIMIT 0");
         return $"SELECT {EventColumns.FlatteningSelectList(probe.Columns)} FROM {source}";
     }
