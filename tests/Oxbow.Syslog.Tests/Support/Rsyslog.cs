@@ -44,7 +44,9 @@ internal sealed class Rsyslog : IDisposable
             {FieldsTemplate}
             {configuration}
             """);
-        var info = new ProcessStartInfo("rsyslogd") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        // Debian installs it in /usr/sbin, which is not on every user's PATH.
+        var executable = File.Exists("/usr/sbin/rsyslogd") ? "/usr/sbin/rsyslogd" : "rsyslogd";
+        var info = new ProcessStartInfo(executable) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var argument in new[] { "-n", "-f", file, "-i", Path.Combine(directory, "rsyslogd.pid") })
         {
             info.ArgumentList.Add(argument);
