@@ -21,9 +21,10 @@ internal sealed class SyslogIntake(IngestPipeline pipeline, AccessPolicy access,
     // Syslog carries no token: what a sender may write is decided by who may reach the port (see docs/syslog.md).
     private static readonly TokenGrant SyslogGrant = new("syslog", true, ["*"]);
 
-    private long _malformedSeen;
-
+    // How long a TCP sender is held back before the spool is asked again.
     private static readonly TimeSpan BusyRetry = TimeSpan.FromMilliseconds(100);
+
+    private long _malformedSeen;
 
     private DaemonStats Stats => pipeline.Stats;
 
