@@ -44,6 +44,7 @@ public sealed class StoreQuery(StoreQueryOptions options) : IDisposable
     private readonly Dictionary<string, string> _broken = new(StringComparer.Ordinal);
     private readonly List<string> _views = [];
     private DirectorySnapshot? _snapshot;
+    private bool _profiling;
 
     /// <summary>The directory reference tables live in.</summary>
     public static string TablesDirectory(string dataDirectory) => Path.Combine(dataDirectory, "_tables");
@@ -132,7 +133,16 @@ public sealed class StoreQuery(StoreQueryOptions options) : IDisposable
 
             var profile = Path.Combine(_profileDirectory!, "profile.json");
             File.Delete(profile);
-            connection.Execute(collectStats ? $"SET enable_profiling = 'json'; SET profiling_output = {Sql.Literal(profile)}" : "PRAGMA disable_profiling");
+            if (collectStats)
+            {
+                connection.Execute($"SET enable_profiling = 'json'; SET profiling_output = {Sql.Literal(profile)}");
+            }
+            else if (_profiling)
+            {
+                connection.Execute("PRAGMA disable_profiling");
+            }
+
+            _profiling = collectStats;
             DuckDbResult reader;
             try
             {
