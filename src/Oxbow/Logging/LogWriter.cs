@@ -154,8 +154,6 @@ internal static class LogWriter
         EventPipeline? pipeline, OxCapture? capture)
         where TFields : struct, IFieldList
     {
-        var now = Timestamps.TruncateToMicroseconds(Emitter.Time.GetUtcNow().UtcDateTime);
-        var identity = Emitter.Identity.Identity;
         var body = new FieldMap();
         body.SetRaw("event", evt);
         for (var i = 0; i < fields.Count; i++)
@@ -181,21 +179,7 @@ internal static class LogWriter
             body.SetRaw("exception", ExceptionData.Capture(exception));
         }
 
-        var activity = Activity.Current;
-        var hasActivity = activity is not null && activity.TraceId != default;
-        Emitter.Emit(new OxbowEvent
-        {
-            Id = context?.Id ?? OxId.NewId(now),
-            Type = context is null ? "log" : context.Type + ".log",
-            Start = now,
-            End = now,
-            Level = level,
-            Host = identity.Host,
-            Pid = identity.Pid,
-            App = identity.App,
-            TraceId = hasActivity ? activity!.TraceId.ToHexString() : context?.TraceId,
-            SpanId = hasActivity ? activity!.SpanId.ToHexString() : context?.SpanId,
-            Body = body,
-        }, pipeline, capture);
+        var type = context is null ? "log" : context.Type + ".log";
+        Emitter.Emit(Emitter.PointEvent(context?.Id, type, level, context, body), pipeline, capture);
     }
 }

@@ -113,4 +113,31 @@ internal static class Emitter
     public static IdentityJson Identity => EventPipeline.Current?.Identity ?? IdentityJson.Default;
 
     public static TimeProvider Time => EventPipeline.Current?.Time ?? TimeProvider.System;
+
+    /// <summary>
+    /// A point event (start = end = now) from this process, carrying the current trace: the Activity's when there is
+    /// one, else the context's. A null <paramref name="id"/> gets a new one. Log calls and typed streams both make their
+    /// events here.
+    /// </summary>
+    public static OxbowEvent PointEvent(string? id, string type, OxLevel level, OxContext? context, FieldMap body)
+    {
+        var now = Timestamps.TruncateToMicroseconds(Time.GetUtcNow().UtcDateTime);
+        var identity = Identity.Identity;
+        var activity = System.Diagnostics.Activity.Current;
+        var hasActivity = activity is not null && activity.TraceId != default;
+        return new OxbowEvent
+        {
+            Id = id ?? OxId.NewId(now),
+            Type = type,
+            Start = now,
+            End = now,
+            Level = level,
+            Host = identity.Host,
+            Pid = identity.Pid,
+            App = identity.App,
+            TraceId = hasActivity ? activity!.TraceId.ToHexString() : context?.TraceId,
+            SpanId = hasActivity ? activity!.SpanId.ToHexString() : context?.SpanId,
+            Body = body,
+        };
+    }
 }

@@ -53,7 +53,7 @@ public static class OxStream<T>
 
     /// <summary>
     /// Validates <paramref name="entry"/> and emits it as an event of type <see cref="Name"/>, carrying the current
-    /// context's trace (or the current Activity's). When Oxbow is not configured this only validates.
+    /// trace (the Activity's, else the context's), as log calls do. When Oxbow is not configured this only validates.
     /// </summary>
     /// <exception cref="OxStreamValidationException">The entry is invalid; nothing was sent.</exception>
     public static void Emit(T entry, OxLevel level = OxLevel.Info)
@@ -64,24 +64,8 @@ public static class OxStream<T>
             return;
         }
 
-        var now = Timestamps.TruncateToMicroseconds(Emitter.Time.GetUtcNow().UtcDateTime);
-        var identity = Emitter.Identity.Identity;
-        var context = OxContext.Current;
-        var activity = context is null ? System.Diagnostics.Activity.Current : null;
-        Emitter.Emit(new OxbowEvent
-        {
-            Id = OxId.NewId(now),
-            Type = s_shape.Value.Name,
-            Start = now,
-            End = now,
-            Level = level,
-            Host = identity.Host,
-            Pid = identity.Pid,
-            App = identity.App,
-            TraceId = context?.TraceId ?? (activity is { } a && a.TraceId != default ? a.TraceId.ToHexString() : null),
-            SpanId = context?.SpanId ?? (activity is { } b && b.TraceId != default ? b.SpanId.ToHexString() : null),
-            Body = body,
-        }, pipeline, capture);
+        var e = Emitter.PointEvent(null, s_shape.Value.Name, level, OxContext.Current, body);
+        Emitter.Emit(e, pipeline, capture);
     }
 
     /// <summary>
