@@ -116,7 +116,7 @@ internal static class SyslogEvents
 
             // Oxbow's CEE renderer writes body fields named like a core field as field_<name>: undo that.
             var name = property.Name;
-            if (name.StartsWith("field_", StringComparison.Ordinal) && IsCore(name[6..]))
+            if (name.StartsWith("field_", StringComparison.Ordinal) && Rendering.CeeRenderer.IsCoreField(name[6..]))
             {
                 name = name[6..];
             }
@@ -168,9 +168,6 @@ internal static class SyslogEvents
 
         fields.WriteEndObject();
     }
-
-    private static bool IsCore(string name) =>
-        name is "time" or "p_proc" or "pname" or "p_sys" or "host" or "pid" or "pri" or "msg" or "level" or "id" or "type" or "trace_id" or "span_id" or "duration";
 
     /// <summary>The envelope fields, filled from the header, then Oxbow's structured data, then CEE (which wins).</summary>
     private sealed class Envelope

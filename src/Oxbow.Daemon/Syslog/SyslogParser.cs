@@ -10,8 +10,6 @@ namespace Oxbow.Daemon.Syslog;
 /// </summary>
 internal static class SyslogParser
 {
-    private static readonly string[] Months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
-
     /// <summary>Parses <paramref name="text"/>.</summary>
     /// <param name="text">The message, already decoded from UTF-8.</param>
     /// <param name="nowUtc">Arrival time: RFC 3164 timestamps have no year, and the nearest year not in the future is taken.</param>
@@ -228,7 +226,7 @@ internal static class SyslogParser
             return false;
         }
 
-        var month = Array.IndexOf(Months, span[..3].ToString()) + 1;
+        var month = Array.IndexOf(CultureInfo.InvariantCulture.DateTimeFormat.AbbreviatedMonthNames, span[..3].ToString()) + 1;
         if (month == 0
             || !int.TryParse(span[4..6].TrimStart(' '), NumberStyles.None, CultureInfo.InvariantCulture, out var day)
             || !TimeOnly.TryParseExact(span[7..15], "HH:mm:ss", CultureInfo.InvariantCulture, DateTimeStyles.None, out var clock))

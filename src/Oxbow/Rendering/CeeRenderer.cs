@@ -31,6 +31,12 @@ public sealed class CeeRenderer : IEventRenderer
         _zone = timeZone ?? TimeZoneInfo.Utc;
     }
 
+    /// <summary>
+    /// Whether <paramref name="name"/> is one of the fields this renderer writes itself (a body field of that name is
+    /// written as <c>field_&lt;name&gt;</c>): what a receiver reads back into the envelope.
+    /// </summary>
+    public static bool IsCoreField(string name) => CoreFields.Contains(name);
+
     /// <summary>Syslog facility.</summary>
     public int Facility { get; }
 

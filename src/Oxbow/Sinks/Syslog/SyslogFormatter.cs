@@ -12,8 +12,6 @@ namespace Oxbow.Sinks.Syslog;
 /// </summary>
 internal sealed class SyslogFormatter
 {
-    private static readonly string[] Months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
-
     private readonly SyslogSinkOptions _options;
     private readonly CeeRenderer _cee;
 
@@ -105,7 +103,7 @@ internal sealed class SyslogFormatter
     {
         var local = TimeZoneInfo.ConvertTimeFromUtc(e.End, _options.TimeZone);
         // The day is padded with a space, not a zero ("Nov  2"), as RFC 3164 section 4.1.2 requires.
-        Ascii(w, string.Create(CultureInfo.InvariantCulture, $"<{pri}>{Months[local.Month - 1]} {local.Day,2} {local:HH:mm:ss} "));
+        Ascii(w, string.Create(CultureInfo.InvariantCulture, $"<{pri}>{local:MMM} {local.Day,2} {local:HH:mm:ss} "));
         HeaderField(w, e.Host, 255);
         w.Byte((byte)' ');
         var tag = new StringBuilder();
