@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json;
+using Oxbow.IO;
 using Oxbow.Transport;
 
 namespace Oxbow.Ingest;
@@ -31,7 +32,7 @@ internal sealed class IngestCheckpoint(string path)
             ? JsonSerializer.Deserialize<Dictionary<string, FilePosition>>(File.ReadAllBytes(Path)) ?? []
             : [];
 
-    public void Save(Dictionary<string, FilePosition> positions) => WriteAtomically(Path, JsonSerializer.SerializeToUtf8Bytes(positions, Json));
+    public void Save(Dictionary<string, FilePosition> positions) => Write(Path, JsonSerializer.SerializeToUtf8Bytes(positions, Json));
 
     /// <summary>Records a batch about to be sent: its id, the positions it completes, and its bytes.</summary>
     public void WritePending(BatchId id, int count, Dictionary<string, FilePosition> positions, ReadOnlySpan<byte> data)
@@ -41,7 +42,7 @@ internal sealed class IngestCheckpoint(string path)
         header.CopyTo(bytes, 0);
         bytes[header.Length] = (byte)'\n';
         data.CopyTo(bytes.AsSpan(header.Length + 1));
-        WriteAtomically(PendingPath, bytes);
+        Write(PendingPath, bytes);
     }
 
     /// <summary>The batch that was being sent when the process stopped, if any.</summary>
@@ -61,18 +62,10 @@ internal sealed class IngestCheckpoint(string path)
 
     public void ClearPending() => File.Delete(PendingPath);
 
-    private static void WriteAtomically(string path, byte[] bytes)
+    private static void Write(string path, byte[] bytes)
     {
-        var directory = System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path))!;
-        Directory.CreateDirectory(directory);
-        var temporary = path + ".tmp";
-        using (var file = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None))
-        {
-            file.Write(bytes);
-            file.Flush(flushToDisk: true);
-        }
-
-        File.Move(temporary, path, overwrite: true);
+        Directory.CreateDirectory(System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path))!);
+        AtomicFile.Write(path, bytes);
     }
 
     private sealed record PendingHeader(string Id, int Count, Dictionary<string, FilePosition> Positions);

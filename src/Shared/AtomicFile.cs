@@ -1,6 +1,9 @@
-namespace Oxbow.Daemon.Spool;
+namespace Oxbow.IO;
 
-/// <summary>Replaces a small file so a reader sees the old or the new content, never a mix, even after SIGKILL.</summary>
+/// <summary>
+/// Replaces a small file so a reader sees the old or the new content, never a mix, even after SIGKILL. Source shared
+/// by the daemon (ledger, dedup window, collector id) and <c>oxbow ingest</c> (checkpoints): linked, not a package.
+/// </summary>
 internal static class AtomicFile
 {
     public static void Write(string path, ReadOnlySpan<byte> content)

@@ -1,3 +1,4 @@
+using Oxbow.IO;
 using Oxbow.Transport;
 
 namespace Oxbow.Daemon.Spool;

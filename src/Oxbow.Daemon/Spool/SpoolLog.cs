@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Globalization;
 using System.Text.Json;
 using Microsoft.Win32.SafeHandles;
+using Oxbow.IO;
 using Oxbow.Transport;
 
 namespace Oxbow.Daemon.Spool;

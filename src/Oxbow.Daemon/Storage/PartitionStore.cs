@@ -6,6 +6,7 @@ using System.Text.Json;
 using Microsoft.Win32.SafeHandles;
 using Oxbow.Daemon.Ingest;
 using Oxbow.Daemon.Spool;
+using Oxbow.IO;
 
 namespace Oxbow.Daemon.Storage;
 
