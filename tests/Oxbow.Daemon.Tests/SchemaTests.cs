@@ -53,8 +53,8 @@ public sealed class SchemaTests : IDisposable
         await collector.WaitForStatAsync(1, "types", "dead_letter", "events");
         await collector.WaitForStatAsync(1, "counters", "schema_invalid");
 
-        await WaitForStoredAsync(collector.DataDirectory, 3);
-        var stored = Store.Lines(collector.DataDirectory).Select(l => JsonDocument.Parse(l).RootElement).ToList();
+        var stored = await Store.StoredAsync(collector.DataDirectory, 3, () => collector.Output);
+        Assert.Equal(3, stored.Count);
         Assert.Equal(["EC1A 1BB", "SW1A 1AA"], stored.Where(e => e.GetProperty("type").GetString() == "postcode_search")
             .Select(e => e.GetProperty("body").GetProperty("postcode").GetString()).Order());
         var dead = Assert.Single(stored, e => e.GetProperty("type").GetString() == "dead_letter");
@@ -87,7 +87,7 @@ public sealed class SchemaTests : IDisposable
         using var good = await collector.Http.PostAsync("v1/events", Ndjson(
             "{\"type\":\"postcode_search\",\"postcode\":\"SW1A 1AA\",\"product\":\"tax\",\"result_count\":3}\n{\"type\":\"unchecked\",\"anything\":1}\n"));
         Assert.Equal(HttpStatusCode.OK, good.StatusCode);
-        await WaitForStoredAsync(collector.DataDirectory, 2);
+        Assert.Equal(2, (await Store.StoredAsync(collector.DataDirectory, 2, () => collector.Output)).Count);
         Assert.Equal(2, await collector.StatAsync("counters", "schema_invalid"));
     }
 
@@ -110,16 +110,6 @@ public sealed class SchemaTests : IDisposable
         return json.RootElement.GetProperty("error").GetString();
     }
 
-    private static async Task WaitForStoredAsync(string data, int count)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(60);
-        while (Store.Lines(data).Count < count && DateTime.UtcNow < deadline)
-        {
-            await Task.Delay(25);
-        }
-
-        Assert.Equal(count, Store.Lines(data).Count);
-    }
 
     public void Dispose() => _dir.Dispose();
 }

@@ -66,13 +66,8 @@ public sealed class IngestTests : IAsyncLifetime
         }
     }
 
-    private async Task<List<JsonElement>> StoredAsync(int count)
-    {
-        List<string> lines = [];
-        await Eventually.TrueAsync(() => (lines = Store.Lines(_collector.DataDirectory)).Count >= count,
-            () => $"stored {lines.Count} of {count}\n{string.Join('\n', _ingests.Select(i => i.Output.ToString()))}", seconds: 120);
-        return [.. lines.Select(l => JsonDocument.Parse(l).RootElement.Clone())];
-    }
+    private Task<List<JsonElement>> StoredAsync(int count) =>
+        Store.StoredAsync(_collector.DataDirectory, count, () => string.Join('\n', _ingests.Select(i => i.Output.ToString())));
 
     private static string Message(JsonElement e) => e.GetProperty("body").GetProperty("message").GetString()!;
 

@@ -39,13 +39,12 @@ public sealed class SyslogInputTests : IAsyncLifetime
     }
 
     /// <summary>Waits until the collector has stored <paramref name="count"/> events and returns them in arrival order.</summary>
+    /// <summary>Waits until the collector has stored <paramref name="count"/> events, and checks that there are no more.</summary>
     private async Task<List<JsonElement>> StoredAsync(int count)
     {
-        List<string> lines = [];
-        await Eventually.TrueAsync(() => (lines = Store.Lines(_daemon.DataDirectory)).Count >= count,
-            () => $"stored {lines.Count} of {count}:\n{string.Join('\n', lines)}\n{_daemon.Output}");
-        Assert.Equal(count, lines.Count);
-        return [.. lines.Select(l => JsonDocument.Parse(l).RootElement.Clone())];
+        var events = await Store.StoredAsync(_daemon.DataDirectory, count, () => _daemon.Output);
+        Assert.Equal(count, events.Count);
+        return events;
     }
 
     private static async Task LoggerAsync(params string[] arguments)

@@ -63,6 +63,11 @@ public sealed class SyslogSinkTests : IDisposable
         return await Rsyslog.StartAsync(_dir.Path, config, globalSettings);
     }
 
+    private Task<Rsyslog> StartUdpRsyslogAsync(int port) => StartRsyslogAsync($"""
+        module(load="imudp")
+        input(type="imudp" port="{port}" address="127.0.0.1" ruleset="parse")
+        """);
+
     private static (string[] Columns, JsonElement Fields) Split(string line)
     {
         var columns = line.Split('\t');
@@ -109,10 +114,7 @@ public sealed class SyslogSinkTests : IDisposable
     public async Task Rfc3164_over_UDP_arrives_with_tag_pid_and_the_CEE_fields_parsed_by_rsyslog()
     {
         var port = DaemonProcess.FreePort();
-        using var rsyslog = await StartRsyslogAsync($"""
-            module(load="imudp")
-            input(type="imudp" port="{port}" address="127.0.0.1" ruleset="parse")
-            """);
+        using var rsyslog = await StartUdpRsyslogAsync(port);
         // RFC 3164 has no year: use the current second so rsyslog's year guess is right.
         var now = DateTime.UtcNow;
         var end = new DateTime(now.Year, now.Month, now.Day, now.Hour, now.Minute, now.Second, DateTimeKind.Utc);
@@ -136,10 +138,7 @@ public sealed class SyslogSinkTests : IDisposable
     public async Task An_event_too_big_for_a_datagram_loses_fields_from_its_end_but_stays_valid_CEE_that_rsyslog_parses()
     {
         var port = DaemonProcess.FreePort();
-        using var rsyslog = await StartRsyslogAsync($"""
-            module(load="imudp")
-            input(type="imudp" port="{port}" address="127.0.0.1" ruleset="parse")
-            """);
+        using var rsyslog = await StartUdpRsyslogAsync(port);
         var e = PostcodeSearch(DateTime.UtcNow);
         for (var i = 0; i < 20; i++)
         {

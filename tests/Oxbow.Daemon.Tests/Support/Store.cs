@@ -37,6 +37,15 @@ internal static class Store
             return document.RootElement.GetProperty("body").GetProperty(field).ToString();
         })];
 
+    /// <summary>Waits until at least <paramref name="count"/> events are stored, and returns every stored event parsed.</summary>
+    public static async Task<List<JsonElement>> StoredAsync(string data, int count, Func<string> context, int seconds = 120)
+    {
+        List<string> lines = [];
+        await Eventually.TrueAsync(() => (lines = Lines(data)).Count >= count,
+            () => $"stored {lines.Count} of {count}:\n{string.Join('\n', lines.Take(20))}\n{context()}", seconds);
+        return [.. lines.Select(l => JsonDocument.Parse(l).RootElement.Clone())];
+    }
+
     /// <summary>NDJSON for events numbered <paramref name="from"/> up to but not including <paramref name="to"/>, about 300 bytes each.</summary>
     public static byte[] Events(int from, int to, string type = "request", string? id = null)
     {
