@@ -7,6 +7,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Oxbow.Daemon.Auth;
+using Oxbow.Daemon.Buffers;
 using Oxbow.Daemon.Compaction;
 using Oxbow.Daemon.Configuration;
 using Oxbow.Daemon.Control;
@@ -95,6 +96,7 @@ public sealed class OxbowDaemon
         builder.Services.AddSingleton(access);
         builder.Services.AddSingleton(new IngestConnectionHandler(pipeline, access, options.Name));
         builder.Services.AddSingleton(new SyslogTcpHandler(syslog));
+        builder.Services.AddSingleton<IMemoryPoolFactory<byte>>(new LargeBlockMemoryPoolFactory());
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.Limits.MaxRequestBodySize = null; // HTTP ingest enforces its own limit and answers 413 itself.
