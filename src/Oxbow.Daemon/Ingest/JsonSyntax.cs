@@ -19,6 +19,8 @@ internal static class JsonSyntax
     private static readonly SearchValues<byte> StringStops = SearchValues.Create(
         "\"\\\u0000\u0001\u0002\u0003\u0004\u0005\u0006\u0007\u0008\u0009\u000a\u000b\u000c\u000d\u000e\u000f\u0010\u0011\u0012\u0013\u0014\u0015\u0016\u0017\u0018\u0019\u001a\u001b\u001c\u001d\u001e\u001f"u8);
 
+    private static readonly bool[] IsStringStop = [.. Enumerable.Range(0, 256).Select(b => StringStops.Contains((byte)b))];
+
     /// <summary>Whether <paramref name="json"/> is exactly one JSON value, with optional whitespace around it.</summary>
     public static bool IsValid(ReadOnlySpan<byte> json) => Validate(json, depth: 0, objects: 0, afterValue: false);
 
@@ -200,13 +202,25 @@ internal static class JsonSyntax
         i++;
         while (true)
         {
-            var stop = json[i..].IndexOfAny(StringStops);
-            if (stop < 0)
+            // Most strings in events are short (levels, hosts, methods): a plain loop over the first bytes beats the
+            // vector search's setup; longer ones go on with the vector search.
+            var shortEnd = Math.Min(json.Length, i + 16);
+            while (i < shortEnd && !IsStringStop[json[i]])
             {
-                return -1;
+                i++;
             }
 
-            i += stop;
+            if (i == shortEnd)
+            {
+                var stop = json[i..].IndexOfAny(StringStops);
+                if (stop < 0)
+                {
+                    return -1;
+                }
+
+                i += stop;
+            }
+
             switch (json[i])
             {
                 case (byte)'"':

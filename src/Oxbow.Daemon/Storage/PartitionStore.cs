@@ -152,24 +152,42 @@ public sealed class PartitionStore
         long written = 0;
         Span<char> key = stackalloc char[Oxbow.EventType.MaxLength + 16];
         var lookup = _open.GetAlternateLookup<ReadOnlySpan<char>>();
+        // Consecutive events mostly share type, day and hour: such a line goes to the file of the line before it,
+        // which was fully checked, without checking and looking up again.
+        PartitionFile? lastFile = null;
+        ReadOnlySpan<byte> lastType = default, lastDayHour = default;
+        long events = 0;
         var offset = 0;
         while (offset < span.Length)
         {
             var newline = span[offset..].IndexOf((byte)'\n');
             var end = newline < 0 ? span.Length : offset + newline + 1;
             var line = span[offset..(newline < 0 ? span.Length : offset + newline)];
-            if (!CanonicalLine.TryParse(line, out var canonical))
+            PartitionFile file;
+            if (lastFile is not null && CanonicalLine.TryLocate(line, out var located)
+                && located.Type.SequenceEqual(lastType) && located.End[..13].SequenceEqual(lastDayHour))
             {
-                // Validated at ingest, so only damage gets here: keep going, count it.
-                Interlocked.Increment(ref _unreadable);
-                offset = end;
-                continue;
+                file = lastFile;
             }
-
-            var keyLength = PartitionKey(canonical, key);
-            if (!lookup.TryGetValue(key[..keyLength], out var file))
+            else
             {
-                file = Open(new string(key[..keyLength]));
+                if (!CanonicalLine.TryParse(line, out var canonical))
+                {
+                    // Validated at ingest, so only damage gets here: keep going, count it.
+                    Interlocked.Increment(ref _unreadable);
+                    offset = end;
+                    continue;
+                }
+
+                var keyLength = PartitionKey(canonical, key);
+                if (!lookup.TryGetValue(key[..keyLength], out var found))
+                {
+                    found = Open(new string(key[..keyLength]));
+                }
+
+                file = lastFile = found;
+                lastType = canonical.Type;
+                lastDayHour = canonical.End[..13];
             }
 
             if (file != runFile || runStart + runLength != offset)
@@ -181,9 +199,11 @@ public sealed class PartitionStore
             }
 
             runLength += end - offset;
-            Interlocked.Increment(ref _storedEvents);
+            events++;
             offset = end;
         }
+
+        Interlocked.Add(ref _storedEvents, events);
 
         written += Flush(runFile, span.Slice(runStart, runLength), now);
         if (newlineMissing(span))
