@@ -22,13 +22,15 @@ namespace Oxbow.Benchmarks;
 /// is what is measured. rsyslog (C, no JIT) gets only BenchmarkDotNet's warm-up, so its output file stays as small as
 /// before. The collector's CPU for the first round is printed for anyone who wants the cold figure.
 /// </remarks>
-[SimpleJob(RunStrategy.Monitoring, launchCount: 1, warmupCount: 2, iterationCount: 9, invocationCount: 1)]
+[SimpleJob(RunStrategy.Monitoring, launchCount: 1, warmupCount: 2, iterationCount: MeasuredIterations, invocationCount: 1)]
 public class IngestBenchmarks
 {
+    private const int MeasuredIterations = 9;
     private const int Senders = 4;
     private const int EventsPerSender = 50_000;
     private const int BatchEvents = 1000;
     private readonly List<Process> _processes = [];
+    private Process? _collector;
     private string _directory = "";
     private byte[][] _batches = [];
     private byte[] _syslog = [];
@@ -65,7 +67,7 @@ public class IngestBenchmarks
 
         _syslog = Encoding.UTF8.GetBytes(syslog.ToString());
         _oxbowIngest = FreePort();
-        _control = StartDaemon("oxbow", _oxbowIngest);
+        (_control, _collector) = StartDaemon("oxbow", _oxbowIngest);
         if (File.Exists("/usr/sbin/rsyslogd"))
         {
             _rsyslogPlain = StartRsyslog("plain", parse: false);
@@ -82,10 +84,10 @@ public class IngestBenchmarks
     public void CleanupAfterOxbow()
     {
         Console.WriteLine($"// collector working set after the run: {WorkingSetMiB(_control)} MiB");
-        // CPU time of the collector process per iteration (all its threads, sealing included), over the last 9.
-        var measured = _collectorCpuMs.TakeLast(9).Order().ToList();
+        // CPU time of the collector process per iteration (all its threads, sealing included), over the measured ones.
+        var measured = _collectorCpuMs.TakeLast(MeasuredIterations).Order().ToList();
         Console.WriteLine($"// collector CPU per iteration of {Senders * EventsPerSender:N0} events: median {measured[measured.Count / 2]:0} ms " +
-            $"(min {measured[0]:0}, max {measured[^1]:0}); first iteration {_collectorCpuMs[0]:0} ms");
+            $"(min {measured[0]:0}, max {measured[^1]:0}); first (cold) round {_collectorCpuMs[0]:0} ms");
         ReportAgentMemoryWithUpstreamDown();
         Cleanup();
     }
@@ -109,7 +111,8 @@ public class IngestBenchmarks
     private void ReportAgentMemoryWithUpstreamDown()
     {
         var ingest = FreePort();
-        using var http = StartDaemon("agent", ingest, "--forward", $"127.0.0.1:{FreePort()}");
+        var (http, _) = StartDaemon("agent", ingest, "--forward", $"127.0.0.1:{FreePort()}");
+        using var agentControl = http;
         List<long> workingSets = [WorkingSetMiB(http)];
         for (var round = 0; round < 10; round++)
         {
@@ -130,14 +133,14 @@ public class IngestBenchmarks
             $"{spool.GetProperty("pending_events").GetInt64()} events ({spool.GetProperty("bytes").GetInt64() / (1024 * 1024)} MiB) waiting in its spool");
     }
 
-    /// <summary>Starts <c>oxbow serve</c> on its own data directory and control port; returns a client for that port once healthy.</summary>
-    private HttpClient StartDaemon(string name, int ingest, params string[] extra)
+    /// <summary>Starts <c>oxbow serve</c> on its own data directory and control port; returns a client for that port once healthy, and the process.</summary>
+    private (HttpClient Control, Process Process) StartDaemon(string name, int ingest, params string[] extra)
     {
         var control = FreePort();
         var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{control}/") };
-        Start("dotnet", [CliDll(), "serve", "--data", Path.Combine(_directory, name), "--listen", $"127.0.0.1:{ingest}", "--control", $"127.0.0.1:{control}", .. extra]);
+        var process = Start("dotnet", [CliDll(), "serve", "--data", Path.Combine(_directory, name), "--listen", $"127.0.0.1:{ingest}", "--control", $"127.0.0.1:{control}", .. extra]);
         Wait(() => { try { return http.GetAsync("healthz").Result.IsSuccessStatusCode; } catch (AggregateException) { return false; } });
-        return http;
+        return (http, process);
     }
 
     private static long WorkingSetMiB(HttpClient control)
@@ -151,7 +154,7 @@ public class IngestBenchmarks
     [Benchmark(Baseline = true, Description = "Oxbow: 4 senders, ack after fsync, into the store")]
     public async Task Oxbow()
     {
-        var collector = _processes[0];
+        var collector = _collector!;
         collector.Refresh();
         var cpuBefore = collector.TotalProcessorTime;
         var senders = Enumerable.Range(0, Senders).Select(_ => new BatchSender(new BatchSenderOptions { Endpoints = [$"127.0.0.1:{_oxbowIngest}"] })).ToList();
@@ -281,7 +284,7 @@ public class IngestBenchmarks
         return port;
     }
 
-    private void Start(string file, params string[] arguments)
+    private Process Start(string file, params string[] arguments)
     {
         var info = new ProcessStartInfo(file) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var argument in arguments)
@@ -295,6 +298,7 @@ public class IngestBenchmarks
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         _processes.Add(process);
+        return process;
     }
 
     private static void Wait(Func<bool> condition)

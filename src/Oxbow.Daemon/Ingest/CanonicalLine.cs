@@ -39,6 +39,9 @@ internal readonly ref struct CanonicalLine
     /// <summary><c>HH</c>.</summary>
     public ReadOnlySpan<byte> Hour => End.Slice(11, 2);
 
+    /// <summary><c>YYYY-MM-DDTHH</c>: the day and hour that choose the store partition.</summary>
+    public ReadOnlySpan<byte> DayAndHour => End[..13];
+
     /// <summary>Everything after the <c>end</c> field.</summary>
     public ReadOnlySpan<byte> Rest { get; }
 
@@ -61,41 +64,36 @@ internal readonly ref struct CanonicalLine
 
     public long EndTicks => ParseTicks(End);
 
+    /// <summary>Finds the fields by position (<see cref="TryLocate"/>), then checks every one of them.</summary>
     public static bool TryParse(ReadOnlySpan<byte> line, out CanonicalLine canonical)
     {
+        if (!TryLocate(line, out canonical))
+        {
+            return false;
+        }
+
+        var at = TypeStart + canonical.Type.Length;
+        if (line.StartsWith("{\"id\":\""u8)
+            && IsLowerHex(canonical.Id)
+            && line[(IdStart + 32)..].StartsWith("\",\"type\":\""u8)
+            && IsValidType(canonical.Type)
+            && line[at..].StartsWith("\",\"start\":\""u8)
+            && IsTimestamp(line.Slice(at + 11, TimestampLength))
+            && line[(at + 11 + TimestampLength)..].StartsWith("\",\"end\":\""u8)
+            && IsTimestamp(canonical.End)
+            && line[at + 11 + TimestampLength + 9 + TimestampLength] == (byte)'"')
+        {
+            return true;
+        }
+
         canonical = default;
-        if (line.Length < TypeStart + 1 + 11 + TimestampLength + 9 + TimestampLength + 1
-            || !line.StartsWith("{\"id\":\""u8)
-            || !IsLowerHex(line.Slice(IdStart, 32))
-            || !line[(IdStart + 32)..].StartsWith("\",\"type\":\""u8))
-        {
-            return false;
-        }
-
-        var typeLength = line[TypeStart..].IndexOf((byte)'"');
-        if (typeLength <= 0 || typeLength > Oxbow.EventType.MaxLength || !IsValidType(line.Slice(TypeStart, typeLength)))
-        {
-            return false;
-        }
-
-        var at = TypeStart + typeLength;
-        if (line.Length < at + 11 + TimestampLength + 9 + TimestampLength + 1
-            || !line[at..].StartsWith("\",\"start\":\""u8)
-            || !IsTimestamp(line.Slice(at + 11, TimestampLength))
-            || !line[(at + 11 + TimestampLength)..].StartsWith("\",\"end\":\""u8)
-            || !IsTimestamp(line.Slice(at + 11 + TimestampLength + 9, TimestampLength))
-            || line[at + 11 + TimestampLength + 9 + TimestampLength] != (byte)'"')
-        {
-            return false;
-        }
-
-        canonical = new CanonicalLine(line, typeLength);
-        return true;
+        return false;
     }
 
     /// <summary>
-    /// Finds the fields of a line that <see cref="TryParse"/> already accepted (at ingest), by position only: the
-    /// counting passes after ingest need the type, host and time of every event, not a second check of every byte.
+    /// Finds the fields of a line by position only, without checking them: for lines that <see cref="TryParse"/>
+    /// already accepted at ingest, whose later passes (counting, storing) need the type, host and time of every event,
+    /// not a second check of every byte.
     /// </summary>
     public static bool TryLocate(ReadOnlySpan<byte> line, out CanonicalLine canonical)
     {

@@ -60,65 +60,39 @@ internal static class JsonSyntax
                 }
 
                 goto AfterValue;
-            case (byte)'{':
+            case (byte)'{' or (byte)'[':
                 if (depth >= MaxDepth)
                 {
                     return false;
                 }
 
+                var isObject = json[i] == '{';
                 depth++;
-                objects = (objects << 1) | 1;
+                objects = (objects << 1) | (isObject ? 1UL : 0UL);
                 i = SkipWhitespace(json, i + 1);
-                if (i < json.Length && json[i] == '}')
+                if (i < json.Length && json[i] == (isObject ? '}' : ']'))
                 {
+                    // Empty.
                     i++;
                     depth--;
                     objects >>= 1;
                     goto AfterValue;
                 }
 
-                goto MemberName;
-            case (byte)'[':
-                if (depth >= MaxDepth)
+                if (isObject)
                 {
-                    return false;
-                }
-
-                depth++;
-                objects <<= 1;
-                i = SkipWhitespace(json, i + 1);
-                if (i < json.Length && json[i] == ']')
-                {
-                    i++;
-                    depth--;
-                    objects >>= 1;
-                    goto AfterValue;
+                    goto MemberName;
                 }
 
                 goto Value;
-            case (byte)'t':
-                if (!json[i..].StartsWith("true"u8))
+            case (byte)'t' or (byte)'f' or (byte)'n':
+                var literal = json[i] switch { (byte)'t' => "true"u8, (byte)'f' => "false"u8, _ => "null"u8 };
+                if (!json[i..].StartsWith(literal))
                 {
                     return false;
                 }
 
-                i += 4;
-                goto AfterValue;
-            case (byte)'f':
-                if (!json[i..].StartsWith("false"u8))
-                {
-                    return false;
-                }
-
-                i += 5;
-                goto AfterValue;
-            case (byte)'n':
-                if (!json[i..].StartsWith("null"u8))
-                {
-                    return false;
-                }
-
-                i += 4;
+                i += literal.Length;
                 goto AfterValue;
             default:
                 i = SkipNumber(json, i);

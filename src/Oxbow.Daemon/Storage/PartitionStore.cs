@@ -165,7 +165,7 @@ public sealed class PartitionStore
             var line = span[offset..(newline < 0 ? span.Length : offset + newline)];
             PartitionFile file;
             if (lastFile is not null && CanonicalLine.TryLocate(line, out var located)
-                && located.Type.SequenceEqual(lastType) && located.End[..13].SequenceEqual(lastDayHour))
+                && located.Type.SequenceEqual(lastType) && located.DayAndHour.SequenceEqual(lastDayHour))
             {
                 file = lastFile;
             }
@@ -187,7 +187,7 @@ public sealed class PartitionStore
 
                 file = lastFile = found;
                 lastType = canonical.Type;
-                lastDayHour = canonical.End[..13];
+                lastDayHour = canonical.DayAndHour;
             }
 
             if (file != runFile || runStart + runLength != offset)
