@@ -17,10 +17,12 @@ namespace Oxbow.Benchmarks;
 /// are skipped with a message.
 /// </summary>
 /// <remarks>
-/// Before Oxbow's iterations, its setup sends the collector 25 rounds (5M events) unmeasured: a fresh daemon's JIT
-/// goes on promoting methods to optimized code for about 20 rounds, and a collector runs for days, so its steady state
-/// is what is measured. rsyslog (C, no JIT) gets only BenchmarkDotNet's warm-up, so its output file stays as small as
-/// before. The collector's CPU for the first round is printed for anyone who wants the cold figure.
+/// Before Oxbow's iterations, its setup sends the collector at least 25 rounds (5M events) unmeasured, and more until
+/// the JIT has settled (three rounds in a row with under 25 ms of compiling each, read from <c>/v1/stats</c>; at most
+/// 60 rounds): a fresh daemon's JIT goes on promoting methods to optimized code for about 30 rounds, and a collector
+/// runs for days, so its steady state is what is measured. rsyslog (C, no JIT) gets only BenchmarkDotNet's warm-up, so
+/// its output file stays small. The collector's CPU for the first round is printed for anyone who wants the cold
+/// figure, and so is each measured iteration's split: acknowledged, in the partition files, checkpointed.
 /// </remarks>
 [SimpleJob(RunStrategy.Monitoring, launchCount: 1, warmupCount: 2, iterationCount: MeasuredIterations, invocationCount: 1)]
 public class IngestBenchmarks
@@ -40,17 +42,37 @@ public class IngestBenchmarks
     private int _rsyslogPlain;
     private int _rsyslogJson;
 
-    private const int CollectorWarmUpRounds = 25;
+    private const int MinWarmUpRounds = 25;
+    private const int MaxWarmUpRounds = 60;
 
     /// <summary>Setup, then the collector's JIT warm-up (see the remarks).</summary>
     [GlobalSetup(Target = nameof(Oxbow))]
     public void SetupOxbow()
     {
         Setup();
-        for (var round = 0; round < CollectorWarmUpRounds; round++)
+        // Warm until the JIT has settled: three rounds in a row that each cost it under 25 ms of compiling.
+        var (methods, jitMs) = Jit();
+        var (startMethods, startMs) = (methods, jitMs);
+        var quiet = 0;
+        var round = 0;
+        while (round < MaxWarmUpRounds && (round < MinWarmUpRounds || quiet < 3))
         {
             Oxbow().GetAwaiter().GetResult();
+            var (m, ms) = Jit();
+            quiet = ms - jitMs < 25 ? quiet + 1 : 0;
+            (methods, jitMs) = (m, ms);
+            round++;
         }
+
+        Console.WriteLine($"// collector warm-up: {round} rounds ({round * Senders * EventsPerSender:N0} events); the JIT compiled {methods - startMethods:N0} methods in {jitMs - startMs:N0} ms meanwhile");
+        _phases.Clear();
+    }
+
+    private (long Methods, long Milliseconds) Jit()
+    {
+        using var stats = JsonDocument.Parse(_control.GetStringAsync("v1/stats").Result);
+        var process = stats.RootElement.GetProperty("process");
+        return (process.GetProperty("jit_methods").GetInt64(), process.GetProperty("jit_milliseconds").GetInt64());
     }
 
     [GlobalSetup(Targets = [nameof(RsyslogPlain), nameof(RsyslogJson)])]
@@ -88,6 +110,15 @@ public class IngestBenchmarks
         var measured = _collectorCpuMs.TakeLast(MeasuredIterations).Order().ToList();
         Console.WriteLine($"// collector CPU per iteration of {Senders * EventsPerSender:N0} events: median {measured[measured.Count / 2]:0} ms " +
             $"(min {measured[0]:0}, max {measured[^1]:0}); first (cold) round {_collectorCpuMs[0]:0} ms");
+        static double Median(IEnumerable<double> values)
+        {
+            var sorted = values.Order().ToList();
+            return sorted[sorted.Count / 2];
+        }
+
+        var phases = _phases.TakeLast(MeasuredIterations).ToList();
+        Console.WriteLine($"// collector phases, median over the measured iterations: all acknowledged {Median(phases.Select(p => p.Acked)):0.0} ms, " +
+            $"all in partition files {Median(phases.Select(p => p.InFiles)):0.0} ms, stored and checkpointed {Median(phases.Select(p => p.Checkpointed)):0.0} ms");
         ReportAgentMemoryWithUpstreamDown();
         Cleanup();
     }
@@ -151,12 +182,17 @@ public class IngestBenchmarks
 
     private readonly List<double> _collectorCpuMs = [];
 
+    // Per measured iteration: ms until every batch was acknowledged (durable in the spool), until every event was in
+    // the partition files too, and until the store had fsynced them and checkpointed (what BenchmarkDotNet times).
+    private readonly List<(double Acked, double InFiles, double Checkpointed)> _phases = [];
+
     [Benchmark(Baseline = true, Description = "Oxbow: 4 senders, ack after fsync, into the store")]
     public async Task Oxbow()
     {
         var collector = _collector!;
         collector.Refresh();
         var cpuBefore = collector.TotalProcessorTime;
+        var clock = Stopwatch.StartNew();
         var senders = Enumerable.Range(0, Senders).Select(_ => new BatchSender(new BatchSenderOptions { Endpoints = [$"127.0.0.1:{_oxbowIngest}"] })).ToList();
         var tasks = senders.SelectMany(sender => _batches.Select(batch => sender.SendAsync(new OutgoingBatch(BatchId.New(), BatchEvents, batch)))).ToList();
         var outcomes = await Task.WhenAll(tasks);
@@ -165,11 +201,25 @@ public class IngestBenchmarks
             throw new InvalidOperationException("a batch was not acknowledged");
         }
 
+        var acked = clock.Elapsed;
         _stored += Senders * EventsPerSender;
-        while (StoredEvents() < _stored)
+        TimeSpan? inFiles = null;
+        while (true)
         {
+            var (written, pending) = StoreProgress();
+            if (written >= _stored)
+            {
+                inFiles ??= clock.Elapsed;
+                if (pending == 0)
+                {
+                    break;
+                }
+            }
+
             await Task.Delay(5);
         }
+
+        _phases.Add((acked.TotalMilliseconds, inFiles.Value.TotalMilliseconds, clock.Elapsed.TotalMilliseconds));
 
         foreach (var sender in senders)
         {
@@ -238,11 +288,12 @@ public class IngestBenchmarks
         return lines;
     }
 
-    private long StoredEvents()
+    /// <summary>Events written into partition files, and events in the spool not yet checkpointed as stored (fsynced).</summary>
+    private (long Written, long Pending) StoreProgress()
     {
         using var document = JsonDocument.Parse(_control.GetStringAsync("v1/stats").Result);
         var root = document.RootElement;
-        return root.GetProperty("spool").GetProperty("pending_events").GetInt64() == 0 ? root.GetProperty("store").GetProperty("events").GetInt64() : 0;
+        return (root.GetProperty("store").GetProperty("events").GetInt64(), root.GetProperty("spool").GetProperty("pending_events").GetInt64());
     }
 
     private int StartRsyslog(string name, bool parse)

@@ -78,6 +78,7 @@ internal static class PrometheusText
         Gauge(text, "oxbow_tail_subscribers", "Live tail subscribers.", status.Tail.Subscribers);
         Counter(text, "oxbow_tail_dropped_total", "Events dropped for slow tail subscribers.", status.Tail.Dropped);
         Gauge(text, "oxbow_process_working_set_bytes", "Resident memory of the daemon.", Environment.WorkingSet);
+        Counter(text, "oxbow_process_jit_methods_total", "Methods JIT-compiled so far; it levels off once the daemon is warm.", System.Runtime.JitInfo.GetCompiledMethodCount());
         return text.ToString();
     }
 

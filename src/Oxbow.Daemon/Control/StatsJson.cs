@@ -119,6 +119,9 @@ internal static class StatsJson
             json.WriteStartObject("process");
             json.WriteNumber("working_set_bytes", Environment.WorkingSet);
             json.WriteNumber("gc_heap_bytes", GC.GetTotalMemory(false));
+            // The JIT keeps promoting hot methods for the first few million events; these show when it has settled.
+            json.WriteNumber("jit_methods", System.Runtime.JitInfo.GetCompiledMethodCount());
+            json.WriteNumber("jit_milliseconds", (long)System.Runtime.JitInfo.GetCompilationTime().TotalMilliseconds);
             json.WriteEndObject();
             json.WriteEndObject();
         }
