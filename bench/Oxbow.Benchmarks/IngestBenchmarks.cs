@@ -101,21 +101,21 @@ public class IngestBenchmarks
         }
     }
 
+    private static double Median(IEnumerable<double> values)
+    {
+        var sorted = values.Order().ToList();
+        return sorted[sorted.Count / 2];
+    }
+
     /// <summary>After Oxbow's iterations only: the collector's memory, then an agent's with its upstream down.</summary>
     [GlobalCleanup(Target = nameof(Oxbow))]
     public void CleanupAfterOxbow()
     {
         Console.WriteLine($"// collector working set after the run: {WorkingSetMiB(_control)} MiB");
         // CPU time of the collector process per iteration (all its threads, sealing included), over the measured ones.
-        var measured = _collectorCpuMs.TakeLast(MeasuredIterations).Order().ToList();
-        Console.WriteLine($"// collector CPU per iteration of {Senders * EventsPerSender:N0} events: median {measured[measured.Count / 2]:0} ms " +
-            $"(min {measured[0]:0}, max {measured[^1]:0}); first (cold) round {_collectorCpuMs[0]:0} ms");
-        static double Median(IEnumerable<double> values)
-        {
-            var sorted = values.Order().ToList();
-            return sorted[sorted.Count / 2];
-        }
-
+        var measured = _collectorCpuMs.TakeLast(MeasuredIterations).ToList();
+        Console.WriteLine($"// collector CPU per iteration of {Senders * EventsPerSender:N0} events: median {Median(measured):0} ms " +
+            $"(min {measured.Min():0}, max {measured.Max():0}); first (cold) round {_collectorCpuMs[0]:0} ms");
         var phases = _phases.TakeLast(MeasuredIterations).ToList();
         Console.WriteLine($"// collector phases, median over the measured iterations: all acknowledged {Median(phases.Select(p => p.Acked)):0.0} ms, " +
             $"all in partition files {Median(phases.Select(p => p.InFiles)):0.0} ms, stored and checkpointed {Median(phases.Select(p => p.Checkpointed)):0.0} ms");

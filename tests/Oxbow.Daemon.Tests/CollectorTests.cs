@@ -175,9 +175,9 @@ public sealed class CollectorTests
         Assert.Contains("oxbow_events_received_total{type=\"billing\"} 300\n", metrics);
         Assert.Contains("# TYPE oxbow_spool_pending_events gauge\n", metrics);
         Assert.Contains("# TYPE oxbow_process_jit_methods_total counter\n", metrics);
-        // A daemon that has served requests has JIT-compiled methods; the count is what tells a warm daemon from a fresh one.
-        Assert.True(stats.GetProperty("process").GetProperty("jit_methods").GetInt64() > 0);
-        Assert.True(stats.GetProperty("process").GetProperty("jit_milliseconds").GetInt64() >= 0);
+        // A daemon that has served requests has JIT-compiled thousands of methods, which takes well over a millisecond.
+        Assert.True(stats.GetProperty("process").GetProperty("jit_methods").GetInt64() > 100);
+        Assert.True(stats.GetProperty("process").GetProperty("jit_milliseconds").GetInt64() > 0);
         await collector.WaitForStatAsync(1000, "store", "events");
     }
 
