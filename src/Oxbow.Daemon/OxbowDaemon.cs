@@ -47,12 +47,21 @@ public sealed class OxbowDaemon
         // One daemon per data directory: a second one would interleave spool segments, files and ledgers.
         using var daemonLock = StoreLock.TryAcquire(options.DataDirectory, StoreLock.Daemon)
             ?? throw new IOException($"another oxbow daemon is running on {Path.GetFullPath(options.DataDirectory)}");
+        // A collector's spool writes batches straight into the store and keeps only where they went (each byte is
+        // written once); an agent's spool keeps the batches until they are delivered.
+        PartitionStore? store = null;
+        if (!options.IsAgent)
+        {
+            File.Delete(CleanStopMarker(options.DataDirectory));
+            store = new PartitionStore(new StorageOptions { DataDirectory = options.DataDirectory, SealAfterIdle = options.SealAfterIdle, CollectorName = options.Name });
+        }
+
         using var spool = SpoolLog.Open(new SpoolOptions
         {
             Directory = Path.Combine(options.DataDirectory, "_oxbow", "spool"),
             MaxBytes = options.SpoolMaxBytes,
             FullPolicy = options.SpoolFull,
-        });
+        }, store);
         if (spool.SkippedRecords > 0)
         {
             OxbowDaemonLog.Warning("spool_recovered_with_damage", "skipped_records", spool.SkippedRecords, "skipped_bytes", spool.SkippedBytes);
@@ -62,7 +71,6 @@ public sealed class OxbowDaemon
         var tail = new TailHub();
         var schemas = options.SchemaDirectory is null ? SchemaRegistry.Empty : SchemaRegistry.Load(options.SchemaDirectory);
         var pipeline = new IngestPipeline(spool, stats, tail, options.MaxEventBytes, options.MaxBatchBytes, TimeProvider.System, schemas);
-        PartitionStore? store = null;
         BackgroundCompaction? compaction = null;
         Forwarder? forwarder = null;
         BatchSender? sender = null;
@@ -80,8 +88,6 @@ public sealed class OxbowDaemon
         }
         else
         {
-            File.Delete(CleanStopMarker(options.DataDirectory));
-            store = new PartitionStore(new StorageOptions { DataDirectory = options.DataDirectory, SealAfterIdle = options.SealAfterIdle, CollectorName = options.Name }, spool);
             if (options.CompactAfter is { } grace)
             {
                 compaction = new BackgroundCompaction(options.DataDirectory, grace);
@@ -124,7 +130,7 @@ public sealed class OxbowDaemon
 
         using var consumerStop = new CancellationTokenSource();
         var consumer = store is not null
-            ? Task.Run(() => store.RunAsync(consumerStop.Token), CancellationToken.None)
+            ? Task.Run(() => store.RunAsync(spool, consumerStop.Token), CancellationToken.None)
             : Task.Run(() => forwarder!.RunAsync(consumerStop.Token), CancellationToken.None);
 
         // A consumer that fails must be seen: log it (the spool keeps every event for the next start).

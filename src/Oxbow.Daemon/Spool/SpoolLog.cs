@@ -15,6 +15,9 @@ namespace Oxbow.Daemon.Spool;
 /// <para>Appends from any thread are gathered by one writer thread, written, and made durable with one fsync for
 /// the whole group (group commit); only then do their tasks complete, so a caller acknowledges only what is on
 /// disk. A batch id seen before is not written again (<see cref="AppendResult.Duplicate"/>).</para>
+/// <para>With an <see cref="IBatchPlacement"/> (the collector's store) the batch data goes there and a record holds
+/// only where it went; such segments start <c>OXSPOOL2</c> instead. Nothing is pending then: an acknowledged batch is
+/// already stored.</para>
 /// <para>Segment file: <c>OXSPOOL1</c>, the segment number (u64 LE), then records. Record: data length + 20
 /// (u32 LE), CRC-32C of everything after it (u32 LE), batch id (16 bytes), event count (u32 LE), NDJSON data.
 /// On open, a torn or corrupt record ends its segment: it and anything after it in that segment are skipped and
@@ -25,10 +28,13 @@ public sealed class SpoolLog : IDisposable
 {
     internal const int SegmentHeaderLength = 16;
     internal const int RecordHeadLength = 28;
+    private static ReadOnlySpan<byte> DataMagic => "OXSPOOL1"u8;
+    private static ReadOnlySpan<byte> PlacedMagic => "OXSPOOL2"u8;
     private const string LedgerName = "ledger.json";
     private const long RecentMaxBytes = 32L << 20;
 
     private readonly SpoolOptions _options;
+    private readonly IBatchPlacement? _placement;
     private readonly object _state = new();
     private readonly List<Segment> _segments = [];
     private readonly DedupWindow _dedup;
@@ -64,13 +70,15 @@ public sealed class SpoolLog : IDisposable
     private long _droppedEvents;
     private long _droppedRecords;
 
-    private SpoolLog(SpoolOptions options)
+    private SpoolLog(SpoolOptions options, IBatchPlacement? placement)
     {
         _options = options;
+        _placement = placement;
         Directory.CreateDirectory(options.Directory);
         _dedup = new DedupWindow(System.IO.Path.Combine(options.Directory, "recent-batches"), options.DedupWindow);
         (_done, ConsumerState) = ReadLedger();
-        Recover();
+        var recovered = Recover();
+        placement?.Recover(ConsumerState, recovered);
         // The new segment's number is past every segment on disk and past the committed position: reusing the number
         // of a segment that recovery just deleted as done would make the committed offset point into the new
         // segment's records, and the consumer would skip them.
@@ -82,12 +90,34 @@ public sealed class SpoolLog : IDisposable
             _done = new SpoolPosition(_segments[0].Number, SegmentHeaderLength);
         }
 
+        if (placement is not null)
+        {
+            // The placement now holds everything recovered: commit past it, so the old segments go.
+            _pendingRecords = _pendingEvents = 0;
+            Commit(_durableEnd, 0, 0, placement.WriteState);
+        }
+
         _writer = new Thread(WriteLoop) { IsBackground = true, Name = "oxbow-spool" };
         _writer.Start();
     }
 
-    /// <summary>Opens (and recovers) the spool in <see cref="SpoolOptions.Directory"/>.</summary>
-    public static SpoolLog Open(SpoolOptions options) => new(options);
+    /// <summary>
+    /// Opens (and recovers) the spool in <see cref="SpoolOptions.Directory"/>; with a <paramref name="placement"/>, batch
+    /// data is written there and the spool keeps only where it went.
+    /// </summary>
+    public static SpoolLog Open(SpoolOptions options, IBatchPlacement? placement = null) => new(options, placement);
+
+    /// <summary>The end of what is durable: every record before it is on disk (and placed, with a placement).</summary>
+    public SpoolPosition DurableEnd
+    {
+        get
+        {
+            lock (_state)
+            {
+                return _durableEnd;
+            }
+        }
+    }
 
     /// <summary>The consumer's state saved with the last <see cref="Commit"/>, or null on a new spool.</summary>
     public JsonElement? ConsumerState { get; }
@@ -328,8 +358,24 @@ public sealed class SpoolLog : IDisposable
                 continue;
             }
 
-            var size = RecordHeadLength + (long)pending.Data.Length;
-            if (!MakeRoom(size))
+            var payload = pending.Data;
+            if (_placement is not null)
+            {
+                try
+                {
+                    payload = _placement.Place(pending.Data);
+                }
+                catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+                {
+                    OxbowDaemonLog.Error("store_write_failed", ex);
+                    FailUnsynced(group);
+                    return;
+                }
+            }
+
+            var size = RecordHeadLength + (long)payload.Length;
+            // With a placement the records are small and the placement's disk is not the spool's to bound.
+            if (_placement is null && !MakeRoom(size))
             {
                 pending.Result = AppendResult.Full;
                 Interlocked.Increment(ref _fullRejects);
@@ -348,14 +394,14 @@ public sealed class SpoolLog : IDisposable
             }
 
             var head = new byte[RecordHeadLength];
-            BinaryPrimitives.WriteInt32LittleEndian(head, pending.Data.Length + 20);
+            BinaryPrimitives.WriteInt32LittleEndian(head, payload.Length + 20);
             pending.Id.Write(head.AsSpan(8));
             BinaryPrimitives.WriteInt32LittleEndian(head.AsSpan(24), pending.EventCount);
-            var crc = Crc32C.Append(Crc32C.Compute(head.AsSpan(8)), pending.Data.Span);
+            var crc = Crc32C.Append(Crc32C.Compute(head.AsSpan(8)), payload.Span);
             BinaryPrimitives.WriteUInt32LittleEndian(head.AsSpan(4), crc);
             gather.Clear();
             gather.Add(head);
-            gather.Add(pending.Data);
+            gather.Add(payload);
             try
             {
                 RandomAccess.Write(_activeHandle, gather, _active.Length);
@@ -363,6 +409,13 @@ public sealed class SpoolLog : IDisposable
             catch (IOException ex)
             {
                 OxbowDaemonLog.Error("spool_write_failed", ex);
+                if (_placement is not null)
+                {
+                    // This batch is placed already, and undoing one placement means undoing all since the last sync.
+                    FailUnsynced(group);
+                    return;
+                }
+
                 pending.Result = AppendResult.Failed;
                 Interlocked.Increment(ref _failedAppends);
                 TryTruncate(_active.Length);
@@ -370,7 +423,7 @@ public sealed class SpoolLog : IDisposable
             }
 
             _unsynced.Add((pending, new SpoolRecord(new SpoolPosition(_active.Number, _active.Length),
-                new SpoolPosition(_active.Number, _active.Length + size), pending.Id, pending.EventCount, pending.Data)));
+                new SpoolPosition(_active.Number, _active.Length + size), pending.Id, pending.EventCount, payload)));
             lock (_state)
             {
                 _active.Records.Add(new RecordInfo(_active.Length, pending.EventCount, pending.Id));
@@ -414,41 +467,27 @@ public sealed class SpoolLog : IDisposable
 
         try
         {
+            // The data before the records that say where it is.
+            _placement?.Flush();
             RandomAccess.FlushToDisk(_activeHandle);
         }
         catch (IOException ex)
         {
             OxbowDaemonLog.Error("spool_sync_failed", ex);
-            lock (_state)
-            {
-                var start = _unsynced[0].Record.Position.Offset;
-                _totalBytes -= _active.Length - start;
-                _active.Length = start;
-                _active.Records.RemoveRange(_active.Records.Count - _unsynced.Count, _unsynced.Count);
-            }
-
-            TryTruncate(_active.Length);
-            foreach (var (pending, _) in _unsynced)
-            {
-                _dedup.Remove(pending.Id);
-            }
-
-            _unsynced.Clear();
-            foreach (var pending in group)
-            {
-                if (pending.Completion.TrySetResult(AppendResult.Failed) && pending.Result != AppendResult.Failed)
-                {
-                    Interlocked.Increment(ref _failedAppends);
-                }
-            }
-
+            FailUnsynced(group);
             return false;
         }
 
+        _placement?.Committed();
         lock (_state)
         {
             foreach (var (_, record) in _unsynced)
             {
+                if (_placement is not null)
+                {
+                    continue; // stored already: nothing pending, nothing for a consumer to read
+                }
+
                 _pendingRecords++;
                 _pendingEvents += record.EventCount;
                 _recent.Enqueue(record);
@@ -484,6 +523,41 @@ public sealed class SpoolLog : IDisposable
         }
 
         return true;
+    }
+
+    /// <summary>
+    /// Cuts off the records written since the last sync, undoes their placements, forgets their ids, and fails every
+    /// append of the group not yet completed.
+    /// </summary>
+    private void FailUnsynced(List<PendingAppend> group)
+    {
+        if (_unsynced.Count > 0)
+        {
+            lock (_state)
+            {
+                var start = _unsynced[0].Record.Position.Offset;
+                _totalBytes -= _active.Length - start;
+                _active.Length = start;
+                _active.Records.RemoveRange(_active.Records.Count - _unsynced.Count, _unsynced.Count);
+            }
+
+            TryTruncate(_active.Length);
+        }
+
+        _placement?.Rollback();
+        foreach (var (pending, _) in _unsynced)
+        {
+            _dedup.Remove(pending.Id);
+        }
+
+        _unsynced.Clear();
+        foreach (var pending in group)
+        {
+            if (pending.Completion.TrySetResult(AppendResult.Failed) && pending.Result != AppendResult.Failed)
+            {
+                Interlocked.Increment(ref _failedAppends);
+            }
+        }
     }
 
     private bool MakeRoom(long size)
@@ -576,10 +650,10 @@ public sealed class SpoolLog : IDisposable
 
     private (Segment, SafeFileHandle) CreateSegment(long number)
     {
-        var segment = new Segment(number, SegmentPath(number)) { Length = SegmentHeaderLength };
+        var segment = new Segment(number, SegmentPath(number)) { Length = SegmentHeaderLength, Placed = _placement is not null };
         var handle = File.OpenHandle(segment.Path, FileMode.Create, FileAccess.ReadWrite, FileShare.Read);
         Span<byte> header = stackalloc byte[SegmentHeaderLength];
-        "OXSPOOL1"u8.CopyTo(header);
+        (segment.Placed ? PlacedMagic : DataMagic).CopyTo(header);
         BinaryPrimitives.WriteInt64LittleEndian(header[8..], number);
         RandomAccess.Write(handle, header, 0);
         RandomAccess.FlushToDisk(handle);
@@ -691,8 +765,10 @@ public sealed class SpoolLog : IDisposable
         }
     }
 
-    private void Recover()
+    private List<RecoveredBatch> Recover()
     {
+        List<RecoveredBatch> recovered = [];
+        Span<byte> magic = stackalloc byte[8];
         var files = Directory.EnumerateFiles(_options.Directory, "*.seg")
             .Select(path => (Path: path, Number: long.TryParse(System.IO.Path.GetFileNameWithoutExtension(path), NumberStyles.None, CultureInfo.InvariantCulture, out var n) ? n : -1))
             .Where(f => f.Number > 0)
@@ -704,6 +780,7 @@ public sealed class SpoolLog : IDisposable
             using (var handle = File.OpenHandle(segment.Path, FileMode.Open, FileAccess.ReadWrite, FileShare.Read))
             {
                 var fileLength = RandomAccess.GetLength(handle);
+                segment.Placed = RandomAccess.Read(handle, magic, 0) == magic.Length && magic.SequenceEqual(PlacedMagic);
                 long offset = SegmentHeaderLength;
                 if (fileLength < SegmentHeaderLength)
                 {
@@ -729,6 +806,18 @@ public sealed class SpoolLog : IDisposable
                     {
                         _pendingRecords++;
                         _pendingEvents += record.EventCount;
+                        if (_placement is not null)
+                        {
+                            recovered.Add(new RecoveredBatch(segment.Placed, record.Data));
+                        }
+                        else if (segment.Placed)
+                        {
+                            // Written by a collector: it says where data went, and there is nothing to forward.
+                            _pendingRecords--;
+                            _pendingEvents -= record.EventCount;
+                            SkippedRecords++;
+                            SkippedBytes += record.Next.Offset - offset;
+                        }
                     }
 
                     offset = record.Next.Offset;
@@ -741,14 +830,18 @@ public sealed class SpoolLog : IDisposable
             _totalBytes += segment.Length;
         }
 
-        // Segments wholly before the committed position are already done.
+        // Segments wholly before the committed position are already done; a collector's segments, opened by an agent,
+        // hold nothing to deliver (their records were counted as skipped above).
         foreach (var segment in _segments.ToArray())
         {
-            if (segment.Number < _done.Segment || (segment.Number == _done.Segment && _done.Offset >= segment.Length))
+            if (segment.Number < _done.Segment || (segment.Number == _done.Segment && _done.Offset >= segment.Length)
+                || (_placement is null && segment.Placed))
             {
                 Delete(segment, countAsDropped: false);
             }
         }
+
+        return recovered;
     }
 
     private sealed class Segment(long number, string path)
@@ -760,6 +853,9 @@ public sealed class SpoolLog : IDisposable
         public long Length { get; set; }
 
         public bool Sealed { get; set; }
+
+        /// <summary>Its records say where a placement put the data (<c>OXSPOOL2</c>) rather than hold it.</summary>
+        public bool Placed { get; set; }
 
         public List<RecordInfo> Records { get; } = [];
     }

@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using System.Globalization;
 using System.IO.Compression;
 using System.Security.Cryptography;
@@ -12,27 +13,34 @@ using Oxbow.IO;
 namespace Oxbow.Daemon.Storage;
 
 /// <summary>
-/// The collector's store: drains the spool into <c>DATA/type=&lt;type&gt;/day=YYYY-MM-DD/hour=HH/</c> by each
-/// event's <c>end</c> time (UTC), as NDJSON files named <c>&lt;collector-id&gt;-&lt;sequence&gt;.ndjson</c> that are
-/// sealed into <c>.ndjson.gz</c> when large or idle.
+/// The collector's store: the spool's <see cref="IBatchPlacement"/>, writing each accepted batch straight into
+/// <c>DATA/type=&lt;type&gt;/day=YYYY-MM-DD/hour=HH/</c> by each event's <c>end</c> time (UTC), as NDJSON files named
+/// <c>&lt;collector-id&gt;-&lt;sequence&gt;.ndjson</c> that are sealed into <c>.ndjson.gz</c> when large or idle.
 /// </summary>
 /// <remarks>
-/// Exactly-once after a crash: the spool ledger holds, together with the spool position, the committed length of
-/// every open file. On restart each file is cut back to that length and the spool is replayed from that position;
-/// files created after the last checkpoint are listed in an intent log before their first byte, and deleted. The
-/// type name was validated at ingest (<c>[a-z0-9_.-]</c>, no empty segment) and day and hour are digits, so a path
-/// can never leave DATA.
+/// <para>Each byte is written and fsynced once: into its partition file, before the spool's small record of which
+/// files the batch went to and how long they then were, and only then is the batch acknowledged.</para>
+/// <para>Exactly-once after a crash: the ledger holds a committed length for every open file (written every
+/// <see cref="StorageOptions.CheckpointInterval"/>), and the spool records after it hold later lengths. On restart each
+/// file is cut back to the longest length a durable record gives it: whatever lies past that was never acknowledged,
+/// and its sender sends it again. Files created since the last checkpoint are listed in an intent log before their
+/// first byte, and deleted when no durable record names them. The type name was validated at ingest
+/// (<c>[a-z0-9_.-]</c>, no empty segment) and day and hour are digits, so a path can never leave DATA.</para>
+/// <para>Threads: the spool's writer places and fsyncs; <see cref="RunAsync"/> checkpoints and seals. They share the
+/// open files under one lock, which the writer never holds while waiting for anything but its own fsyncs.</para>
 /// </remarks>
-public sealed class PartitionStore
+public sealed class PartitionStore : IBatchPlacement
 {
     private readonly StorageOptions _options;
-    private readonly SpoolLog _spool;
     private readonly string _stateDirectory;
     private readonly string _intentsPath;
+    private readonly object _filesLock = new();
     private readonly Dictionary<string, PartitionFile> _open = new(StringComparer.Ordinal);
+    private readonly List<PartitionFile> _touched = [];
     private readonly Dictionary<string, long> _sealing = new(StringComparer.Ordinal);
     private readonly object _sealLock = new();
     private readonly List<Task> _sealTasks = [];
+    private readonly List<(string Relative, long Length)> _sealsBeforeStart = [];
     private readonly System.Collections.Concurrent.ConcurrentQueue<TaskCompletionSource> _sealRequests = new();
     private LowPriorityWorker? _sealer;
     private long _nextSequence = 1;
@@ -40,12 +48,16 @@ public sealed class PartitionStore
     private long _storedBytes;
     private long _sealedFiles;
     private long _unreadable;
+    private long _uncommittedEvents;
+    private long _uncommittedBytes;
+    private bool _intentsWritten;
+    private bool _closed;
+    private SpoolPosition _checkpointed;
 
-    /// <summary>Prepares the store; <see cref="RunAsync"/> recovers and drains.</summary>
-    public PartitionStore(StorageOptions options, SpoolLog spool)
+    /// <summary>Prepares the store; the spool it is given to recovers it, and <see cref="RunAsync"/> keeps it.</summary>
+    public PartitionStore(StorageOptions options)
     {
         _options = options;
-        _spool = spool;
         _stateDirectory = Path.Combine(options.DataDirectory, "_oxbow");
         Directory.CreateDirectory(_stateDirectory);
         _intentsPath = Path.Combine(_stateDirectory, "store-intents");
@@ -69,55 +81,48 @@ public sealed class PartitionStore
 
     private int _openCount;
 
-    /// <summary>Recovers, then moves events from the spool into partitions until cancelled; then checkpoints.</summary>
-    public async Task RunAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// Checkpoints <paramref name="spool"/>'s ledger and seals idle or full files until cancelled; then waits for the
+    /// seals, checkpoints a last time and closes the files. The spool must have been opened with this store.
+    /// </summary>
+    public async Task RunAsync(SpoolLog spool, CancellationToken cancellationToken)
     {
         // Sealing gzips whole files: it yields the CPU to ingest rather than slow acknowledgements down.
-        using var sealer = _sealer = new LowPriorityWorker("oxbow-seal");
-        Recover();
-        var position = _spool.CommittedPosition;
-        long records = 0, events = 0;
-        var dirty = false;
-        var lastCheckpoint = Environment.TickCount64;
-        long bytesSinceCheckpoint = 0;
-        while (true)
+        using var sealer = new LowPriorityWorker("oxbow-seal");
+        lock (_sealLock)
         {
-            var record = cancellationToken.IsCancellationRequested ? null : _spool.TryRead(ref position);
-            if (record is not null)
+            _sealer = sealer;
+        }
+
+        foreach (var (relative, length) in _sealsBeforeStart)
+        {
+            _ = StartSeal(relative, length);
+        }
+
+        _sealsBeforeStart.Clear();
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            try
             {
-                bytesSinceCheckpoint += Write(record);
-                records++;
-                events += record.EventCount;
-                dirty = true;
+                await Task.Delay(_options.CheckpointInterval, cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                break;
             }
 
-            var due = Environment.TickCount64 - lastCheckpoint >= (long)_options.CheckpointInterval.TotalMilliseconds;
-            if (dirty && (record is null || due || bytesSinceCheckpoint >= 64L << 20))
+            try
             {
-                Checkpoint(position, records, events);
-                records = events = bytesSinceCheckpoint = 0;
-                dirty = false;
-                lastCheckpoint = Environment.TickCount64;
-                SealDue();
+                Checkpoint(spool);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                // Acknowledged batches are safe in the spool's records; the ledger is retried next time.
+                OxbowDaemonLog.Error("store_checkpoint_failed", ex);
             }
 
-            if (record is null)
-            {
-                if (cancellationToken.IsCancellationRequested)
-                {
-                    break;
-                }
-
-                SealDue();
-                ServeSealRequests();
-                try
-                {
-                    await _spool.WaitForDataAsync(TimeSpan.FromMilliseconds(200), cancellationToken).ConfigureAwait(false);
-                }
-                catch (OperationCanceledException)
-                {
-                }
-            }
+            SealDue();
+            ServeSealRequests();
         }
 
         while (_sealRequests.TryDequeue(out var request))
@@ -132,19 +137,135 @@ public sealed class PartitionStore
         }
 
         await Task.WhenAll(seals).ConfigureAwait(false);
-        Checkpoint(position, 0, 0);
-        foreach (var file in _open.Values)
+        lock (_filesLock)
         {
-            file.Handle.Dispose();
-        }
+            _closed = true;
+            Checkpoint(spool, force: true);
+            foreach (var file in _open.Values)
+            {
+                file.Handle.Dispose();
+            }
 
-        _open.Clear();
+            _open.Clear();
+            _openCount = 0;
+        }
     }
 
-    private long Write(SpoolRecord record)
+    /// <inheritdoc/>
+    public ReadOnlyMemory<byte> Place(ReadOnlyMemory<byte> data)
     {
-        var data = record.Data;
-        var span = data.Span;
+        lock (_filesLock)
+        {
+            if (_closed)
+            {
+                throw new IOException("the store is closed");
+            }
+
+            _touched.Clear();
+            var (events, bytes) = Write(data.Span);
+            _uncommittedEvents += events;
+            _uncommittedBytes += bytes;
+            return PlacementRecord.Write(_touched);
+        }
+    }
+
+    /// <inheritdoc/>
+    public void Flush()
+    {
+        lock (_filesLock)
+        {
+            foreach (var file in _open.Values)
+            {
+                if (file.Length > file.CommittedLength)
+                {
+                    RandomAccess.FlushToDisk(file.Handle);
+                }
+            }
+        }
+    }
+
+    /// <inheritdoc/>
+    public void Committed()
+    {
+        lock (_filesLock)
+        {
+            foreach (var file in _open.Values)
+            {
+                file.CommittedLength = file.Length;
+            }
+
+            Interlocked.Add(ref _storedEvents, _uncommittedEvents);
+            Interlocked.Add(ref _storedBytes, _uncommittedBytes);
+            _uncommittedEvents = _uncommittedBytes = 0;
+        }
+    }
+
+    /// <inheritdoc/>
+    public void Rollback()
+    {
+        lock (_filesLock)
+        {
+            foreach (var file in _open.Values)
+            {
+                if (file.Length > file.CommittedLength)
+                {
+                    try
+                    {
+                        RandomAccess.SetLength(file.Handle, file.CommittedLength);
+                    }
+                    catch (IOException ex)
+                    {
+                        // Recovery cuts it back anyway; until then a query may see events the sender will resend.
+                        OxbowDaemonLog.Error("store_rollback_failed", ex);
+                    }
+
+                    file.Length = file.CommittedLength;
+                }
+            }
+
+            _uncommittedEvents = _uncommittedBytes = 0;
+        }
+    }
+
+    /// <inheritdoc/>
+    public void WriteState(Utf8JsonWriter json)
+    {
+        KeyValuePair<string, long>[] sealing;
+        lock (_sealLock)
+        {
+            sealing = [.. _sealing];
+        }
+
+        lock (_filesLock)
+        {
+            json.WriteStartObject();
+            json.WriteNumber("next", _nextSequence);
+            json.WriteStartArray("open");
+            foreach (var file in _open.Values)
+            {
+                json.WriteStartObject();
+                json.WriteString("path", file.Relative);
+                json.WriteNumber("length", file.CommittedLength);
+                json.WriteEndObject();
+            }
+
+            json.WriteEndArray();
+            json.WriteStartArray("sealing");
+            foreach (var (relative, length) in sealing)
+            {
+                json.WriteStartObject();
+                json.WriteString("path", relative);
+                json.WriteNumber("length", length);
+                json.WriteEndObject();
+            }
+
+            json.WriteEndArray();
+            json.WriteEndObject();
+        }
+    }
+
+    private (long Events, long Bytes) Write(ReadOnlySpan<byte> span)
+    {
         var runStart = 0;
         var runLength = 0;
         PartitionFile? runFile = null;
@@ -192,7 +313,7 @@ public sealed class PartitionStore
 
             if (file != runFile || runStart + runLength != offset)
             {
-                written += Flush(runFile, span.Slice(runStart, runLength), now);
+                written += Append(runFile, span.Slice(runStart, runLength), now);
                 runFile = file;
                 runStart = offset;
                 runLength = 0;
@@ -203,21 +324,18 @@ public sealed class PartitionStore
             offset = end;
         }
 
-        Interlocked.Add(ref _storedEvents, events);
-
-        written += Flush(runFile, span.Slice(runStart, runLength), now);
+        written += Append(runFile, span.Slice(runStart, runLength), now);
         if (newlineMissing(span))
         {
-            written += Flush(runFile, "\n"u8, now);
+            written += Append(runFile, "\n"u8, now);
         }
 
-        Interlocked.Add(ref _storedBytes, written);
-        return written;
+        return (events, written);
 
         static bool newlineMissing(ReadOnlySpan<byte> s) => !s.IsEmpty && s[^1] != '\n';
     }
 
-    private static long Flush(PartitionFile? file, ReadOnlySpan<byte> bytes, long now)
+    private long Append(PartitionFile? file, ReadOnlySpan<byte> bytes, long now)
     {
         if (file is null || bytes.IsEmpty)
         {
@@ -226,8 +344,12 @@ public sealed class PartitionStore
 
         RandomAccess.Write(file.Handle, bytes, file.Length);
         file.Length += bytes.Length;
-        file.Dirty = true;
         file.LastWriteTicks = now;
+        if (!_touched.Contains(file))
+        {
+            _touched.Add(file);
+        }
+
         return bytes.Length;
     }
 
@@ -255,6 +377,8 @@ public sealed class PartitionStore
             intents.Flush(flushToDisk: true);
         }
 
+        _intentsWritten = true;
+
         var file = new PartitionFile(key, relative, File.OpenHandle(full, FileMode.Create, FileAccess.ReadWrite, FileShare.Read | FileShare.Delete), 0);
         _open[key] = file;
         _openCount = _open.Count;
@@ -271,74 +395,55 @@ public sealed class PartitionStore
             : throw new InvalidOperationException($"refusing path outside the data directory: {relative}");
     }
 
-    private void Checkpoint(SpoolPosition position, long records, long events)
+    /// <summary>
+    /// Writes the ledger: the spool's durable end and every open file's committed length. Taking the position first
+    /// and the lengths after it (both under the files lock, which <see cref="Committed"/> needs) means the lengths cover
+    /// at least every record before the position; recovery takes later records' lengths from the spool.
+    /// </summary>
+    private void Checkpoint(SpoolLog spool, bool force = false)
     {
-        foreach (var file in _open.Values)
+        lock (_filesLock)
         {
-            if (file.Dirty)
+            var position = spool.DurableEnd;
+            if (position == _checkpointed && !force && !_intentsWritten)
             {
-                RandomAccess.FlushToDisk(file.Handle);
-                file.Dirty = false;
-                file.CommittedLength = file.Length;
+                return;
+            }
+
+            spool.Commit(position, 0, 0, WriteState);
+            _checkpointed = position;
+            if (_intentsWritten)
+            {
+                // Every file named in the intents is now in the ledger.
+                File.WriteAllBytes(_intentsPath, []);
+                _intentsWritten = false;
             }
         }
-
-        KeyValuePair<string, long>[] sealing;
-        lock (_sealLock)
-        {
-            sealing = [.. _sealing];
-        }
-
-        _spool.Commit(position, records, events, json =>
-        {
-            json.WriteStartObject();
-            json.WriteNumber("next", _nextSequence);
-            json.WriteStartArray("open");
-            foreach (var file in _open.Values)
-            {
-                json.WriteStartObject();
-                json.WriteString("path", file.Relative);
-                json.WriteNumber("length", file.CommittedLength);
-                json.WriteEndObject();
-            }
-
-            json.WriteEndArray();
-            json.WriteStartArray("sealing");
-            foreach (var (relative, length) in sealing)
-            {
-                json.WriteStartObject();
-                json.WriteString("path", relative);
-                json.WriteNumber("length", length);
-                json.WriteEndObject();
-            }
-
-            json.WriteEndArray();
-            json.WriteEndObject();
-        });
-
-        // Every file named in the intents is now in the ledger.
-        File.WriteAllBytes(_intentsPath, []);
     }
 
     private void SealDue()
     {
         var now = Environment.TickCount64;
-        foreach (var file in _open.Values.ToArray())
+        lock (_filesLock)
         {
-            if (file.Dirty)
+            foreach (var file in _open.Values.ToArray())
             {
-                continue;
-            }
-
-            var idle = now - file.LastWriteTicks >= (long)_options.SealAfterIdle.TotalMilliseconds;
-            if (idle || file.Length >= _options.MaxFileBytes)
-            {
-                _open.Remove(file.Key);
-                _openCount = _open.Count;
-                file.Handle.Dispose();
-                StartSeal(file.Relative, file.CommittedLength);
+                var idle = now - file.LastWriteTicks >= (long)_options.SealAfterIdle.TotalMilliseconds;
+                if (file.Length == file.CommittedLength && (idle || file.Length >= _options.MaxFileBytes))
+                {
+                    Close(file);
+                    _ = StartSeal(file.Relative, file.CommittedLength);
+                }
             }
         }
+    }
+
+    /// <summary>Takes a file whose every byte is committed out of the open set; the next event of its partition starts a new one.</summary>
+    private void Close(PartitionFile file)
+    {
+        _open.Remove(file.Key);
+        _openCount = _open.Count;
+        file.Handle.Dispose();
     }
 
     /// <summary>
@@ -361,16 +466,17 @@ public sealed class PartitionStore
 
         var currentHour = DateTime.UtcNow.ToString("yyyy-MM-dd'/'HH", CultureInfo.InvariantCulture);
         List<Task> seals = [];
-        foreach (var file in _open.Values.ToArray())
+        lock (_filesLock)
         {
-            // Key is type/day/hour; day and hour sort as text.
-            var dayHour = file.Key[(file.Key.IndexOf('/') + 1)..];
-            if (!file.Dirty && string.CompareOrdinal(dayHour, currentHour) < 0)
+            foreach (var file in _open.Values.ToArray())
             {
-                _open.Remove(file.Key);
-                _openCount = _open.Count;
-                file.Handle.Dispose();
-                seals.Add(StartSeal(file.Relative, file.CommittedLength));
+                // Key is type/day/hour; day and hour sort as text.
+                var dayHour = file.Key[(file.Key.IndexOf('/') + 1)..];
+                if (file.Length == file.CommittedLength && string.CompareOrdinal(dayHour, currentHour) < 0)
+                {
+                    Close(file);
+                    seals.Add(StartSeal(file.Relative, file.CommittedLength));
+                }
             }
         }
 
@@ -386,6 +492,13 @@ public sealed class PartitionStore
         lock (_sealLock)
         {
             _sealing[relative] = length;
+            if (_sealer is null)
+            {
+                // Recovering, before RunAsync: started with it.
+                _sealsBeforeStart.Add((relative, length));
+                return Task.CompletedTask;
+            }
+
             _sealTasks.RemoveAll(t => t.IsCompleted);
             var task = _sealer!.Run(() => Seal(relative));
             _sealTasks.Add(task);
@@ -426,40 +539,25 @@ public sealed class PartitionStore
         }
     }
 
-    private void Recover()
+    /// <inheritdoc/>
+    public void Recover(JsonElement? state, IReadOnlyList<RecoveredBatch> batches)
     {
-        var state = _spool.ConsumerState;
-        HashSet<string> known = new(StringComparer.Ordinal);
+        // The length each file had when its last acknowledged batch was in it.
+        Dictionary<string, long> lengths = new(StringComparer.Ordinal);
+        HashSet<string> sealing = new(StringComparer.Ordinal);
         if (state is { } s)
         {
             _nextSequence = s.GetProperty("next").GetInt64();
             foreach (var entry in s.GetProperty("open").EnumerateArray())
             {
-                var relative = entry.GetProperty("path").GetString()!;
-                known.Add(relative);
-                var length = entry.GetProperty("length").GetInt64();
-                var full = FullPath(relative);
-                if (File.Exists(full + ".gz"))
-                {
-                    File.Delete(full);
-                    continue;
-                }
-
-                if (!File.Exists(full))
-                {
-                    continue;
-                }
-
-                var handle = File.OpenHandle(full, FileMode.Open, FileAccess.ReadWrite, FileShare.Read | FileShare.Delete);
-                RandomAccess.SetLength(handle, length);
-                var key = KeyOf(relative);
-                _open[key] = new PartitionFile(key, relative, handle, length) { CommittedLength = length, LastWriteTicks = Environment.TickCount64 };
+                lengths[entry.GetProperty("path").GetString()!] = entry.GetProperty("length").GetInt64();
             }
 
             foreach (var entry in s.GetProperty("sealing").EnumerateArray())
             {
                 var relative = entry.GetProperty("path").GetString()!;
-                known.Add(relative);
+                sealing.Add(relative);
+                lengths.Remove(relative);
                 var full = FullPath(relative);
                 File.Delete(full + ".gz.tmp");
                 if (File.Exists(full + ".gz"))
@@ -468,13 +566,28 @@ public sealed class PartitionStore
                 }
                 else if (File.Exists(full))
                 {
+                    var length = entry.GetProperty("length").GetInt64();
                     using (var handle = File.OpenHandle(full, FileMode.Open, FileAccess.ReadWrite))
                     {
-                        RandomAccess.SetLength(handle, entry.GetProperty("length").GetInt64());
+                        RandomAccess.SetLength(handle, length);
                     }
 
-                    StartSeal(relative, entry.GetProperty("length").GetInt64());
+                    StartSeal(relative, length);
                 }
+            }
+        }
+
+        foreach (var batch in batches)
+        {
+            if (batch.Placed)
+            {
+                PlacementRecord.Read(batch.Data.Span, (relative, end) =>
+                {
+                    if (!sealing.Contains(relative))
+                    {
+                        lengths[relative] = Math.Max(end, lengths.GetValueOrDefault(relative));
+                    }
+                });
             }
         }
 
@@ -482,19 +595,73 @@ public sealed class PartitionStore
         {
             foreach (var relative in File.ReadAllLines(_intentsPath))
             {
-                if (relative.Length > 0 && !known.Contains(relative) && relative.StartsWith("type=", StringComparison.Ordinal))
+                if (relative.Length > 0 && !lengths.ContainsKey(relative) && !sealing.Contains(relative) && relative.StartsWith("type=", StringComparison.Ordinal))
                 {
-                    // Created after the last checkpoint: its events are replayed from the spool.
+                    // Created since the last checkpoint, and no acknowledged batch is in it.
                     var full = FullPath(relative);
                     File.Delete(full);
                     File.Delete(full + ".gz.tmp");
                 }
             }
 
-            File.WriteAllBytes(_intentsPath, []);
+            _intentsWritten = true; // emptied at the first checkpoint, once the ledger names what it keeps
+        }
+
+        // Oldest first, so that of two files for one partition the newer stays open and the older is sealed.
+        foreach (var (relative, length) in lengths.OrderBy(l => l.Key, StringComparer.Ordinal))
+        {
+            _nextSequence = Math.Max(_nextSequence, SequenceOf(relative) + 1);
+            var full = FullPath(relative);
+            if (File.Exists(full + ".gz"))
+            {
+                File.Delete(full);
+                continue;
+            }
+
+            if (!File.Exists(full))
+            {
+                continue;
+            }
+
+            var handle = File.OpenHandle(full, FileMode.Open, FileAccess.ReadWrite, FileShare.Read | FileShare.Delete);
+            RandomAccess.SetLength(handle, length);
+            var key = KeyOf(relative);
+            if (_open.TryGetValue(key, out var older))
+            {
+                Close(older);
+                StartSeal(older.Relative, older.CommittedLength);
+            }
+
+            _open[key] = new PartitionFile(key, relative, handle, length) { CommittedLength = length, LastWriteTicks = Environment.TickCount64 };
         }
 
         _openCount = _open.Count;
+
+        // A spool from before placements holds the data itself: store it now, once.
+        var legacy = false;
+        foreach (var batch in batches)
+        {
+            if (!batch.Placed)
+            {
+                _ = Place(batch.Data);
+                legacy = true;
+            }
+        }
+
+        if (legacy)
+        {
+            Flush();
+            Committed();
+        }
+    }
+
+    private static long SequenceOf(string relative)
+    {
+        // <collector-id>-<sequence>.ndjson
+        var name = Path.GetFileName(relative.AsSpan());
+        var dash = name.LastIndexOf('-');
+        var dot = name.IndexOf('.');
+        return dash >= 0 && dot > dash && long.TryParse(name[(dash + 1)..dot], NumberStyles.None, CultureInfo.InvariantCulture, out var n) ? n : 0;
     }
 
     private static string KeyOf(string relative)
@@ -524,6 +691,51 @@ public sealed class PartitionStore
         return id;
     }
 
+    /// <summary>
+    /// What the spool keeps for a placed batch: each file it went to and that file's length after it, as
+    /// [path length (u16 LE), path (UTF-8), length (i64 LE)], repeated.
+    /// </summary>
+    private static class PlacementRecord
+    {
+        public static byte[] Write(List<PartitionFile> files)
+        {
+            var size = 0;
+            foreach (var file in files)
+            {
+                size += 2 + Encoding.UTF8.GetByteCount(file.Relative) + 8;
+            }
+
+            var record = new byte[size];
+            var offset = 0;
+            foreach (var file in files)
+            {
+                var length = Encoding.UTF8.GetBytes(file.Relative, record.AsSpan(offset + 2));
+                BinaryPrimitives.WriteUInt16LittleEndian(record.AsSpan(offset), (ushort)length);
+                offset += 2 + length;
+                BinaryPrimitives.WriteInt64LittleEndian(record.AsSpan(offset), file.Length);
+                offset += 8;
+            }
+
+            return record;
+        }
+
+        /// <summary>Calls <paramref name="file"/> for each entry; a record that does not parse ends early (its checksum passed, so only a bug gets here).</summary>
+        public static void Read(ReadOnlySpan<byte> record, Action<string, long> file)
+        {
+            while (record.Length >= 2)
+            {
+                var length = BinaryPrimitives.ReadUInt16LittleEndian(record);
+                if (record.Length < 2 + length + 8)
+                {
+                    return;
+                }
+
+                file(Encoding.UTF8.GetString(record.Slice(2, length)), BinaryPrimitives.ReadInt64LittleEndian(record[(2 + length)..]));
+                record = record[(2 + length + 8)..];
+            }
+        }
+    }
+
     private sealed class PartitionFile(string key, string relative, SafeFileHandle handle, long length)
     {
         public string Key { get; } = key;
@@ -534,9 +746,8 @@ public sealed class PartitionStore
 
         public long Length { get; set; } = length;
 
+        /// <summary>The length once every batch acknowledged so far is in: what recovery cuts back to.</summary>
         public long CommittedLength { get; set; }
-
-        public bool Dirty { get; set; }
 
         public long LastWriteTicks { get; set; }
     }

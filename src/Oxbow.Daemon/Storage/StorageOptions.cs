@@ -15,6 +15,9 @@ public sealed class StorageOptions
     /// <summary>A partition file that received nothing for this long is sealed. Default 5 minutes.</summary>
     public TimeSpan SealAfterIdle { get; init; } = TimeSpan.FromMinutes(5);
 
-    /// <summary>How often written events are fsynced and the spool told they are stored. Default 250 ms.</summary>
+    /// <summary>
+    /// How often the ledger records every open file's committed length, so the spool's records before it can go
+    /// (each batch is fsynced before it is acknowledged, whatever this is). Default 250 ms.
+    /// </summary>
     public TimeSpan CheckpointInterval { get; init; } = TimeSpan.FromMilliseconds(250);
 }

@@ -1,0 +1,81 @@
+using System.Net;
+using Oxbow.Daemon.Spool;
+using Oxbow.Daemon.Tests.Support;
+using Oxbow.Transport;
+
+namespace Oxbow.Daemon.Tests;
+
+/// <summary>
+/// A collector writes each batch straight into its partition files and acknowledges it once they are fsynced; these
+/// are the crash cases of that, on a real daemon killed with SIGKILL.
+/// </summary>
+public sealed class StoreRecoveryTests
+{
+    private static ByteArrayContent Ndjson(byte[] events) => new(events) { Headers = { { "Content-Type", "application/x-ndjson" } } };
+
+    private static List<int> Numbers(string data) => [.. Store.Values(data, "n").Select(int.Parse).Order()];
+
+    [Fact]
+    public async Task Bytes_past_the_last_acknowledged_batch_and_files_no_acknowledged_batch_reached_are_gone_after_a_kill()
+    {
+        using var dir = new TempDirectory();
+        var data = dir.Sub("data");
+        await using var collector = new DaemonProcess(data);
+        await collector.StartAsync();
+        for (var batch = 0; batch < 3; batch++)
+        {
+            using var response = await collector.Http.PostAsync("v1/events", Ndjson(Store.Events(batch * 10, (batch + 1) * 10)));
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        }
+
+        collector.Kill();
+
+        // What a kill between writing a batch into its file and acknowledging it leaves: the batch in the open file,
+        // and a file created for a new partition that no acknowledged batch reached, named in the intents.
+        var open = Store.Files(data)[^1]; // the newest: one file, unless the hour turned while the test ran
+        var acknowledged = await File.ReadAllBytesAsync(open);
+        await File.AppendAllBytesAsync(open, Store.Events(100, 110));
+        var orphanRelative = "type=request/day=2026-01-01/hour=00/" + Path.GetFileName(open).Replace("-", "-9", StringComparison.Ordinal);
+        var orphan = Path.Combine(data, orphanRelative);
+        Directory.CreateDirectory(Path.GetDirectoryName(orphan)!);
+        await File.WriteAllBytesAsync(orphan, Store.Events(200, 201));
+        await File.AppendAllTextAsync(Path.Combine(data, "_oxbow", "store-intents"), orphanRelative + "\n");
+
+        await collector.StartAsync();
+        Assert.Equal(acknowledged, await File.ReadAllBytesAsync(open));
+        Assert.False(File.Exists(orphan), collector.Output);
+        Assert.Equal(Enumerable.Range(0, 30), Numbers(data));
+
+        using (var response = await collector.Http.PostAsync("v1/events", Ndjson(Store.Events(30, 40))))
+        {
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        }
+
+        Assert.Equal(0, await collector.TerminateAsync());
+        Assert.Equal(Enumerable.Range(0, 40), Numbers(data));
+    }
+
+    [Fact]
+    public async Task Batches_in_a_spool_from_before_the_store_took_them_directly_are_stored_once()
+    {
+        using var dir = new TempDirectory();
+        var data = dir.Sub("data");
+        var spoolDirectory = Path.Combine(data, "_oxbow", "spool");
+        using (var spool = SpoolLog.Open(new SpoolOptions { Directory = spoolDirectory }))
+        {
+            Assert.Equal(AppendResult.Durable, await spool.AppendAsync(BatchId.New(), 10, Store.Events(0, 10)));
+            Assert.Equal(AppendResult.Durable, await spool.AppendAsync(BatchId.New(), 10, Store.Events(10, 20)));
+        }
+
+        Assert.All(Directory.GetFiles(spoolDirectory, "*.seg"), f => Assert.Equal("OXSPOOL1"u8.ToArray(), File.ReadAllBytes(f)[..8]));
+
+        await using var collector = new DaemonProcess(data);
+        await collector.StartAsync();
+        Assert.Equal(Enumerable.Range(0, 20), Numbers(data));
+        Assert.Equal(20, await collector.StatAsync("store", "events"));
+        collector.Kill();
+        await collector.StartAsync();
+        Assert.Equal(Enumerable.Range(0, 20), Numbers(data));
+        Assert.All(Directory.GetFiles(spoolDirectory, "*.seg"), f => Assert.Equal("OXSPOOL2"u8.ToArray(), File.ReadAllBytes(f)[..8]));
+    }
+}
