@@ -50,7 +50,7 @@ public sealed class PartitionStore : IBatchPlacement
     private long _unreadable;
     private long _uncommittedEvents;
     private long _uncommittedBytes;
-    private bool _intentsWritten;
+    private long _intentsWritten; // intents appended since they were last emptied
     private bool _closed;
     private SpoolPosition _checkpointed;
 
@@ -230,14 +230,15 @@ public sealed class PartitionStore : IBatchPlacement
     /// <inheritdoc/>
     public void WriteState(Utf8JsonWriter json)
     {
-        KeyValuePair<string, long>[] sealing;
-        lock (_sealLock)
-        {
-            sealing = [.. _sealing];
-        }
-
+        // Lock order everywhere: the files, then the seals.
         lock (_filesLock)
         {
+            KeyValuePair<string, long>[] sealing;
+            lock (_sealLock)
+            {
+                sealing = [.. _sealing];
+            }
+
             json.WriteStartObject();
             json.WriteNumber("next", _nextSequence);
             json.WriteStartArray("open");
@@ -377,7 +378,7 @@ public sealed class PartitionStore : IBatchPlacement
             intents.Flush(flushToDisk: true);
         }
 
-        _intentsWritten = true;
+        _intentsWritten++;
 
         var file = new PartitionFile(key, relative, File.OpenHandle(full, FileMode.Create, FileAccess.ReadWrite, FileShare.Read | FileShare.Delete), 0);
         _open[key] = file;
@@ -402,21 +403,36 @@ public sealed class PartitionStore : IBatchPlacement
     /// </summary>
     private void Checkpoint(SpoolLog spool, bool force = false)
     {
+        SpoolPosition position;
+        long intents;
+        var state = new System.Buffers.ArrayBufferWriter<byte>(1024);
         lock (_filesLock)
         {
-            var position = spool.DurableEnd;
-            if (position == _checkpointed && !force && !_intentsWritten)
+            position = spool.DurableEnd;
+            intents = _intentsWritten;
+            if (position == _checkpointed && !force && intents == 0)
             {
                 return;
             }
 
-            spool.Commit(position, 0, 0, WriteState);
-            _checkpointed = position;
-            if (_intentsWritten)
+            using var json = new Utf8JsonWriter(state);
+            WriteState(json);
+        }
+
+        // The ledger's fsyncs run without the lock: the spool's writer goes on placing batches meanwhile.
+        spool.Commit(position, 0, 0, json => json.WriteRawValue(state.WrittenSpan, skipInputValidation: true));
+        _checkpointed = position;
+        if (intents > 0)
+        {
+            lock (_filesLock)
             {
-                // Every file named in the intents is now in the ledger.
-                File.WriteAllBytes(_intentsPath, []);
-                _intentsWritten = false;
+                // Every file named in the intents is now in the ledger, unless one was created since the snapshot:
+                // then the next checkpoint empties them.
+                if (_intentsWritten == intents)
+                {
+                    File.WriteAllBytes(_intentsPath, []);
+                    _intentsWritten = 0;
+                }
             }
         }
     }
@@ -604,7 +620,7 @@ public sealed class PartitionStore : IBatchPlacement
                 }
             }
 
-            _intentsWritten = true; // emptied at the first checkpoint, once the ledger names what it keeps
+            _intentsWritten = 1; // emptied at the first checkpoint, once the ledger names what it keeps
         }
 
         // Oldest first, so that of two files for one partition the newer stays open and the older is sealed.
