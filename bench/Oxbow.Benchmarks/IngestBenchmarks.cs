@@ -315,9 +315,24 @@ public class IngestBenchmarks
         return port;
     }
 
+    /// <summary>
+    /// Starts a server measured here (the collector, an agent, rsyslog) at the default CPU priority. BenchmarkDotNet
+    /// raises its own process's priority (nice -11 on Linux as root) and children inherit it; a server at -11 would
+    /// starve the kernel's journal and writeback threads (nice 0), which every fsync waits for, and it is not how
+    /// either server runs in production. Both peers are started the same way.
+    /// </summary>
     private Process Start(string file, params string[] arguments)
     {
-        var info = new ProcessStartInfo(file) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+        var nice = CurrentThreadNice();
+        var info = new ProcessStartInfo(nice < 0 ? "nice" : file) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+        if (nice < 0)
+        {
+            // `nice -n N` adds N: back to 0.
+            info.ArgumentList.Add("-n");
+            info.ArgumentList.Add((-nice).ToString(System.Globalization.CultureInfo.InvariantCulture));
+            info.ArgumentList.Add(file);
+        }
+
         foreach (var argument in arguments)
         {
             info.ArgumentList.Add(argument);
@@ -330,6 +345,20 @@ public class IngestBenchmarks
         process.BeginErrorReadLine();
         _processes.Add(process);
         return process;
+    }
+
+    /// <summary>The calling thread's nice value (a forked child starts with it), from /proc; 0 where there is no /proc.</summary>
+    private static int CurrentThreadNice()
+    {
+        const string path = "/proc/thread-self/stat";
+        if (!File.Exists(path))
+        {
+            return 0;
+        }
+
+        // After the command name in parentheses: state is field 3 and nice field 19, so index 16 from the state.
+        var fields = File.ReadAllText(path).Split(')')[^1].Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        return int.Parse(fields[16], System.Globalization.CultureInfo.InvariantCulture);
     }
 
     private static void Wait(Func<bool> condition)
