@@ -15,6 +15,11 @@ namespace Oxbow.Daemon.Ingest;
 /// </summary>
 internal sealed class IngestConnectionHandler(IngestPipeline pipeline, AccessPolicy access, string serverName) : ConnectionHandler
 {
+    // Batches up to 1 MiB (the client library sends about 300 KiB) are copied into pooled arrays; 32 per size class
+    // covers every batch in flight from a few busy senders, and bounds what the pool keeps.
+    private const int PooledBatchBytes = 1 << 20;
+    private static readonly ArrayPool<byte> BatchBuffers = ArrayPool<byte>.Create(PooledBatchBytes, 32);
+
     private static readonly TimeSpan HandshakeTimeout = TimeSpan.FromSeconds(10);
     private static readonly TimeSpan LingerTimeout = TimeSpan.FromSeconds(2);
     private const long LingerMaxBytes = 4L << 20;
@@ -102,9 +107,22 @@ internal sealed class IngestConnectionHandler(IngestPipeline pipeline, AccessPol
         {
             var (batchId, _, data) = Frames.ParseBatch(payload);
             id = batchId;
-            // The pipe's memory is reused once we advance, so the batch gets its own copy for the spool.
-            var owned = (header.Flags & FrameFlags.Gzip) != 0 ? pipeline.Gunzip(data.ToArray()) : data.ToArray();
-            return AcceptAsync(id, owned, grant);
+            // The pipe's memory is reused once we advance, so the batch gets its own copy for the spool: from a pool when
+            // the spool is done with it once the append completes (a collector's), which spares the GC a large object
+            // and the kernel fresh pages per batch.
+            if ((header.Flags & FrameFlags.Gzip) != 0)
+            {
+                return AcceptAsync(id, pipeline.Gunzip(data.ToArray()), grant, pooled: null);
+            }
+
+            if (pipeline.ReusesBatchMemory && data.Length <= PooledBatchBytes)
+            {
+                var pooled = BatchBuffers.Rent((int)data.Length);
+                data.CopyTo(pooled);
+                return AcceptAsync(id, pooled.AsMemory(0, (int)data.Length), grant, pooled);
+            }
+
+            return AcceptAsync(id, data.ToArray(), grant, pooled: null);
         }
         catch (ProtocolException ex) when (ex.Reason is RejectReason.BadChecksum or RejectReason.BadCompression or RejectReason.FrameTooLarge)
         {
@@ -118,7 +136,7 @@ internal sealed class IngestConnectionHandler(IngestPipeline pipeline, AccessPol
         }
     }
 
-    private async Task<byte[]> AcceptAsync(BatchId id, byte[] data, TokenGrant grant)
+    private async Task<byte[]> AcceptAsync(BatchId id, ReadOnlyMemory<byte> data, TokenGrant grant, byte[]? pooled)
     {
         try
         {
@@ -128,6 +146,13 @@ internal sealed class IngestConnectionHandler(IngestPipeline pipeline, AccessPol
         catch (ProtocolException ex)
         {
             return Frames.Reject(new RejectMessage(id, ex.Reason, ex.Message));
+        }
+        finally
+        {
+            if (pooled is not null)
+            {
+                BatchBuffers.Return(pooled);
+            }
         }
     }
 

@@ -107,6 +107,12 @@ public sealed class SpoolLog : IDisposable
     /// </summary>
     public static SpoolLog Open(SpoolOptions options, IBatchPlacement? placement = null) => new(options, placement);
 
+    /// <summary>
+    /// Whether an appended batch's memory is kept (and handed to the consumer) after its append completes: true
+    /// without a placement. With one, the data is in the placement by then and the caller may reuse the memory.
+    /// </summary>
+    public bool KeepsBatchData => _placement is null;
+
     /// <summary>The end of what is durable: every record before it is on disk (and placed, with a placement).</summary>
     public SpoolPosition DurableEnd
     {
