@@ -163,4 +163,98 @@ public sealed class SpoolTests
         spool.Commit(records[^1].Next, records.Count, records.Count);
         Assert.Single(Directory.GetFiles(dir.Path, "*.seg"));
     }
+
+    [Fact]
+    public async Task With_a_placement_the_data_goes_there_and_a_failed_flush_refuses_the_group_and_rolls_it_back()
+    {
+        using var dir = new TempDirectory();
+        var placement = new RecordingPlacement();
+        using (var spool = SpoolLog.Open(new SpoolOptions { Directory = dir.Path }, placement))
+        {
+            Assert.Equal(AppendResult.Durable, await spool.AppendAsync(BatchId.New(), 1, "{\"a\":1}\n"u8.ToArray()));
+            Assert.Equal(["{\"a\":1}\n"], placement.Committed);
+            Assert.False(spool.KeepsBatchData);
+            Assert.Equal(0, spool.Stats.PendingEvents);
+
+            placement.FailNextFlush = true;
+            var retried = BatchId.New();
+            Assert.Equal(AppendResult.Failed, await spool.AppendAsync(retried, 1, "{\"a\":2}\n"u8.ToArray()));
+            Assert.Equal(1, placement.Rollbacks);
+            Assert.Equal(1, spool.Stats.FailedAppends);
+
+            // The refused batch's id was forgotten, so its retry is stored rather than called a duplicate.
+            Assert.Equal(AppendResult.Durable, await spool.AppendAsync(retried, 1, "{\"a\":2}\n"u8.ToArray()));
+            Assert.Equal(["{\"a\":1}\n", "{\"a\":2}\n"], placement.Committed);
+        }
+
+        // Reopened, the placement gets the records since the ledger's position, in order, as its own records.
+        var reopened = new RecordingPlacement();
+        using (SpoolLog.Open(new SpoolOptions { Directory = dir.Path }, reopened))
+        {
+            Assert.All(reopened.Recovered, batch => Assert.True(batch.Placed));
+            Assert.Equal(["{\"a\":1}\n", "{\"a\":2}\n"], reopened.Recovered.Select(b => System.Text.Encoding.UTF8.GetString(b.Data.Span)));
+        }
+
+        Assert.All(Directory.GetFiles(dir.Path, "*.seg"), f => Assert.Equal("OXSPOOL2"u8.ToArray(), File.ReadAllBytes(f)[..8]));
+    }
+
+    [Fact]
+    public async Task A_collectors_spool_opened_by_an_agent_skips_its_records_instead_of_forwarding_them()
+    {
+        using var dir = new TempDirectory();
+        using (var spool = SpoolLog.Open(new SpoolOptions { Directory = dir.Path }, new RecordingPlacement()))
+        {
+            Assert.Equal(AppendResult.Durable, await spool.AppendAsync(BatchId.New(), 1, "{\"a\":1}\n"u8.ToArray()));
+            // Nothing is committed past it: the record is still in the spool.
+        }
+
+        using var agent = Open(dir.Path);
+        Assert.Equal(1, agent.SkippedRecords);
+        Assert.Empty(ReadAll(agent));
+    }
+
+    /// <summary>A placement that keeps what it is given in memory: its record is the data itself.</summary>
+    private sealed class RecordingPlacement : IBatchPlacement
+    {
+        private readonly List<string> _placed = [];
+
+        public List<string> Committed { get; } = [];
+
+        public List<RecoveredBatch> Recovered { get; } = [];
+
+        public bool FailNextFlush { get; set; }
+
+        public int Rollbacks { get; private set; }
+
+        public void Recover(System.Text.Json.JsonElement? state, IReadOnlyList<RecoveredBatch> batches) => Recovered.AddRange(batches);
+
+        public ReadOnlyMemory<byte> Place(ReadOnlyMemory<byte> data)
+        {
+            _placed.Add(System.Text.Encoding.UTF8.GetString(data.Span));
+            return data.ToArray();
+        }
+
+        public void Flush()
+        {
+            if (FailNextFlush)
+            {
+                FailNextFlush = false;
+                throw new IOException("disk on fire");
+            }
+        }
+
+        void IBatchPlacement.Committed()
+        {
+            Committed.AddRange(_placed);
+            _placed.Clear();
+        }
+
+        public void Rollback()
+        {
+            _placed.Clear();
+            Rollbacks++;
+        }
+
+        public void WriteState(System.Text.Json.Utf8JsonWriter json) => json.WriteNullValue();
+    }
 }
