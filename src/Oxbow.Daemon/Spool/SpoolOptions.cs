@@ -16,13 +16,16 @@ public sealed class SpoolOptions
     /// <summary>Directory of segment files and the ledger. Required.</summary>
     public required string Directory { get; init; }
 
-    /// <summary>Most bytes the segment files may take together. Default 1 GiB.</summary>
+    /// <summary>
+    /// Most bytes the segment files may take together. Default 1 GiB. Not enforced with an
+    /// <see cref="IBatchPlacement"/>: its records are small, and a segment goes once a checkpoint has passed its end.
+    /// </summary>
     public long MaxBytes { get; init; } = 1L << 30;
 
     /// <summary>A segment is sealed and a new one started once it reaches this size. Default 64 MiB, and never more than a quarter of <see cref="MaxBytes"/>.</summary>
     public long SegmentBytes { get; init; } = 64L << 20;
 
-    /// <summary>What to do when full. Default <see cref="SpoolFullPolicy.Backpressure"/>.</summary>
+    /// <summary>What to do when full (without a placement). Default <see cref="SpoolFullPolicy.Backpressure"/>.</summary>
     public SpoolFullPolicy FullPolicy { get; init; } = SpoolFullPolicy.Backpressure;
 
     /// <summary>How many batch ids of delivered batches are remembered to recognise retries. Default 262,144.</summary>
