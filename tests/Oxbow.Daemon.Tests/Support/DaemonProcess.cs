@@ -79,6 +79,8 @@ internal sealed class DaemonProcess : IAsyncDisposable
         {
             if (_process.HasExited)
             {
+                // Exited is seen before the last output lines are delivered; this overload waits for them.
+                _process.WaitForExit();
                 throw new InvalidOperationException($"oxbow serve exited with {_process.ExitCode}:\n{Output}");
             }
 

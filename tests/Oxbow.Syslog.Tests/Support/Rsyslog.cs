@@ -61,6 +61,7 @@ internal sealed class Rsyslog : IDisposable
         {
             if (rsyslog._process.HasExited)
             {
+                rsyslog._process.WaitForExit(); // delivers the last output lines, which exit can overtake
                 throw new InvalidOperationException($"rsyslogd exited with {rsyslog._process.ExitCode}:\n{rsyslog.Output}");
             }
 
