@@ -133,7 +133,8 @@ public sealed class OxbowDaemon
             ? Task.Run(() => store.RunAsync(spool, consumerStop.Token), CancellationToken.None)
             : Task.Run(() => forwarder!.RunAsync(consumerStop.Token), CancellationToken.None);
 
-        // A consumer that fails must be seen: log it (the spool keeps every event for the next start).
+        // A consumer that fails must be seen: log it. Nothing acknowledged is lost with it: an agent's spool keeps the
+        // batches, and a collector's batches are in the store files with the spool's records of them, for the next start.
         _ = consumer.ContinueWith(t => OxbowDaemonLog.Error("consumer_failed", t.Exception!.GetBaseException()), CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
         var compacting = compaction is null ? Task.CompletedTask : Task.Run(() => compaction.RunAsync(consumerStop.Token), CancellationToken.None);
         await app.StartAsync(cancellationToken).ConfigureAwait(false);
