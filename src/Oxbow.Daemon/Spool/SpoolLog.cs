@@ -559,10 +559,19 @@ public sealed class SpoolLog : IDisposable
         _unsynced.Clear();
         foreach (var pending in group)
         {
-            if (pending.Completion.TrySetResult(AppendResult.Failed) && pending.Result != AppendResult.Failed)
+            // Counted before the caller resumes, so stats agree with what it was told. Only this thread completes
+            // appends, so a completed one stays skipped.
+            if (pending.Completion.Task.IsCompleted)
+            {
+                continue;
+            }
+
+            if (pending.Result != AppendResult.Failed)
             {
                 Interlocked.Increment(ref _failedAppends);
             }
+
+            pending.Completion.TrySetResult(AppendResult.Failed);
         }
     }
 
