@@ -241,18 +241,15 @@ public sealed class PartitionStore : IBatchPlacement
 
             json.WriteStartObject();
             json.WriteNumber("next", _nextSequence);
-            json.WriteStartArray("open");
-            foreach (var file in _open.Values)
-            {
-                json.WriteStartObject();
-                json.WriteString("path", file.Relative);
-                json.WriteNumber("length", file.CommittedLength);
-                json.WriteEndObject();
-            }
+            WriteFiles("open", _open.Values.Select(f => KeyValuePair.Create(f.Relative, f.CommittedLength)));
+            WriteFiles("sealing", sealing);
+            json.WriteEndObject();
+        }
 
-            json.WriteEndArray();
-            json.WriteStartArray("sealing");
-            foreach (var (relative, length) in sealing)
+        void WriteFiles(string name, IEnumerable<KeyValuePair<string, long>> files)
+        {
+            json.WriteStartArray(name);
+            foreach (var (relative, length) in files)
             {
                 json.WriteStartObject();
                 json.WriteString("path", relative);
@@ -261,7 +258,6 @@ public sealed class PartitionStore : IBatchPlacement
             }
 
             json.WriteEndArray();
-            json.WriteEndObject();
         }
     }
 
@@ -405,7 +401,7 @@ public sealed class PartitionStore : IBatchPlacement
     {
         SpoolPosition position;
         long intents;
-        var state = new System.Buffers.ArrayBufferWriter<byte>(1024);
+        System.Buffers.ArrayBufferWriter<byte> state;
         lock (_filesLock)
         {
             position = spool.DurableEnd;
@@ -415,6 +411,7 @@ public sealed class PartitionStore : IBatchPlacement
                 return;
             }
 
+            state = new System.Buffers.ArrayBufferWriter<byte>(1024);
             using var json = new Utf8JsonWriter(state);
             WriteState(json);
         }
@@ -464,7 +461,7 @@ public sealed class PartitionStore : IBatchPlacement
 
     /// <summary>
     /// Seals every open file of an hour that has ended (so <c>oxbow store zip</c> can compact it now rather than after
-    /// the idle timeout). Served when the store next catches up with the spool; completes when the seals are done.
+    /// the idle timeout). Served at the store's next checkpoint tick; completes when the seals are done.
     /// </summary>
     public Task SealClosedHoursAsync(CancellationToken cancellationToken)
     {
