@@ -61,12 +61,8 @@ internal sealed class DaemonProcess : IAsyncDisposable
         }
     }
 
-    public static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
+    /// <summary>A loopback port reserved for this test process; see <see cref="LoopbackPorts"/>.</summary>
+    public static int FreePort() => LoopbackPorts.Reserve();
 
     /// <summary>Starts the daemon and waits until <c>/healthz</c> answers.</summary>
     public async Task StartAsync()
