@@ -155,6 +155,37 @@ public sealed class StoreQueryTests
     }
 
     [Fact]
+    public void An_engine_removes_the_profile_directories_of_killed_processes_and_keeps_those_of_running_ones()
+    {
+        using var dir = new TempDirectory();
+        KnownDataset.Write(dir.Path);
+        int deadPid;
+        using (var exited = System.Diagnostics.Process.Start("true")!)
+        {
+            exited.WaitForExit();
+            deadPid = exited.Id;
+        }
+
+        var dead = Directory.CreateDirectory(Path.Combine(Path.GetTempPath(), $"oxbow-query-{deadPid}-{Guid.NewGuid():N}"));
+        File.WriteAllText(Path.Combine(dead.FullName, "profile.json"), "{}");
+        var running = Directory.CreateDirectory(Path.Combine(Path.GetTempPath(), $"oxbow-query-{Environment.ProcessId}-{Guid.NewGuid():N}"));
+        try
+        {
+            Assert.Equal(720L, Once(dir.Path, "SELECT count(*) FROM postcode_search").Result.Rows[0][0]);
+            Assert.False(Directory.Exists(dead.FullName));
+            Assert.True(Directory.Exists(running.FullName));
+        }
+        finally
+        {
+            running.Delete(recursive: true);
+            if (Directory.Exists(dead.FullName))
+            {
+                dead.Delete(recursive: true);
+            }
+        }
+    }
+
+    [Fact]
     public void A_long_lived_query_engine_sees_files_added_and_removed_between_queries()
     {
         using var dir = new TempDirectory();

@@ -215,7 +215,8 @@ public sealed class StoreQuery(StoreQueryOptions options) : IDisposable
             return _connection;
         }
 
-        _profileDirectory = Directory.CreateTempSubdirectory("oxbow-query-").FullName;
+        RemoveProfileDirectoriesOfDeadProcesses();
+        _profileDirectory = Directory.CreateTempSubdirectory($"{ProfileDirectoryPrefix}{Environment.ProcessId}-").FullName;
         _database = Open();
         _connection = _database.Connect();
         List<string> allowed = [.. Roots.Select(r => Path.GetFullPath(r).TrimEnd('/') + "/"), _profileDirectory.TrimEnd('/') + "/"];
@@ -224,6 +225,59 @@ public sealed class StoreQuery(StoreQueryOptions options) : IDisposable
     }
 
     private IEnumerable<string> Roots => [options.DataDirectory, .. options.MoreRoots];
+
+    private const string ProfileDirectoryPrefix = "oxbow-query-";
+
+    /// <summary>
+    /// <see cref="Dispose"/> removes this engine's profile directory, but a process killed with SIGKILL cannot: its
+    /// directories (named after its pid) are removed by the next engine that opens. Another user's directories cannot be
+    /// deleted and are left alone, as is anything that is not a plain directory.
+    /// </summary>
+    private static void RemoveProfileDirectoriesOfDeadProcesses()
+    {
+        try
+        {
+            foreach (var directory in new DirectoryInfo(Path.GetTempPath()).EnumerateDirectories(ProfileDirectoryPrefix + "*"))
+            {
+                var rest = directory.Name.AsSpan(ProfileDirectoryPrefix.Length);
+                var dash = rest.IndexOf('-');
+                if (dash <= 0 || !int.TryParse(rest[..dash], NumberStyles.None, CultureInfo.InvariantCulture, out var pid)
+                    || directory.LinkTarget is not null || IsRunning(pid))
+                {
+                    continue;
+                }
+
+                try
+                {
+                    directory.Delete(recursive: true);
+                }
+                catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+                {
+                }
+            }
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // Tidying up is best effort: a query never fails for it.
+        }
+
+        static bool IsRunning(int pid)
+        {
+            try
+            {
+                using var process = Process.GetProcessById(pid);
+                return !process.HasExited;
+            }
+            catch (ArgumentException)
+            {
+                return false;
+            }
+            catch (InvalidOperationException)
+            {
+                return false;
+            }
+        }
+    }
 
     private DuckDbDatabase Open()
     {
