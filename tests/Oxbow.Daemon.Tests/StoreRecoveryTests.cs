@@ -34,17 +34,23 @@ public sealed class StoreRecoveryTests
         // and a file created for a new partition that no acknowledged batch reached, named in the intents.
         var open = Store.Files(data)[^1]; // the newest: one file, unless the hour turned while the test ran
         var acknowledged = await File.ReadAllBytesAsync(open);
-        await File.AppendAllBytesAsync(open, Store.Events(100, 110));
+        var unacknowledged = Store.Events(100, 110);
+        await File.AppendAllBytesAsync(open, unacknowledged);
         var orphanRelative = "type=request/day=2026-01-01/hour=00/" + Path.GetFileName(open).Replace("-", "-9", StringComparison.Ordinal);
         var orphan = Path.Combine(data, orphanRelative);
         Directory.CreateDirectory(Path.GetDirectoryName(orphan)!);
-        await File.WriteAllBytesAsync(orphan, Store.Events(200, 201));
+        var orphanBytes = Store.Events(200, 201);
+        await File.WriteAllBytesAsync(orphan, orphanBytes);
         await File.AppendAllTextAsync(Path.Combine(data, "_oxbow", "store-intents"), orphanRelative + "\n");
 
         await collector.StartAsync();
         Assert.Equal(acknowledged, await File.ReadAllBytesAsync(open));
         Assert.False(File.Exists(orphan), collector.Output);
         Assert.Equal(Enumerable.Range(0, 30), Numbers(data));
+        Assert.Equal(unacknowledged.Length + orphanBytes.Length, await collector.StatAsync("store", "recovery_discarded_bytes"));
+        Assert.Equal(1, await collector.StatAsync("store", "recovery_discarded_files"));
+        Assert.Equal(0, await collector.StatAsync("store", "recovery_missing_bytes"));
+        Assert.Contains("store_unacknowledged_data_discarded", collector.Output, StringComparison.Ordinal);
 
         using (var response = await collector.Http.PostAsync("v1/events", Ndjson(Store.Events(30, 40))))
         {
@@ -53,6 +59,40 @@ public sealed class StoreRecoveryTests
 
         Assert.Equal(0, await collector.TerminateAsync());
         Assert.Equal(Enumerable.Range(0, 40), Numbers(data));
+    }
+
+    [Fact]
+    public async Task A_file_found_shorter_than_acknowledged_is_cut_to_its_last_whole_line_counted_and_written_on()
+    {
+        using var dir = new TempDirectory();
+        var data = dir.Sub("data");
+        await using var collector = new DaemonProcess(data);
+        await collector.StartAsync();
+        using (var response = await collector.Http.PostAsync("v1/events", Ndjson(Store.Events(0, 10))))
+        {
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        }
+
+        collector.Kill();
+
+        // Damage from outside Oxbow: the last 5 bytes of an acknowledged event are gone.
+        var file = Store.Files(data)[^1]; // the newest: one file, unless the hour turned while the test ran
+        var acknowledged = await File.ReadAllBytesAsync(file);
+        File.WriteAllBytes(file, acknowledged[..^5]);
+        var lastWholeLine = Array.LastIndexOf(acknowledged, (byte)'\n', acknowledged.Length - 2) + 1;
+
+        await collector.StartAsync();
+        Assert.Equal(acknowledged[..lastWholeLine], await File.ReadAllBytesAsync(file));
+        Assert.Equal(acknowledged.Length - lastWholeLine, await collector.StatAsync("store", "recovery_missing_bytes"));
+        Assert.Contains("store_file_shorter_than_acknowledged", collector.Output, StringComparison.Ordinal);
+
+        using (var response = await collector.Http.PostAsync("v1/events", Ndjson(Store.Events(10, 20))))
+        {
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        }
+
+        Assert.Equal(0, await collector.TerminateAsync());
+        Assert.Equal(Enumerable.Range(0, 20).Where(n => n != 9), Numbers(data));
     }
 
     [Fact]

@@ -57,6 +57,8 @@ internal static class PrometheusText
             Counter(text, "oxbow_store_bytes_total", "Bytes written to the partitioned store.", s.Bytes);
             Gauge(text, "oxbow_store_open_files", "Store files open for writing.", s.OpenFiles);
             Counter(text, "oxbow_store_sealed_files_total", "Store files sealed (gzipped).", s.SealedFiles);
+            Counter(text, "oxbow_store_recovery_discarded_bytes_total", "Unacknowledged bytes cut from store files at start-up.", s.RecoveryDiscardedBytes);
+            Counter(text, "oxbow_store_recovery_missing_bytes_total", "Acknowledged bytes found missing from store files at start-up.", s.RecoveryMissingBytes);
         }
 
         if (status.Compaction is { } compaction)

@@ -69,6 +69,9 @@ internal static class StatsJson
                 json.WriteNumber("open_files", s.OpenFiles);
                 json.WriteNumber("sealed_files", s.SealedFiles);
                 json.WriteNumber("unreadable_lines", s.UnreadableLines);
+                json.WriteNumber("recovery_discarded_bytes", s.RecoveryDiscardedBytes);
+                json.WriteNumber("recovery_discarded_files", s.RecoveryDiscardedFiles);
+                json.WriteNumber("recovery_missing_bytes", s.RecoveryMissingBytes);
                 json.WriteEndObject();
             }
 

@@ -48,6 +48,9 @@ public sealed class PartitionStore : IBatchPlacement
     private long _storedBytes;
     private long _sealedFiles;
     private long _unreadable;
+    private long _discardedBytes;
+    private long _discardedFiles;
+    private long _missingBytes;
     private long _uncommittedEvents;
     private long _uncommittedBytes;
     private long _intentsWritten; // intents appended since they were last emptied
@@ -74,7 +77,12 @@ public sealed class PartitionStore : IBatchPlacement
         {
             lock (_sealLock)
             {
-                return new StoreStats(Interlocked.Read(ref _storedEvents), Interlocked.Read(ref _storedBytes), Volatile.Read(ref _openCount), _sealedFiles, Interlocked.Read(ref _unreadable));
+                return new StoreStats(Interlocked.Read(ref _storedEvents), Interlocked.Read(ref _storedBytes), Volatile.Read(ref _openCount), _sealedFiles, Interlocked.Read(ref _unreadable))
+                {
+                    RecoveryDiscardedBytes = _discardedBytes,
+                    RecoveryDiscardedFiles = _discardedFiles,
+                    RecoveryMissingBytes = _missingBytes,
+                };
             }
         }
     }
@@ -579,13 +587,8 @@ public sealed class PartitionStore : IBatchPlacement
                 }
                 else if (File.Exists(full))
                 {
-                    var length = entry.GetProperty("length").GetInt64();
-                    using (var handle = File.OpenHandle(full, FileMode.Open, FileAccess.ReadWrite))
-                    {
-                        RandomAccess.SetLength(handle, length);
-                    }
-
-                    StartSeal(relative, length);
+                    using var handle = File.OpenHandle(full, FileMode.Open, FileAccess.ReadWrite);
+                    StartSeal(relative, CutToAcknowledged(handle, relative, entry.GetProperty("length").GetInt64()));
                 }
             }
         }
@@ -612,7 +615,13 @@ public sealed class PartitionStore : IBatchPlacement
                 {
                     // Created since the last checkpoint, and no acknowledged batch is in it.
                     var full = FullPath(relative);
-                    File.Delete(full);
+                    if (File.Exists(full))
+                    {
+                        _discardedBytes += new FileInfo(full).Length;
+                        _discardedFiles++;
+                        File.Delete(full);
+                    }
+
                     File.Delete(full + ".gz.tmp");
                 }
             }
@@ -621,7 +630,7 @@ public sealed class PartitionStore : IBatchPlacement
         }
 
         // Oldest first, so that of two files for one partition the newer stays open and the older is sealed.
-        foreach (var (relative, length) in lengths.OrderBy(l => l.Key, StringComparer.Ordinal))
+        foreach (var (relative, acknowledged) in lengths.OrderBy(l => l.Key, StringComparer.Ordinal))
         {
             _nextSequence = Math.Max(_nextSequence, SequenceOf(relative) + 1);
             var full = FullPath(relative);
@@ -637,7 +646,7 @@ public sealed class PartitionStore : IBatchPlacement
             }
 
             var handle = File.OpenHandle(full, FileMode.Open, FileAccess.ReadWrite, FileShare.Read | FileShare.Delete);
-            RandomAccess.SetLength(handle, length);
+            var length = CutToAcknowledged(handle, relative, acknowledged);
             var key = KeyOf(relative);
             if (_open.TryGetValue(key, out var older))
             {
@@ -649,6 +658,11 @@ public sealed class PartitionStore : IBatchPlacement
         }
 
         _openCount = _open.Count;
+        if (_discardedBytes > 0)
+        {
+            // Normal after a kill mid-batch: those batches were never acknowledged, and their senders resend them.
+            OxbowDaemonLog.Warning("store_unacknowledged_data_discarded", "bytes", _discardedBytes, "files_removed", _discardedFiles);
+        }
 
         // A spool from before placements holds the data itself: store it now, once.
         var legacy = false;
@@ -666,6 +680,58 @@ public sealed class PartitionStore : IBatchPlacement
             Flush();
             Committed();
         }
+    }
+
+    /// <summary>
+    /// Cuts a file back to <paramref name="acknowledged"/> bytes and counts what was cut; returns the length it now has.
+    /// A file shorter than that lost acknowledged bytes (the disk or something outside Oxbow): it is never padded,
+    /// which would put zeros among the events, but cut to its last whole line (so the next batch starts a line of its
+    /// own), said loudly and counted.
+    /// </summary>
+    private long CutToAcknowledged(SafeFileHandle handle, string relative, long acknowledged)
+    {
+        var actual = RandomAccess.GetLength(handle);
+        if (actual < acknowledged)
+        {
+            var whole = EndOfLastLine(handle, actual);
+            if (whole < actual)
+            {
+                RandomAccess.SetLength(handle, whole);
+            }
+
+            _missingBytes += acknowledged - whole;
+            OxbowDaemonLog.Warning("store_file_shorter_than_acknowledged", "path", relative, "length", whole, "acknowledged", acknowledged);
+            return whole;
+        }
+
+        if (actual > acknowledged)
+        {
+            _discardedBytes += actual - acknowledged;
+            RandomAccess.SetLength(handle, acknowledged);
+        }
+
+        return acknowledged;
+    }
+
+    /// <summary>The length of <paramref name="handle"/>'s first <paramref name="length"/> bytes up to and including their last newline.</summary>
+    private static long EndOfLastLine(SafeFileHandle handle, long length)
+    {
+        Span<byte> chunk = stackalloc byte[4096];
+        var end = length;
+        while (end > 0)
+        {
+            var start = Math.Max(0, end - chunk.Length);
+            var read = chunk[..RandomAccess.Read(handle, chunk[..(int)(end - start)], start)];
+            var newline = read.LastIndexOf((byte)'\n');
+            if (newline >= 0)
+            {
+                return start + newline + 1;
+            }
+
+            end = start;
+        }
+
+        return 0;
     }
 
     private static long SequenceOf(string relative)
@@ -767,4 +833,14 @@ public sealed class PartitionStore : IBatchPlacement
 }
 
 /// <summary>Store counters.</summary>
-public sealed record StoreStats(long Events, long Bytes, int OpenFiles, long SealedFiles, long UnreadableLines);
+public sealed record StoreStats(long Events, long Bytes, int OpenFiles, long SealedFiles, long UnreadableLines)
+{
+    /// <summary>Bytes found past the last acknowledged batch at start-up (a kill mid-batch), cut or removed with their files.</summary>
+    public long RecoveryDiscardedBytes { get; init; }
+
+    /// <summary>Files created for batches that were never acknowledged, removed at start-up.</summary>
+    public long RecoveryDiscardedFiles { get; init; }
+
+    /// <summary>Acknowledged bytes missing from files at start-up: damage from outside; never expected.</summary>
+    public long RecoveryMissingBytes { get; init; }
+}
