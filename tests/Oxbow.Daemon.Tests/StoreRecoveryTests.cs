@@ -1,5 +1,6 @@
 using System.Net;
 using Oxbow.Daemon.Spool;
+using Oxbow.Daemon.Storage;
 using Oxbow.Daemon.Tests.Support;
 using Oxbow.Transport;
 
@@ -93,6 +94,43 @@ public sealed class StoreRecoveryTests
 
         Assert.Equal(0, await collector.TerminateAsync());
         Assert.Equal(Enumerable.Range(0, 20).Where(n => n != 9), Numbers(data));
+    }
+
+    [Fact]
+    public async Task An_acknowledged_batch_damaged_on_disk_fails_its_checksum_at_start_up_and_is_kept_and_counted()
+    {
+        using var dir = new TempDirectory();
+        var data = dir.Sub("data");
+        var spoolOptions = new SpoolOptions { Directory = Path.Combine(data, "_oxbow", "spool") };
+
+        // In process and without the store's checkpoints, so the spool's records are all that vouch for the batches.
+        // Opening takes over what the records say, so each session checks the batches of the one before.
+        Assert.Equal(0, (await SessionAsync(0, 20)).RecoveryCorruptBatches);
+        Assert.Equal(0, (await SessionAsync(20, 40)).RecoveryCorruptBatches);
+
+        // One byte changes inside the last batch's padding: still valid JSON, so only the checksum can tell.
+        var file = Store.Files(data)[^1];
+        var damaged = await File.ReadAllBytesAsync(file);
+        damaged[^20] = (byte)'y';
+        await File.WriteAllBytesAsync(file, damaged);
+        var stats = await SessionAsync(40, 40);
+        Assert.Equal(1, stats.RecoveryCorruptBatches);
+        Assert.Equal(0, stats.RecoveryMissingBytes);
+        Assert.Equal(damaged, await File.ReadAllBytesAsync(file));
+        Assert.Equal(Enumerable.Range(0, 40), Numbers(data));
+
+        async Task<StoreStats> SessionAsync(int from, int to)
+        {
+            var store = new PartitionStore(new StorageOptions { DataDirectory = data });
+            using var spool = SpoolLog.Open(spoolOptions, store);
+            var recovered = store.Stats;
+            for (var n = from; n < to; n += 10)
+            {
+                Assert.Equal(AppendResult.Durable, await spool.AppendAsync(BatchId.New(), 10, Store.Events(n, n + 10)));
+            }
+
+            return recovered;
+        }
     }
 
     [Fact]

@@ -9,6 +9,7 @@ using Oxbow.Daemon.Ingest;
 using Oxbow.Daemon.Spool;
 using Oxbow.Daemon.Threading;
 using Oxbow.IO;
+using Oxbow.Transport;
 
 namespace Oxbow.Daemon.Storage;
 
@@ -51,6 +52,7 @@ public sealed class PartitionStore : IBatchPlacement
     private long _discardedBytes;
     private long _discardedFiles;
     private long _missingBytes;
+    private long _corruptBatches;
     private long _uncommittedEvents;
     private long _uncommittedBytes;
     private long _intentsWritten; // intents appended since they were last emptied
@@ -82,6 +84,7 @@ public sealed class PartitionStore : IBatchPlacement
                     RecoveryDiscardedBytes = _discardedBytes,
                     RecoveryDiscardedFiles = _discardedFiles,
                     RecoveryMissingBytes = _missingBytes,
+                    RecoveryCorruptBatches = _corruptBatches,
                 };
             }
         }
@@ -347,14 +350,17 @@ public sealed class PartitionStore : IBatchPlacement
             return 0;
         }
 
-        RandomAccess.Write(file.Handle, bytes, file.Length);
-        file.Length += bytes.Length;
-        file.LastWriteTicks = now;
         if (!_touched.Contains(file))
         {
             _touched.Add(file);
+            file.BatchStart = file.Length;
+            file.BatchChecksum = 0;
         }
 
+        RandomAccess.Write(file.Handle, bytes, file.Length);
+        file.Length += bytes.Length;
+        file.LastWriteTicks = now;
+        file.BatchChecksum = Crc32C.Append(file.BatchChecksum, bytes);
         return bytes.Length;
     }
 
@@ -593,17 +599,19 @@ public sealed class PartitionStore : IBatchPlacement
             }
         }
 
+        List<PlacedRegion> regions = [];
         foreach (var batch in batches)
         {
             if (batch.Placed)
             {
-                PlacementRecord.Read(batch.Data.Span, (relative, end) =>
+                foreach (var region in PlacementRecord.Read(batch.Data.Span))
                 {
-                    if (!sealing.Contains(relative))
+                    if (!sealing.Contains(region.Path))
                     {
-                        lengths[relative] = Math.Max(end, lengths.GetValueOrDefault(relative));
+                        lengths[region.Path] = Math.Max(region.End, lengths.GetValueOrDefault(region.Path));
+                        regions.Add(region);
                     }
-                });
+                }
             }
         }
 
@@ -658,6 +666,7 @@ public sealed class PartitionStore : IBatchPlacement
         }
 
         _openCount = _open.Count;
+        VerifyRegions(regions);
         if (_discardedBytes > 0)
         {
             // Normal after a kill mid-batch: those batches were never acknowledged, and their senders resend them.
@@ -711,6 +720,50 @@ public sealed class PartitionStore : IBatchPlacement
         }
 
         return acknowledged;
+    }
+
+    /// <summary>
+    /// Checks the acknowledged batches that only the spool's records vouch for (those since the last checkpoint)
+    /// against their checksums. A mismatch is damage to acknowledged data: there is nothing to repair it from, so it is
+    /// kept (a query skips lines that do not parse), logged with where it is, and counted.
+    /// </summary>
+    private void VerifyRegions(List<PlacedRegion> regions)
+    {
+        Dictionary<string, PartitionFile> byPath = new(StringComparer.Ordinal);
+        foreach (var file in _open.Values)
+        {
+            byPath[file.Relative] = file;
+        }
+
+        byte[]? buffer = null;
+        foreach (var region in regions)
+        {
+            // Checked only where the file is open and whole: a sealed file's bytes moved into its .gz, and a short
+            // file was counted as missing already.
+            if (region.Length is not { } length || !byPath.TryGetValue(region.Path, out var file) || region.End > file.CommittedLength)
+            {
+                continue;
+            }
+
+            if (buffer is null || buffer.Length < length)
+            {
+                buffer = new byte[Math.Max(length, 1 << 16)];
+            }
+
+            var start = region.End - length;
+            var span = buffer.AsSpan(0, (int)length);
+            var read = 0;
+            while (read < span.Length && RandomAccess.Read(file.Handle, span[read..], start + read) is var n && n > 0)
+            {
+                read += n;
+            }
+
+            if (read != span.Length || Crc32C.Compute(span) != region.Checksum)
+            {
+                _corruptBatches++;
+                OxbowDaemonLog.Warning("store_batch_checksum_mismatch", "path", region.Path, "offset", start, "length", length);
+            }
+        }
     }
 
     /// <summary>The length of <paramref name="handle"/>'s first <paramref name="length"/> bytes up to and including their last newline.</summary>
@@ -771,17 +824,21 @@ public sealed class PartitionStore : IBatchPlacement
     }
 
     /// <summary>
-    /// What the spool keeps for a placed batch: each file it went to and that file's length after it, as
-    /// [path length (u16 LE), path (UTF-8), length (i64 LE)], repeated.
+    /// What the spool keeps for a placed batch: for each file it went to, the file's length after it and the length
+    /// and CRC-32C of the batch's bytes there, as [path length (u16 LE, top bit set), path (UTF-8), end (i64 LE),
+    /// length (u32 LE), CRC-32C (u32 LE)], repeated. The spool's own checksum covers the record; this one covers the
+    /// data it points to. Records from before the checksum have the top bit clear and end after the end.
     /// </summary>
     private static class PlacementRecord
     {
+        private const ushort HasChecksum = 0x8000;
+
         public static byte[] Write(List<PartitionFile> files)
         {
             var size = 0;
             foreach (var file in files)
             {
-                size += 2 + Encoding.UTF8.GetByteCount(file.Relative) + 8;
+                size += 2 + Encoding.UTF8.GetByteCount(file.Relative) + 8 + 4 + 4;
             }
 
             var record = new byte[size];
@@ -789,31 +846,46 @@ public sealed class PartitionStore : IBatchPlacement
             foreach (var file in files)
             {
                 var length = Encoding.UTF8.GetBytes(file.Relative, record.AsSpan(offset + 2));
-                BinaryPrimitives.WriteUInt16LittleEndian(record.AsSpan(offset), (ushort)length);
+                BinaryPrimitives.WriteUInt16LittleEndian(record.AsSpan(offset), (ushort)(length | HasChecksum));
                 offset += 2 + length;
                 BinaryPrimitives.WriteInt64LittleEndian(record.AsSpan(offset), file.Length);
-                offset += 8;
+                BinaryPrimitives.WriteUInt32LittleEndian(record.AsSpan(offset + 8), checked((uint)(file.Length - file.BatchStart)));
+                BinaryPrimitives.WriteUInt32LittleEndian(record.AsSpan(offset + 12), file.BatchChecksum);
+                offset += 16;
             }
 
             return record;
         }
 
-        /// <summary>Calls <paramref name="file"/> for each entry; a record that does not parse ends early (its checksum passed, so only a bug gets here).</summary>
-        public static void Read(ReadOnlySpan<byte> record, Action<string, long> file)
+        /// <summary>The record's entries; a record that does not parse ends early (its checksum passed, so only a bug gets here).</summary>
+        public static List<PlacedRegion> Read(ReadOnlySpan<byte> record)
         {
+            List<PlacedRegion> regions = [];
             while (record.Length >= 2)
             {
-                var length = BinaryPrimitives.ReadUInt16LittleEndian(record);
-                if (record.Length < 2 + length + 8)
+                var header = BinaryPrimitives.ReadUInt16LittleEndian(record);
+                var checksummed = (header & HasChecksum) != 0;
+                var length = header & ~HasChecksum;
+                var size = 2 + length + 8 + (checksummed ? 8 : 0);
+                if (record.Length < size)
                 {
-                    return;
+                    break;
                 }
 
-                file(Encoding.UTF8.GetString(record.Slice(2, length)), BinaryPrimitives.ReadInt64LittleEndian(record[(2 + length)..]));
-                record = record[(2 + length + 8)..];
+                var end = BinaryPrimitives.ReadInt64LittleEndian(record[(2 + length)..]);
+                regions.Add(checksummed
+                    ? new PlacedRegion(Encoding.UTF8.GetString(record.Slice(2, length)), end,
+                        BinaryPrimitives.ReadUInt32LittleEndian(record[(2 + length + 8)..]), BinaryPrimitives.ReadUInt32LittleEndian(record[(2 + length + 12)..]))
+                    : new PlacedRegion(Encoding.UTF8.GetString(record.Slice(2, length)), end, null, 0));
+                record = record[size..];
             }
+
+            return regions;
         }
     }
+
+    /// <summary>One batch's bytes in one file: they end at <paramref name="End"/>; length and CRC-32C when recorded.</summary>
+    private readonly record struct PlacedRegion(string Path, long End, uint? Length, uint Checksum);
 
     private sealed class PartitionFile(string key, string relative, SafeFileHandle handle, long length)
     {
@@ -827,6 +899,12 @@ public sealed class PartitionStore : IBatchPlacement
 
         /// <summary>The length once every batch acknowledged so far is in: what recovery cuts back to.</summary>
         public long CommittedLength { get; set; }
+
+        /// <summary>Where the batch being placed starts in this file (its bytes here are contiguous).</summary>
+        public long BatchStart { get; set; }
+
+        /// <summary>The CRC-32C of the batch being placed's bytes in this file, so far.</summary>
+        public uint BatchChecksum { get; set; }
 
         public long LastWriteTicks { get; set; }
     }
@@ -843,4 +921,7 @@ public sealed record StoreStats(long Events, long Bytes, int OpenFiles, long Sea
 
     /// <summary>Acknowledged bytes missing from files at start-up: damage from outside; never expected.</summary>
     public long RecoveryMissingBytes { get; init; }
+
+    /// <summary>Acknowledged batches whose bytes no longer match their checksum at start-up: damage; never expected.</summary>
+    public long RecoveryCorruptBatches { get; init; }
 }
