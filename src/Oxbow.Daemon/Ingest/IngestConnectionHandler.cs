@@ -107,15 +107,15 @@ internal sealed class IngestConnectionHandler(IngestPipeline pipeline, AccessPol
         {
             var (batchId, _, data) = Frames.ParseBatch(payload);
             id = batchId;
-            // The pipe's memory is reused once we advance, so the batch gets its own copy for the spool: from a pool when
-            // the spool is done with it once the append completes (a collector's), which spares the GC a large object
-            // and the kernel fresh pages per batch.
+            // The pipe's memory is reused once we advance, so the batch gets its own copy for the spool, from a pool:
+            // nothing keeps the memory once the append completes (the spool copies what it caches), which spares the GC
+            // a large object and the kernel fresh pages per batch.
             if ((header.Flags & FrameFlags.Gzip) != 0)
             {
                 return AcceptAsync(id, pipeline.Gunzip(data.ToArray()), grant, pooled: null);
             }
 
-            if (pipeline.ReusesBatchMemory && data.Length <= PooledBatchBytes)
+            if (data.Length <= PooledBatchBytes)
             {
                 var pooled = BatchBuffers.Rent((int)data.Length);
                 data.CopyTo(pooled);

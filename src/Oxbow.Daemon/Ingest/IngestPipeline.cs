@@ -19,12 +19,6 @@ internal sealed class IngestPipeline(SpoolLog spool, DaemonStats stats, TailHub 
 
     public int MaxBatchBytes => maxBatchBytes;
 
-    /// <summary>
-    /// Whether the memory of a batch may be reused once <see cref="AcceptAsync"/> has completed: true unless the spool
-    /// keeps batches for a consumer (an agent's).
-    /// </summary>
-    public bool ReusesBatchMemory => !spool.KeepsBatchData;
-
     /// <summary>Accepts a batch; true when it was already stored by an earlier try.</summary>
     /// <param name="id">The batch id, for recognising retries.</param>
     /// <param name="data">NDJSON.</param>

@@ -54,8 +54,10 @@ public sealed class SpoolLog : IDisposable
     private SafeFileHandle? _readHandle;
     private long _readSegment = -1;
 
-    // Records made durable recently, kept in memory so a consumer that keeps up reads them without a read syscall,
-    // a copy and a second checksum pass. Bounded by bytes; a consumer that falls behind reads the files instead.
+    // Records made durable recently, kept in memory so a consumer that keeps up reads them without a read syscall
+    // and a second checksum pass. Each holds a copy of its data (the caller's memory is the caller's again once the
+    // append completes). Bounded by bytes: once full, newer records are not kept, so a consumer that is behind (an
+    // upstream that is down) costs no memory per batch; it reads the files instead.
     private readonly Queue<SpoolRecord> _recent = new();
     private long _recentBytes;
 
@@ -106,12 +108,6 @@ public sealed class SpoolLog : IDisposable
     /// data is written there and the spool keeps only where it went.
     /// </summary>
     public static SpoolLog Open(SpoolOptions options, IBatchPlacement? placement = null) => new(options, placement);
-
-    /// <summary>
-    /// Whether an appended batch's memory is kept (and handed to the consumer) after its append completes: true
-    /// without a placement. With one, the data is in the placement by then and the caller may reuse the memory.
-    /// </summary>
-    public bool KeepsBatchData => _placement is null;
 
     /// <summary>The end of what is durable: every record before it is on disk (and placed, with a placement).</summary>
     public SpoolPosition DurableEnd
@@ -496,13 +492,11 @@ public sealed class SpoolLog : IDisposable
 
                 _pendingRecords++;
                 _pendingEvents += record.EventCount;
-                _recent.Enqueue(record);
-                _recentBytes += record.Data.Length;
-            }
-
-            while (_recentBytes > RecentMaxBytes && _recent.TryDequeue(out var oldest))
-            {
-                _recentBytes -= oldest.Data.Length;
+                if (_recentBytes + record.Data.Length <= RecentMaxBytes)
+                {
+                    _recent.Enqueue(record with { Data = record.Data.ToArray() });
+                    _recentBytes += record.Data.Length;
+                }
             }
 
             _durableEnd = new SpoolPosition(_active.Number, _active.Length);
