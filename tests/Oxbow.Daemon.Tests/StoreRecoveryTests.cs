@@ -14,6 +14,13 @@ public sealed class StoreRecoveryTests
 {
     private static ByteArrayContent Ndjson(byte[] events) => new(events) { Headers = { { "Content-Type", "application/x-ndjson" } } };
 
+    /// <summary>Posts events <paramref name="from"/> up to <paramref name="to"/> and checks they were acknowledged.</summary>
+    private static async Task PostAcknowledgedAsync(DaemonProcess collector, int from, int to)
+    {
+        using var response = await collector.Http.PostAsync("v1/events", Ndjson(Store.Events(from, to)));
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+    }
+
     private static List<int> Numbers(string data) => [.. Store.Values(data, "n").Select(int.Parse).Order()];
 
     [Fact]
@@ -25,8 +32,7 @@ public sealed class StoreRecoveryTests
         await collector.StartAsync();
         for (var batch = 0; batch < 3; batch++)
         {
-            using var response = await collector.Http.PostAsync("v1/events", Ndjson(Store.Events(batch * 10, (batch + 1) * 10)));
-            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            await PostAcknowledgedAsync(collector, batch * 10, (batch + 1) * 10);
         }
 
         collector.Kill();
@@ -53,10 +59,7 @@ public sealed class StoreRecoveryTests
         Assert.Equal(0, await collector.StatAsync("store", "recovery_missing_bytes"));
         Assert.Contains("store_unacknowledged_data_discarded", collector.Output, StringComparison.Ordinal);
 
-        using (var response = await collector.Http.PostAsync("v1/events", Ndjson(Store.Events(30, 40))))
-        {
-            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        }
+        await PostAcknowledgedAsync(collector, 30, 40);
 
         Assert.Equal(0, await collector.TerminateAsync());
         Assert.Equal(Enumerable.Range(0, 40), Numbers(data));
@@ -69,10 +72,7 @@ public sealed class StoreRecoveryTests
         var data = dir.Sub("data");
         await using var collector = new DaemonProcess(data);
         await collector.StartAsync();
-        using (var response = await collector.Http.PostAsync("v1/events", Ndjson(Store.Events(0, 10))))
-        {
-            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        }
+        await PostAcknowledgedAsync(collector, 0, 10);
 
         collector.Kill();
 
@@ -87,10 +87,7 @@ public sealed class StoreRecoveryTests
         Assert.Equal(acknowledged.Length - lastWholeLine, await collector.StatAsync("store", "recovery_missing_bytes"));
         Assert.Contains("store_file_shorter_than_acknowledged", collector.Output, StringComparison.Ordinal);
 
-        using (var response = await collector.Http.PostAsync("v1/events", Ndjson(Store.Events(10, 20))))
-        {
-            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        }
+        await PostAcknowledgedAsync(collector, 10, 20);
 
         Assert.Equal(0, await collector.TerminateAsync());
         Assert.Equal(Enumerable.Range(0, 20).Where(n => n != 9), Numbers(data));

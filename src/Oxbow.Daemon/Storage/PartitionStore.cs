@@ -729,39 +729,38 @@ public sealed class PartitionStore : IBatchPlacement
     /// </summary>
     private void VerifyRegions(List<PlacedRegion> regions)
     {
-        Dictionary<string, PartitionFile> byPath = new(StringComparer.Ordinal);
-        foreach (var file in _open.Values)
+        byte[] buffer = [];
+        foreach (var file in regions.Where(r => r.Length is not null).GroupBy(r => r.Path, StringComparer.Ordinal))
         {
-            byPath[file.Relative] = file;
-        }
-
-        byte[]? buffer = null;
-        foreach (var region in regions)
-        {
-            // Checked only where the file is open and whole: a sealed file's bytes moved into its .gz, and a short
-            // file was counted as missing already.
-            if (region.Length is not { } length || !byPath.TryGetValue(region.Path, out var file) || region.End > file.CommittedLength)
+            // A file sealed since has its bytes in the .gz (under gzip's own CRC) and nothing left here to check.
+            var full = FullPath(file.Key);
+            if (!File.Exists(full))
             {
                 continue;
             }
 
-            if (buffer is null || buffer.Length < length)
+            using var handle = File.OpenHandle(full, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+            var fileLength = RandomAccess.GetLength(handle);
+            foreach (var region in file)
             {
-                buffer = new byte[Math.Max(length, 1 << 16)];
-            }
+                var length = (int)region.Length!.Value;
+                if (region.End > fileLength)
+                {
+                    continue; // counted as missing already
+                }
 
-            var start = region.End - length;
-            var span = buffer.AsSpan(0, (int)length);
-            var read = 0;
-            while (read < span.Length && RandomAccess.Read(file.Handle, span[read..], start + read) is var n && n > 0)
-            {
-                read += n;
-            }
+                if (buffer.Length < length)
+                {
+                    buffer = new byte[length];
+                }
 
-            if (read != span.Length || Crc32C.Compute(span) != region.Checksum)
-            {
-                _corruptBatches++;
-                OxbowDaemonLog.Warning("store_batch_checksum_mismatch", "path", region.Path, "offset", start, "length", length);
+                var start = region.End - length;
+                var span = buffer.AsSpan(0, length);
+                if (RandomAccess.Read(handle, span, start) != length || Crc32C.Compute(span) != region.Checksum)
+                {
+                    _corruptBatches++;
+                    OxbowDaemonLog.Warning("store_batch_checksum_mismatch", "path", region.Path, "offset", start, "length", length);
+                }
             }
         }
     }
