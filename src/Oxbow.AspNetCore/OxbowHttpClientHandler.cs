@@ -8,8 +8,9 @@ namespace Oxbow.AspNetCore;
 /// A <see cref="DelegatingHandler"/> for outgoing calls: sends the current trace on (<c>traceparent</c>, with the
 /// caller's span as the parent) and records each call as a <c>&lt;context&gt;.httpclient</c> sub-event sharing the
 /// current context's id: <c>method</c>, <c>uri</c> (no user info; query values of secret-looking keys replaced),
-/// <c>status</c>, <c>request.bytes</c>, <c>response.bytes</c>, <c>request_time</c>, and <c>error</c>
-/// (<c>timeout</c> or <c>connection_failed</c>, with the exception) when the call fails.
+/// <c>status</c>, <c>request.bytes</c>, <c>response.bytes</c>, <c>request_time</c>, and <c>error</c> when the call
+/// fails, with the exception: <c>timeout</c> (<see cref="HttpClient.Timeout"/> or a connect timeout),
+/// <c>canceled</c> (the caller's token, or the client cancelled its pending requests) or <c>connection_failed</c>.
 /// </summary>
 public sealed class OxbowHttpClientHandler : DelegatingHandler
 {
@@ -33,7 +34,8 @@ public sealed class OxbowHttpClientHandler : DelegatingHandler
             request.Headers.TryAddWithoutValidation("traceparent", TraceParent.Format(activity.TraceId, activity.SpanId, activity.ActivityTraceFlags));
         }
 
-        using var context = Ox.Context(OxContext.Current is null ? "httpclient" : ".httpclient");
+        var context = Ox.Context(OxContext.Current is null ? "httpclient" : ".httpclient");
+        var handedOver = false;
         context.Set("method", request.Method.Method);
         if (request.RequestUri is { } uri)
         {
@@ -57,9 +59,18 @@ public sealed class OxbowHttpClientHandler : DelegatingHandler
 
             return response;
         }
-        catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
+        catch (OperationCanceledException ex) when (cancellationToken.IsCancellationRequested)
         {
-            // HttpClient's own timeout, not the caller giving up.
+            // HttpClient's timeout or the caller's token: only HttpClient knows which, once this exception leaves.
+            context.Set("request_time", Stopwatch.GetElapsedTime(started).TotalSeconds);
+            context.Fail(ex);
+            CancellationVerdict.Await(ex, context);
+            handedOver = true;
+            throw;
+        }
+        catch (OperationCanceledException ex)
+        {
+            // Cancelled without the token being cancelled: a timeout inside the handler chain (a connect timeout).
             context.Set("error", "timeout");
             context.Fail(ex);
             throw;
@@ -72,7 +83,11 @@ public sealed class OxbowHttpClientHandler : DelegatingHandler
         }
         finally
         {
-            context.Set("request_time", Stopwatch.GetElapsedTime(started).TotalSeconds);
+            if (!handedOver)
+            {
+                context.Set("request_time", Stopwatch.GetElapsedTime(started).TotalSeconds);
+                context.Dispose();
+            }
         }
     }
 

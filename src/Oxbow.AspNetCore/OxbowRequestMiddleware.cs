@@ -11,13 +11,18 @@ namespace Oxbow.AspNetCore;
 /// sub-event with its id, and emits one event when it ends: <c>method</c>, <c>route</c> (the endpoint's template),
 /// <c>path</c>, <c>query</c>, <c>status</c>, <c>response.bytes</c>, <c>request_time</c> (seconds), <c>client_ip</c>,
 /// <c>user</c> (when authenticated), <c>user_agent</c>, allow-listed <c>headers.*</c>, <c>app_version</c>,
-/// <c>request_id</c> (from <c>X-Request-ID</c>), and on an unhandled exception the exception with status 500.
+/// <c>request_id</c>, and on an unhandled exception the exception with status 500.
 /// </summary>
 /// <remarks>
-/// Trace context: a valid incoming <c>traceparent</c> is continued (same trace id; its span is the parent), an
+/// <para>Each request starts from a clean ambient scope (<see cref="Ox.BeginCleanScope"/>): nothing bound or left open
+/// by earlier work on the same thread leaks into it.</para>
+/// <para><c>request_id</c> is the incoming <c>X-Request-ID</c> header, or the request event's id when the header is
+/// absent (then it is also sent back in the response's <c>X-Request-ID</c>). It is bound to the request's flow, so
+/// every event of the request carries it: the <c>request</c> event, its log events and its sub-contexts.</para>
+/// <para>Trace context: a valid incoming <c>traceparent</c> is continued (same trace id; its span is the parent), an
 /// absent or invalid one starts a new trace. The request runs in an <see cref="Activity"/> with a new span id, which
 /// puts <c>trace_id</c> and <c>span_id</c> on every event of the request and lets outgoing calls carry the trace on.
-/// The trace goes back to the caller in the <c>traceresponse</c> header.
+/// The trace goes back to the caller in the <c>traceresponse</c> header.</para>
 /// </remarks>
 public sealed class OxbowRequestMiddleware(RequestDelegate next, OxbowRequestOptions options)
 {
@@ -34,6 +39,8 @@ public sealed class OxbowRequestMiddleware(RequestDelegate next, OxbowRequestOpt
             activity.SetParentId(traceId, parentId, flags);
         }
 
+        using var clean = Ox.BeginCleanScope();
+
         // The outer activity (if ASP.NET Core made one) may hold a trace from a header this middleware refused.
         var previous = Activity.Current;
         Activity.Current = null;
@@ -46,6 +53,15 @@ public sealed class OxbowRequestMiddleware(RequestDelegate next, OxbowRequestOpt
                 return Task.CompletedTask;
             });
             using var context = Ox.Context(options.EventType);
+            var requestId = http.Request.Headers["X-Request-ID"].ToString();
+            if (requestId.Length == 0)
+            {
+                requestId = context.Enabled ? context.Id : Guid.NewGuid().ToString("N");
+                http.Response.Headers["X-Request-ID"] = requestId;
+            }
+
+            context.Set("request_id", requestId);
+            using var requestScope = Ox.BindScope("request_id", requestId);
             var counting = new CountingStream(http.Response.Body);
             http.Response.Body = counting;
             var started = Stopwatch.GetTimestamp();
@@ -114,11 +130,6 @@ public sealed class OxbowRequestMiddleware(RequestDelegate next, OxbowRequestOpt
         if (request.Headers.UserAgent.ToString() is { Length: > 0 } agent)
         {
             context.Set("user_agent", agent);
-        }
-
-        if (request.Headers["X-Request-ID"].ToString() is { Length: > 0 } requestId)
-        {
-            context.Set("request_id", requestId);
         }
 
         if (parentSpan is not null)

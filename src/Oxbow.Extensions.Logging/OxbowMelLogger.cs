@@ -87,7 +87,8 @@ internal sealed class OxbowMelLogger(string category, OxbowLoggerProvider provid
 
     private static OxLevel Map(LogLevel level) => level switch
     {
-        LogLevel.Trace or LogLevel.Debug => OxLevel.Debug,
+        LogLevel.Trace => OxLevel.Trace,
+        LogLevel.Debug => OxLevel.Debug,
         LogLevel.Information => OxLevel.Info,
         LogLevel.Warning => OxLevel.Warning,
         LogLevel.Error => OxLevel.Error,

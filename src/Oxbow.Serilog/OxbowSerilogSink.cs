@@ -9,7 +9,7 @@ namespace Oxbow.Serilog;
 /// A Serilog sink: each Serilog event becomes an Oxbow log event (<c>log</c>, or <c>&lt;context&gt;.log</c> inside
 /// an <see cref="OxContext"/>) with <c>event</c> (the message template), <c>message</c> (rendered), each property as
 /// a typed field (structures as objects, sequences as arrays, dictionaries as objects), and the exception structured.
-/// Levels: Verbose and Debug map to debug, Information to info, Warning, Error and Fatal (critical) to themselves.
+/// Levels: Verbose maps to trace, Debug to debug, Information to info, Warning and Error to themselves, Fatal to critical.
 /// </summary>
 /// <remarks>
 /// Error contract (as Serilog's <see cref="ILogEventSink"/>): <see cref="Emit"/> never throws. Oxbow's own queue is
@@ -46,7 +46,8 @@ public sealed class OxbowSerilogSink : ILogEventSink
 
     private static OxLevel Map(LogEventLevel level) => level switch
     {
-        LogEventLevel.Verbose or LogEventLevel.Debug => OxLevel.Debug,
+        LogEventLevel.Verbose => OxLevel.Trace,
+        LogEventLevel.Debug => OxLevel.Debug,
         LogEventLevel.Information => OxLevel.Info,
         LogEventLevel.Warning => OxLevel.Warning,
         LogEventLevel.Error => OxLevel.Error,

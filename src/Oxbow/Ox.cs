@@ -109,4 +109,26 @@ public static class Ox
 
     /// <summary>Binds several fields to every event of the current logical flow until the returned scope is disposed.</summary>
     public static IDisposable BindScope(params ReadOnlySpan<BoundField> fields) => AmbientFields.Push(fields);
+
+    /// <summary>
+    /// Starts a clean ambient scope for a new unit of work (a request, a queue message, a job): no fields bound with
+    /// <see cref="BindScope(string, object?)"/> and no open context, whatever earlier code left on this flow, for
+    /// example a scope that was never disposed on a long-lived worker thread. Disposing it restores what was there.
+    /// <c>UseOxbowRequests</c> starts one for every request.
+    /// </summary>
+    public static IDisposable BeginCleanScope() => new CleanScope(AmbientFields.Clear(), OxContext.ClearCurrent());
+
+    private sealed class CleanScope(IDisposable fields, IDisposable context) : IDisposable
+    {
+        private int _disposed;
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _disposed, 1) == 0)
+            {
+                context.Dispose();
+                fields.Dispose();
+            }
+        }
+    }
 }

@@ -175,4 +175,99 @@ public sealed class RequestMiddlewareTests : IAsyncDisposable
         Assert.Equal($"http://127.0.0.1:{free}/x", e["uri"]);
         Assert.Equal("System.Net.Http.HttpRequestException", e["exception.type"]);
     }
+
+    /// <summary>A real socket that accepts connections and never answers.</summary>
+    private static (System.Net.Sockets.TcpListener Listener, int Port) SilentServer()
+    {
+        var listener = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        _ = Task.Run(async () =>
+        {
+            var held = new List<System.Net.Sockets.TcpClient>();
+            try
+            {
+                while (true)
+                {
+                    held.Add(await listener.AcceptTcpClientAsync());
+                }
+            }
+            catch (Exception ex) when (ex is System.Net.Sockets.SocketException or ObjectDisposedException)
+            {
+                held.ForEach(c => c.Dispose());
+            }
+        });
+        return (listener, ((IPEndPoint)listener.LocalEndpoint).Port);
+    }
+
+    private static async Task<OxbowEvent> WaitForHttpClientEventAsync(OxCapture capture) =>
+        Assert.Single(await WaitForAsync(capture, "httpclient"));
+
+    [Fact]
+    public async Task HttpClient_timeout_against_a_socket_that_never_answers_is_recorded_as_a_timeout()
+    {
+        using var capture = OxCapture.Start();
+        var (listener, port) = SilentServer();
+        using var client = new HttpClient(new OxbowHttpClientHandler(new SocketsHttpHandler())) { Timeout = TimeSpan.FromMilliseconds(300) };
+        var thrown = await Assert.ThrowsAsync<TaskCanceledException>(() => client.GetAsync($"http://127.0.0.1:{port}/slow"));
+        Assert.IsType<TimeoutException>(thrown.InnerException);
+        var e = await WaitForHttpClientEventAsync(capture);
+        Assert.Equal("timeout", e["error"]);
+        Assert.Equal(OxLevel.Error, e.Level);
+        listener.Stop();
+    }
+
+    [Fact]
+    public async Task The_callers_own_cancellation_is_recorded_as_canceled_not_as_a_timeout()
+    {
+        using var capture = OxCapture.Start();
+        var (listener, port) = SilentServer();
+        using var client = new HttpClient(new OxbowHttpClientHandler(new SocketsHttpHandler())) { Timeout = TimeSpan.FromMinutes(5) };
+        using var cancel = new CancellationTokenSource(TimeSpan.FromMilliseconds(300));
+        await Assert.ThrowsAsync<TaskCanceledException>(() => client.GetAsync($"http://127.0.0.1:{port}/slow", cancel.Token));
+        var e = await WaitForHttpClientEventAsync(capture);
+        Assert.Equal("canceled", e["error"]);
+        listener.Stop();
+    }
+
+    [Fact]
+    public async Task A_request_without_X_Request_ID_gets_one_and_every_event_of_the_request_carries_it()
+    {
+        using var capture = OxCapture.Start();
+        var app = await ServiceAsync("a", app => app.MapGet("/", () =>
+        {
+            Ox.Log.Info("handled");
+            using (Ox.Context(".db"))
+            {
+                Ox.Set("rows", 1);
+            }
+
+            return "ok";
+        }));
+        using var client = app.GetTestClient();
+        using var response = await client.GetAsync("/");
+        var request = Assert.Single(await WaitForAsync(capture, "request"));
+        var generated = Assert.IsType<string>(request["request_id"]);
+        Assert.Equal(request.Id, generated);
+        Assert.Equal(generated, response.Headers.GetValues("X-Request-ID").Single());
+        Assert.Equal(generated, capture.Single("request.log")["request_id"]);
+        Assert.Equal(generated, capture.Single("request.db")["request_id"]);
+    }
+
+    [Fact]
+    public async Task An_incoming_X_Request_ID_is_on_the_log_events_of_the_request()
+    {
+        using var capture = OxCapture.Start();
+        var app = await ServiceAsync("a", app => app.MapGet("/", () =>
+        {
+            Ox.Log.Info("handled");
+            return "ok";
+        }));
+        using var client = app.GetTestClient();
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/");
+        request.Headers.Add("X-Request-ID", "req-42");
+        using var response = await client.SendAsync(request);
+        Assert.Equal("req-42", Assert.Single(await WaitForAsync(capture, "request"))["request_id"]);
+        Assert.Equal("req-42", capture.Single("request.log")["request_id"]);
+        Assert.False(response.Headers.Contains("X-Request-ID"));
+    }
 }

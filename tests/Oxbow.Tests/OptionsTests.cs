@@ -36,7 +36,7 @@ public class OptionsTests
     }
 
     [Theory]
-    [InlineData("OXBOW_LEVEL", "loud", "OXBOW_LEVEL='loud' is not one of debug, info, warning, error, critical, off.")]
+    [InlineData("OXBOW_LEVEL", "loud", "OXBOW_LEVEL='loud' is not a level; use one of trace, debug, info, warning, error, critical, off.")]
     [InlineData("OXBOW_QUEUE_FULL", "block", "OXBOW_QUEUE_FULL='block' is not 'drop' or 'wait'.")]
     [InlineData("OXBOW_QUEUE_BYTES", "-1", "OXBOW_QUEUE_BYTES='-1' is not a positive number of bytes.")]
     [InlineData("OXBOW_CONSOLE", "xml", "OXBOW_CONSOLE='xml' is not one of pretty, json, logfmt, cee, off.")]

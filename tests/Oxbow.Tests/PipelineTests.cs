@@ -32,7 +32,7 @@ public class PipelineTests : OxbowTestBase
         var lines = File.ReadAllLines(path);
         Assert.Equal(10_000, lines.Length);
         Assert.Equal(Enumerable.Range(0, 10_000).Select(i => (long)i), lines.Select(l => (long)Oxbow.Codec.CanonicalJson.Parse(System.Text.Encoding.UTF8.GetBytes(l))["n"]!));
-        Assert.Equal(new OxbowStats(10_000, 10_000, 0, 0, 0, 0, 0), Ox.Stats);
+        Assert.Equal(new OxbowStats(10_000, 10_000, 0, 0, 0, 0, 0, 0), Ox.Stats);
     }
 
     [Fact]

@@ -145,7 +145,7 @@ internal static class EventLines
             var level = OxLevel.Info;
             if (levelText is not null && !OxLevels.TryParse(levelText, out level))
             {
-                throw Invalid(lineNumber, $"level \"{Shorten(levelText)}\" is not one of debug, info, warning, error, critical");
+                throw Invalid(lineNumber, $"level \"{Shorten(levelText)}\" is not one of {OxLevels.ValidNames}");
             }
 
             using var json = new Utf8JsonWriter(output);

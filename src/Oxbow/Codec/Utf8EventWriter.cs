@@ -363,7 +363,7 @@ internal sealed class Utf8EventWriter
         }
 
         Raw(entry.SeparatedName);
-        if (entry.Redact)
+        if (entry.Redact && !IsEmpty(value))
         {
             String(RedactionPolicy.Replacement);
         }
@@ -374,6 +374,10 @@ internal sealed class Utf8EventWriter
 
         return true;
     }
+
+    /// <summary>Null and the empty string say nothing secret, so redaction keeps them: a missing key stays visibly missing.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static bool IsEmpty<T>(T value) => value is null || (!typeof(T).IsValueType && value is string { Length: 0 });
 
     private static DateTime ToUtc(DateTime value) =>
         value.Kind == DateTimeKind.Local ? value.ToUniversalTime() : DateTime.SpecifyKind(value, DateTimeKind.Utc);
@@ -421,7 +425,7 @@ internal sealed class Utf8EventWriter
             var entry = keys.Get(key);
             Raw(first ? entry.QuotedName : entry.SeparatedName);
             first = false;
-            if (entry.Redact)
+            if (entry.Redact && !IsEmpty(value))
             {
                 String(RedactionPolicy.Replacement);
             }

@@ -24,6 +24,8 @@ public sealed class OxContext : IDisposable
     private readonly FieldMap _body = new();
     private readonly bool _isNoop;
     private readonly DateTime _start;
+    private readonly nint _openedUnderDispatch;
+    private readonly FieldBindings? _ambient;
     private Dictionary<string, bool>? _childDecisions;
     private Exception? _exception;
     private byte[]? _idJson;
@@ -46,6 +48,8 @@ public sealed class OxContext : IDisposable
         Previous = previous;
         Enabled = enabled;
         _start = start;
+        _openedUnderDispatch = ExceptionTracker.CurrentDispatch();
+        _ambient = AmbientFields.Current;
         var activity = Activity.Current;
         if (activity is not null && activity.TraceId != default)
         {
@@ -167,9 +171,8 @@ public sealed class OxContext : IDisposable
     /// <summary>Sets a field; dotted keys nest, and a map merges into an existing map.</summary>
     public void Set(string key, object? value) => Mutate(key, value, static (body, k, v) => body.Set(k, v));
 
-    /// <summary>Sets a field to an array of several values.</summary>
-    public void Set(string key, params object?[] values) =>
-        Mutate(key, values, static (body, k, v) => body.Set(k, v is object?[] { Length: 1 } single ? single[0] : v));
+    /// <summary>Sets a field to an array of the values: always an array, even of one value, so the field's JSON type never changes from event to event.</summary>
+    public void Set(string key, params object?[] values) => Mutate(key, values, static (body, k, v) => body.Set(k, v));
 
     /// <summary>Appends to the array at <paramref name="key"/>.</summary>
     public void Append(string key, object? value) => Mutate(key, value, static (body, k, v) => body.Append(k, v));
@@ -238,7 +241,7 @@ public sealed class OxContext : IDisposable
             return;
         }
 
-        var inFlight = ExceptionTracker.InFlight();
+        var inFlight = ExceptionTracker.InFlight(_openedUnderDispatch);
         RestoreFlow();
         if (!Enabled)
         {
@@ -260,6 +263,15 @@ public sealed class OxContext : IDisposable
                     if (Level < OxLevel.Error)
                     {
                         Level = OxLevel.Error;
+                    }
+                }
+
+                if (_ambient is not null)
+                {
+                    // Ox.BindScope binds to every event of the flow, contexts included; the context's own fields win.
+                    foreach (var field in _ambient.Fields)
+                    {
+                        _body.SetIfAbsent(field.Key, field.Value);
                     }
                 }
 
@@ -286,6 +298,19 @@ public sealed class OxContext : IDisposable
         {
             Emitter.ReportInternalError(ex);
         }
+    }
+
+    /// <summary>Makes no context current in this flow until the returned scope is disposed.</summary>
+    internal static IDisposable ClearCurrent()
+    {
+        var previous = s_current.Value;
+        s_current.Value = null;
+        return new Restore(previous);
+    }
+
+    private sealed class Restore(OxContext? previous) : IDisposable
+    {
+        public void Dispose() => s_current.Value = previous;
     }
 
     private void RestoreFlow()

@@ -69,6 +69,14 @@ internal static class AmbientFields
         return new Scope(previous);
     }
 
+    /// <summary>Empties the flow's bindings until the returned scope is disposed.</summary>
+    public static IDisposable Clear()
+    {
+        var previous = s_current.Value;
+        s_current.Value = null;
+        return new Scope(previous);
+    }
+
     private sealed class Scope(FieldBindings? previous) : IDisposable
     {
         private int _disposed;

@@ -113,7 +113,7 @@ internal static class LogWriter
     {
         var entry = keys.Get(field.Key);
         w.Raw(entry.SeparatedName);
-        if (entry.Redact)
+        if (entry.Redact && !Utf8EventWriter.IsEmpty(field.Value))
         {
             w.String(RedactionPolicy.Replacement);
         }

@@ -9,6 +9,293 @@ namespace Oxbow;
 
 public sealed partial class OxLogger
 {
+    /// <summary>Writes a <c>trace</c> event named <paramref name="evt"/>. Costs one comparison when the level is disabled.</summary>
+    /// <param name="evt">What happened, as a short stable name such as <c>user_logged_in</c>.</param>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void Trace(string evt)
+    {
+        if (LevelGate.IsEnabled(OxLevel.Trace))
+        {
+            LogWriter.Write(this, OxLevel.Trace, null, evt, default(NoFields));
+        }
+    }
+
+    /// <summary>Writes a <c>trace</c> event named <paramref name="evt"/>, capturing <paramref name="exception"/> as structured data. Costs one comparison when the level is disabled.</summary>
+    /// <param name="exception">Exception to record under <c>exception</c>, or null.</param>
+    /// <param name="evt">What happened, as a short stable name such as <c>user_logged_in</c>.</param>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void Trace(Exception? exception, string evt)
+    {
+        if (LevelGate.IsEnabled(OxLevel.Trace))
+        {
+            LogWriter.Write(this, OxLevel.Trace, exception, evt, default(NoFields));
+        }
+    }
+
+    /// <summary>Writes a <c>trace</c> event named <paramref name="evt"/> with 1 field. Costs one comparison when the level is disabled.</summary>
+    /// <param name="evt">What happened, as a short stable name such as <c>user_logged_in</c>.</param>
+    /// <param name="key1">Field name; dots nest.</param>
+    /// <param name="value1">Field value.</param>
+    /// <typeparam name="T1">Type of <paramref name="value1"/>; primitives are written without boxing.</typeparam>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void Trace<T1>(string evt, string key1, T1 value1)
+    {
+        if (LevelGate.IsEnabled(OxLevel.Trace))
+        {
+            LogWriter.Write(this, OxLevel.Trace, null, evt, new Fields1<T1>(key1, value1));
+        }
+    }
+
+    /// <summary>Writes a <c>trace</c> event named <paramref name="evt"/> with 1 field, capturing <paramref name="exception"/> as structured data. Costs one comparison when the level is disabled.</summary>
+    /// <param name="exception">Exception to record under <c>exception</c>, or null.</param>
+    /// <param name="evt">What happened, as a short stable name such as <c>user_logged_in</c>.</param>
+    /// <param name="key1">Field name; dots nest.</param>
+    /// <param name="value1">Field value.</param>
+    /// <typeparam name="T1">Type of <paramref name="value1"/>; primitives are written without boxing.</typeparam>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void Trace<T1>(Exception? exception, string evt, string key1, T1 value1)
+    {
+        if (LevelGate.IsEnabled(OxLevel.Trace))
+        {
+            LogWriter.Write(this, OxLevel.Trace, exception, evt, new Fields1<T1>(key1, value1));
+        }
+    }
+
+    /// <summary>Writes a <c>trace</c> event named <paramref name="evt"/> with 2 fields. Costs one comparison when the level is disabled.</summary>
+    /// <param name="evt">What happened, as a short stable name such as <c>user_logged_in</c>.</param>
+    /// <param name="key1">Field name; dots nest.</param>
+    /// <param name="value1">Field value.</param>
+    /// <typeparam name="T1">Type of <paramref name="value1"/>; primitives are written without boxing.</typeparam>
+    /// <param name="key2">Field name; dots nest.</param>
+    /// <param name="value2">Field value.</param>
+    /// <typeparam name="T2">Type of <paramref name="value2"/>; primitives are written without boxing.</typeparam>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void Trace<T1, T2>(string evt, string key1, T1 value1, string key2, T2 value2)
+    {
+        if (LevelGate.IsEnabled(OxLevel.Trace))
+        {
+            LogWriter.Write(this, OxLevel.Trace, null, evt, new Fields2<T1, T2>(key1, value1, key2, value2));
+        }
+    }
+
+    /// <summary>Writes a <c>trace</c> event named <paramref name="evt"/> with 2 fields, capturing <paramref name="exception"/> as structured data. Costs one comparison when the level is disabled.</summary>
+    /// <param name="exception">Exception to record under <c>exception</c>, or null.</param>
+    /// <param name="evt">What happened, as a short stable name such as <c>user_logged_in</c>.</param>
+    /// <param name="key1">Field name; dots nest.</param>
+    /// <param name="value1">Field value.</param>
+    /// <typeparam name="T1">Type of <paramref name="value1"/>; primitives are written without boxing.</typeparam>
+    /// <param name="key2">Field name; dots nest.</param>
+    /// <param name="value2">Field value.</param>
+    /// <typeparam name="T2">Type of <paramref name="value2"/>; primitives are written without boxing.</typeparam>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void Trace<T1, T2>(Exception? exception, string evt, string key1, T1 value1, string key2, T2 value2)
+    {
+        if (LevelGate.IsEnabled(OxLevel.Trace))
+        {
+            LogWriter.Write(this, OxLevel.Trace, exception, evt, new Fields2<T1, T2>(key1, value1, key2, value2));
+        }
+    }
+
+    /// <summary>Writes a <c>trace</c> event named <paramref name="evt"/> with 3 fields. Costs one comparison when the level is disabled.</summary>
+    /// <param name="evt">What happened, as a short stable name such as <c>user_logged_in</c>.</param>
+    /// <param name="key1">Field name; dots nest.</param>
+    /// <param name="value1">Field value.</param>
+    /// <typeparam name="T1">Type of <paramref name="value1"/>; primitives are written without boxing.</typeparam>
+    /// <param name="key2">Field name; dots nest.</param>
+    /// <param name="value2">Field value.</param>
+    /// <typeparam name="T2">Type of <paramref name="value2"/>; primitives are written without boxing.</typeparam>
+    /// <param name="key3">Field name; dots nest.</param>
+    /// <param name="value3">Field value.</param>
+    /// <typeparam name="T3">Type of <paramref name="value3"/>; primitives are written without boxing.</typeparam>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void Trace<T1, T2, T3>(string evt, string key1, T1 value1, string key2, T2 value2, string key3, T3 value3)
+    {
+        if (LevelGate.IsEnabled(OxLevel.Trace))
+        {
+            LogWriter.Write(this, OxLevel.Trace, null, evt, new Fields3<T1, T2, T3>(key1, value1, key2, value2, key3, value3));
+        }
+    }
+
+    /// <summary>Writes a <c>trace</c> event named <paramref name="evt"/> with 3 fields, capturing <paramref name="exception"/> as structured data. Costs one comparison when the level is disabled.</summary>
+    /// <param name="exception">Exception to record under <c>exception</c>, or null.</param>
+    /// <param name="evt">What happened, as a short stable name such as <c>user_logged_in</c>.</param>
+    /// <param name="key1">Field name; dots nest.</param>
+    /// <param name="value1">Field value.</param>
+    /// <typeparam name="T1">Type of <paramref name="value1"/>; primitives are written without boxing.</typeparam>
+    /// <param name="key2">Field name; dots nest.</param>
+    /// <param name="value2">Field value.</param>
+    /// <typeparam name="T2">Type of <paramref name="value2"/>; primitives are written without boxing.</typeparam>
+    /// <param name="key3">Field name; dots nest.</param>
+    /// <param name="value3">Field value.</param>
+    /// <typeparam name="T3">Type of <paramref name="value3"/>; primitives are written without boxing.</typeparam>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void Trace<T1, T2, T3>(Exception? exception, string evt, string key1, T1 value1, string key2, T2 value2, string key3, T3 value3)
+    {
+        if (LevelGate.IsEnabled(OxLevel.Trace))
+        {
+            LogWriter.Write(this, OxLevel.Trace, exception, evt, new Fields3<T1, T2, T3>(key1, value1, key2, value2, key3, value3));
+        }
+    }
+
+    /// <summary>Writes a <c>trace</c> event named <paramref name="evt"/> with 4 fields. Costs one comparison when the level is disabled.</summary>
+    /// <param name="evt">What happened, as a short stable name such as <c>user_logged_in</c>.</param>
+    /// <param name="key1">Field name; dots nest.</param>
+    /// <param name="value1">Field value.</param>
+    /// <typeparam name="T1">Type of <paramref name="value1"/>; primitives are written without boxing.</typeparam>
+    /// <param name="key2">Field name; dots nest.</param>
+    /// <param name="value2">Field value.</param>
+    /// <typeparam name="T2">Type of <paramref name="value2"/>; primitives are written without boxing.</typeparam>
+    /// <param name="key3">Field name; dots nest.</param>
+    /// <param name="value3">Field value.</param>
+    /// <typeparam name="T3">Type of <paramref name="value3"/>; primitives are written without boxing.</typeparam>
+    /// <param name="key4">Field name; dots nest.</param>
+    /// <param name="value4">Field value.</param>
+    /// <typeparam name="T4">Type of <paramref name="value4"/>; primitives are written without boxing.</typeparam>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void Trace<T1, T2, T3, T4>(string evt, string key1, T1 value1, string key2, T2 value2, string key3, T3 value3, string key4, T4 value4)
+    {
+        if (LevelGate.IsEnabled(OxLevel.Trace))
+        {
+            LogWriter.Write(this, OxLevel.Trace, null, evt, new Fields4<T1, T2, T3, T4>(key1, value1, key2, value2, key3, value3, key4, value4));
+        }
+    }
+
+    /// <summary>Writes a <c>trace</c> event named <paramref name="evt"/> with 4 fields, capturing <paramref name="exception"/> as structured data. Costs one comparison when the level is disabled.</summary>
+    /// <param name="exception">Exception to record under <c>exception</c>, or null.</param>
+    /// <param name="evt">What happened, as a short stable name such as <c>user_logged_in</c>.</param>
+    /// <param name="key1">Field name; dots nest.</param>
+    /// <param name="value1">Field value.</param>
+    /// <typeparam name="T1">Type of <paramref name="value1"/>; primitives are written without boxing.</typeparam>
+    /// <param name="key2">Field name; dots nest.</param>
+    /// <param name="value2">Field value.</param>
+    /// <typeparam name="T2">Type of <paramref name="value2"/>; primitives are written without boxing.</typeparam>
+    /// <param name="key3">Field name; dots nest.</param>
+    /// <param name="value3">Field value.</param>
+    /// <typeparam name="T3">Type of <paramref name="value3"/>; primitives are written without boxing.</typeparam>
+    /// <param name="key4">Field name; dots nest.</param>
+    /// <param name="value4">Field value.</param>
+    /// <typeparam name="T4">Type of <paramref name="value4"/>; primitives are written without boxing.</typeparam>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void Trace<T1, T2, T3, T4>(Exception? exception, string evt, string key1, T1 value1, string key2, T2 value2, string key3, T3 value3, string key4, T4 value4)
+    {
+        if (LevelGate.IsEnabled(OxLevel.Trace))
+        {
+            LogWriter.Write(this, OxLevel.Trace, exception, evt, new Fields4<T1, T2, T3, T4>(key1, value1, key2, value2, key3, value3, key4, value4));
+        }
+    }
+
+    /// <summary>Writes a <c>trace</c> event named <paramref name="evt"/> with 5 fields. Costs one comparison when the level is disabled.</summary>
+    /// <param name="evt">What happened, as a short stable name such as <c>user_logged_in</c>.</param>
+    /// <param name="key1">Field name; dots nest.</param>
+    /// <param name="value1">Field value.</param>
+    /// <typeparam name="T1">Type of <paramref name="value1"/>; primitives are written without boxing.</typeparam>
+    /// <param name="key2">Field name; dots nest.</param>
+    /// <param name="value2">Field value.</param>
+    /// <typeparam name="T2">Type of <paramref name="value2"/>; primitives are written without boxing.</typeparam>
+    /// <param name="key3">Field name; dots nest.</param>
+    /// <param name="value3">Field value.</param>
+    /// <typeparam name="T3">Type of <paramref name="value3"/>; primitives are written without boxing.</typeparam>
+    /// <param name="key4">Field name; dots nest.</param>
+    /// <param name="value4">Field value.</param>
+    /// <typeparam name="T4">Type of <paramref name="value4"/>; primitives are written without boxing.</typeparam>
+    /// <param name="key5">Field name; dots nest.</param>
+    /// <param name="value5">Field value.</param>
+    /// <typeparam name="T5">Type of <paramref name="value5"/>; primitives are written without boxing.</typeparam>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void Trace<T1, T2, T3, T4, T5>(string evt, string key1, T1 value1, string key2, T2 value2, string key3, T3 value3, string key4, T4 value4, string key5, T5 value5)
+    {
+        if (LevelGate.IsEnabled(OxLevel.Trace))
+        {
+            LogWriter.Write(this, OxLevel.Trace, null, evt, new Fields5<T1, T2, T3, T4, T5>(key1, value1, key2, value2, key3, value3, key4, value4, key5, value5));
+        }
+    }
+
+    /// <summary>Writes a <c>trace</c> event named <paramref name="evt"/> with 5 fields, capturing <paramref name="exception"/> as structured data. Costs one comparison when the level is disabled.</summary>
+    /// <param name="exception">Exception to record under <c>exception</c>, or null.</param>
+    /// <param name="evt">What happened, as a short stable name such as <c>user_logged_in</c>.</param>
+    /// <param name="key1">Field name; dots nest.</param>
+    /// <param name="value1">Field value.</param>
+    /// <typeparam name="T1">Type of <paramref name="value1"/>; primitives are written without boxing.</typeparam>
+    /// <param name="key2">Field name; dots nest.</param>
+    /// <param name="value2">Field value.</param>
+    /// <typeparam name="T2">Type of <paramref name="value2"/>; primitives are written without boxing.</typeparam>
+    /// <param name="key3">Field name; dots nest.</param>
+    /// <param name="value3">Field value.</param>
+    /// <typeparam name="T3">Type of <paramref name="value3"/>; primitives are written without boxing.</typeparam>
+    /// <param name="key4">Field name; dots nest.</param>
+    /// <param name="value4">Field value.</param>
+    /// <typeparam name="T4">Type of <paramref name="value4"/>; primitives are written without boxing.</typeparam>
+    /// <param name="key5">Field name; dots nest.</param>
+    /// <param name="value5">Field value.</param>
+    /// <typeparam name="T5">Type of <paramref name="value5"/>; primitives are written without boxing.</typeparam>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void Trace<T1, T2, T3, T4, T5>(Exception? exception, string evt, string key1, T1 value1, string key2, T2 value2, string key3, T3 value3, string key4, T4 value4, string key5, T5 value5)
+    {
+        if (LevelGate.IsEnabled(OxLevel.Trace))
+        {
+            LogWriter.Write(this, OxLevel.Trace, exception, evt, new Fields5<T1, T2, T3, T4, T5>(key1, value1, key2, value2, key3, value3, key4, value4, key5, value5));
+        }
+    }
+
+    /// <summary>Writes a <c>trace</c> event named <paramref name="evt"/> with 6 fields. Costs one comparison when the level is disabled.</summary>
+    /// <param name="evt">What happened, as a short stable name such as <c>user_logged_in</c>.</param>
+    /// <param name="key1">Field name; dots nest.</param>
+    /// <param name="value1">Field value.</param>
+    /// <typeparam name="T1">Type of <paramref name="value1"/>; primitives are written without boxing.</typeparam>
+    /// <param name="key2">Field name; dots nest.</param>
+    /// <param name="value2">Field value.</param>
+    /// <typeparam name="T2">Type of <paramref name="value2"/>; primitives are written without boxing.</typeparam>
+    /// <param name="key3">Field name; dots nest.</param>
+    /// <param name="value3">Field value.</param>
+    /// <typeparam name="T3">Type of <paramref name="value3"/>; primitives are written without boxing.</typeparam>
+    /// <param name="key4">Field name; dots nest.</param>
+    /// <param name="value4">Field value.</param>
+    /// <typeparam name="T4">Type of <paramref name="value4"/>; primitives are written without boxing.</typeparam>
+    /// <param name="key5">Field name; dots nest.</param>
+    /// <param name="value5">Field value.</param>
+    /// <typeparam name="T5">Type of <paramref name="value5"/>; primitives are written without boxing.</typeparam>
+    /// <param name="key6">Field name; dots nest.</param>
+    /// <param name="value6">Field value.</param>
+    /// <typeparam name="T6">Type of <paramref name="value6"/>; primitives are written without boxing.</typeparam>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void Trace<T1, T2, T3, T4, T5, T6>(string evt, string key1, T1 value1, string key2, T2 value2, string key3, T3 value3, string key4, T4 value4, string key5, T5 value5, string key6, T6 value6)
+    {
+        if (LevelGate.IsEnabled(OxLevel.Trace))
+        {
+            LogWriter.Write(this, OxLevel.Trace, null, evt, new Fields6<T1, T2, T3, T4, T5, T6>(key1, value1, key2, value2, key3, value3, key4, value4, key5, value5, key6, value6));
+        }
+    }
+
+    /// <summary>Writes a <c>trace</c> event named <paramref name="evt"/> with 6 fields, capturing <paramref name="exception"/> as structured data. Costs one comparison when the level is disabled.</summary>
+    /// <param name="exception">Exception to record under <c>exception</c>, or null.</param>
+    /// <param name="evt">What happened, as a short stable name such as <c>user_logged_in</c>.</param>
+    /// <param name="key1">Field name; dots nest.</param>
+    /// <param name="value1">Field value.</param>
+    /// <typeparam name="T1">Type of <paramref name="value1"/>; primitives are written without boxing.</typeparam>
+    /// <param name="key2">Field name; dots nest.</param>
+    /// <param name="value2">Field value.</param>
+    /// <typeparam name="T2">Type of <paramref name="value2"/>; primitives are written without boxing.</typeparam>
+    /// <param name="key3">Field name; dots nest.</param>
+    /// <param name="value3">Field value.</param>
+    /// <typeparam name="T3">Type of <paramref name="value3"/>; primitives are written without boxing.</typeparam>
+    /// <param name="key4">Field name; dots nest.</param>
+    /// <param name="value4">Field value.</param>
+    /// <typeparam name="T4">Type of <paramref name="value4"/>; primitives are written without boxing.</typeparam>
+    /// <param name="key5">Field name; dots nest.</param>
+    /// <param name="value5">Field value.</param>
+    /// <typeparam name="T5">Type of <paramref name="value5"/>; primitives are written without boxing.</typeparam>
+    /// <param name="key6">Field name; dots nest.</param>
+    /// <param name="value6">Field value.</param>
+    /// <typeparam name="T6">Type of <paramref name="value6"/>; primitives are written without boxing.</typeparam>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void Trace<T1, T2, T3, T4, T5, T6>(Exception? exception, string evt, string key1, T1 value1, string key2, T2 value2, string key3, T3 value3, string key4, T4 value4, string key5, T5 value5, string key6, T6 value6)
+    {
+        if (LevelGate.IsEnabled(OxLevel.Trace))
+        {
+            LogWriter.Write(this, OxLevel.Trace, exception, evt, new Fields6<T1, T2, T3, T4, T5, T6>(key1, value1, key2, value2, key3, value3, key4, value4, key5, value5, key6, value6));
+        }
+    }
+
     /// <summary>Writes a <c>debug</c> event named <paramref name="evt"/>. Costs one comparison when the level is disabled.</summary>
     /// <param name="evt">What happened, as a short stable name such as <c>user_logged_in</c>.</param>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

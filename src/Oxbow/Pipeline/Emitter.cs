@@ -20,22 +20,32 @@ internal static class Emitter
 
     public static void ReleaseWriter(Utf8EventWriter writer) => writer.TrimTo(KeptWriterCapacity);
 
-    /// <summary>Where an event of <paramref name="level"/> goes; false when nowhere.</summary>
+    /// <summary>
+    /// Where an event of <paramref name="level"/> goes; false when nowhere. A capture on the current flow takes the
+    /// event away from the pipeline: tests never write to the configured sinks.
+    /// </summary>
     public static bool Destinations(OxLevel level, out EventPipeline? pipeline, out OxCapture? capture)
     {
+        capture = LevelGate.CapturesActive ? OxCapture.Current : null;
+        if (capture is not null)
+        {
+            pipeline = null;
+            if (level < capture.MinimumLevel)
+            {
+                capture = null;
+                return false;
+            }
+
+            return true;
+        }
+
         pipeline = EventPipeline.Current;
         if (pipeline is not null && (level < pipeline.MinimumLevel || pipeline.DropIfFull()))
         {
             pipeline = null;
         }
 
-        capture = LevelGate.CapturesActive ? OxCapture.Current : null;
-        if (capture is not null && level < capture.MinimumLevel)
-        {
-            capture = null;
-        }
-
-        return pipeline is not null || capture is not null;
+        return pipeline is not null;
     }
 
     public static void Dispatch(ReadOnlySpan<byte> line, EventPipeline? pipeline, OxCapture? capture)
@@ -106,6 +116,18 @@ internal static class Emitter
         else
         {
             OxbowSelfLog.Write($"internal error: {ex}");
+        }
+    }
+
+    public static void CountValueError(Exception ex)
+    {
+        if (EventPipeline.Current is { } pipeline)
+        {
+            pipeline.CountValueError(ex);
+        }
+        else
+        {
+            OxbowSelfLog.Write($"field value error: {ex.GetType().FullName}: {ex.Message}");
         }
     }
 

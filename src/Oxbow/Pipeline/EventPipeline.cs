@@ -18,6 +18,7 @@ internal sealed class EventPipeline : IDisposable
     private long _written;
     private long _sinkErrors;
     private long _internalErrors;
+    private long _valueErrors;
     private long _droppedByProcessor;
     private int _disposed;
 
@@ -31,6 +32,8 @@ internal sealed class EventPipeline : IDisposable
         Processors = options.Processors.ToArray();
         MaxEventBytes = Math.Min(options.MaxEventBytes, options.QueueCapacityBytes);
         _sinks = options.Sinks.ToArray();
+        SinkFailures.Output = options.SinkFailureOutput;
+        SinkFailures.Reset();
         _shutdownTimeout = options.ShutdownTimeout;
         _queue = new EventQueue(options.QueueCapacityBytes, MaxEventBytes, options.QueueFullMode, options.BatchInterval);
         _writer = new Thread(WriteLoop) { IsBackground = true, Name = "oxbow-writer" };
@@ -75,6 +78,15 @@ internal sealed class EventPipeline : IDisposable
         OxbowSelfLog.Write($"internal error: {exception}");
     }
 
+    public void CountValueError(Exception exception)
+    {
+        // The value's own code failed, not Oxbow: count it, and say what it was only where self-logging is on.
+        if (Interlocked.Increment(ref _valueErrors) == 1)
+        {
+            OxbowSelfLog.Write($"a field value threw while being read and was written as a marker: {exception.GetType().FullName}: {exception.Message}");
+        }
+    }
+
     public void CountDroppedByProcessor() => Interlocked.Increment(ref _droppedByProcessor);
 
     public bool Flush(TimeSpan timeout) => Thread.CurrentThread == _writer || _queue.Flush(timeout);
@@ -86,7 +98,8 @@ internal sealed class EventPipeline : IDisposable
         _queue.DroppedOversized,
         Volatile.Read(ref _droppedByProcessor),
         Volatile.Read(ref _sinkErrors),
-        Volatile.Read(ref _internalErrors));
+        Volatile.Read(ref _internalErrors),
+        Volatile.Read(ref _valueErrors));
 
     private void WriteLoop()
     {
@@ -104,7 +117,7 @@ internal sealed class EventPipeline : IDisposable
                     catch (Exception ex)
                     {
                         Interlocked.Increment(ref _sinkErrors);
-                        OxbowSelfLog.Write($"sink {sink.GetType().Name} failed: {ex}");
+                        SinkFailures.Report(sink.GetType().Name, $"{ex.GetType().Name}: {ex.Message}", count);
                     }
                 }
 

@@ -34,7 +34,7 @@ internal static class LevelGate
         var minimum = pipeline is null ? (int)OxLevel.Off : (int)pipeline.MinimumLevel;
         if (Volatile.Read(ref s_captures) > 0)
         {
-            minimum = (int)OxLevel.Debug;
+            minimum = (int)OxLevel.Trace;
         }
 
         Volatile.Write(ref s_minimum, minimum);

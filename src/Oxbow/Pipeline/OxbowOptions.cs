@@ -54,6 +54,13 @@ public sealed class OxbowOptions
     /// <summary>Source of uniform numbers in [0, 1) for sampling; must be thread-safe. Default: <see cref="Random.Shared"/>.</summary>
     public Func<double> SampleSource { get; set; } = Random.Shared.NextDouble;
 
+    /// <summary>
+    /// Where sink failures are reported: the first failure of each sink at once (what failed, how many events were
+    /// lost), then one summary a minute. Null silences them. Default: <see cref="Console.Error"/>, or null when
+    /// <c>OXBOW_SINK_ERRORS</c> is <c>off</c>. The counts are in <see cref="Ox.Stats"/> either way.
+    /// </summary>
+    public TextWriter? SinkFailureOutput { get; set; } = Console.Error;
+
     /// <summary>How long shutdown and process exit wait for the queue to drain. Default: 10 seconds.</summary>
     public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
@@ -138,7 +145,7 @@ public sealed class OxbowOptions
         {
             options.MinimumLevel = OxLevels.TryParse(levelText, out var level)
                 ? level
-                : throw new ArgumentException($"OXBOW_LEVEL='{levelText}' is not one of debug, info, warning, error, critical, off.");
+                : throw new ArgumentException($"OXBOW_LEVEL='{levelText}' is not a level; use one of {OxLevels.ValidNames}.");
         }
 
         if (getVariable("OXBOW_REDACT") is { Length: > 0 } redact)
@@ -160,6 +167,16 @@ public sealed class OxbowOptions
                 "drop" => QueueFullMode.DropNewest,
                 "wait" => QueueFullMode.Wait,
                 _ => throw new ArgumentException($"OXBOW_QUEUE_FULL='{full}' is not 'drop' or 'wait'."),
+            };
+        }
+
+        if (getVariable("OXBOW_SINK_ERRORS") is { Length: > 0 } sinkErrors)
+        {
+            options.SinkFailureOutput = sinkErrors.Trim().ToLowerInvariant() switch
+            {
+                "off" or "none" => null,
+                "stderr" or "on" => Console.Error,
+                _ => throw new ArgumentException($"OXBOW_SINK_ERRORS='{sinkErrors}' is not 'stderr' or 'off'."),
             };
         }
 

@@ -8,6 +8,10 @@ namespace Oxbow;
 /// <param name="DroppedByProcessor">Events an <see cref="IEventProcessor"/> chose to drop.</param>
 /// <param name="SinkErrors">Exceptions thrown by sinks.</param>
 /// <param name="InternalErrors">Exceptions inside Oxbow that were swallowed to protect the application.</param>
+/// <param name="ValueErrors">
+/// Field values whose own code threw while being read (a <c>ToString()</c>, a property getter, an enumerator): each was
+/// written as <c>&lt;error: ExceptionType&gt;</c> and the rest of its event was kept.
+/// </param>
 public sealed record OxbowStats(
     long Enqueued,
     long Written,
@@ -15,8 +19,9 @@ public sealed record OxbowStats(
     long DroppedOversized,
     long DroppedByProcessor,
     long SinkErrors,
-    long InternalErrors)
+    long InternalErrors,
+    long ValueErrors)
 {
     /// <summary>All zero: what an unconfigured Oxbow reports.</summary>
-    public static OxbowStats Empty { get; } = new(0, 0, 0, 0, 0, 0, 0);
+    public static OxbowStats Empty { get; } = new(0, 0, 0, 0, 0, 0, 0, 0);
 }

@@ -3,7 +3,8 @@ namespace Oxbow;
 /// <summary>
 /// Decides which keys have their values replaced by <see cref="Replacement"/>. A key is redacted when it contains
 /// any pattern, ignoring case, at any depth of the body: <c>db_password</c> and <c>headers.Authorization</c> both match.
-/// The check runs once per distinct key string and is cached, so it costs nothing per event.
+/// The check runs once per distinct key string and is cached, so it costs nothing per event. A null or empty value
+/// is kept as it is: it holds no secret, and <c>"api_key":""</c> tells a reader that the key was sent empty.
 /// </summary>
 public sealed class RedactionPolicy
 {

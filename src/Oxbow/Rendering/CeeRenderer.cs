@@ -6,7 +6,7 @@ namespace Oxbow.Rendering;
 
 /// <summary>
 /// CEE (Common Event Expression) for syslog: <c>@cee: {json}</c> with the CEE core fields first:
-/// <c>time</c> (microseconds and UTC offset), <c>p_proc</c>/<c>pname</c> (app), <c>p_sys</c>/<c>host</c>,
+/// <c>time</c> (microseconds and UTC offset), <c>p_proc</c>/<c>pname</c> (app, else the process name), <c>p_sys</c>/<c>host</c>,
 /// <c>pid</c>, <c>pri</c> (syslog priority: facility × 8 + severity), <c>msg</c> (the <c>event</c> field, else
 /// <c>message</c>, else the type), then <c>level</c>, <c>id</c>, <c>type</c>, trace ids, and the body fields.
 /// A body field whose name collides with a core field is written as <c>field_&lt;name&gt;</c>.
@@ -18,7 +18,23 @@ public sealed class CeeRenderer : IEventRenderer
 
     private static readonly KeyCache NoRedaction = new(RedactionPolicy.None);
 
+    private static readonly Lazy<string> s_processName = new(static () =>
+    {
+        try
+        {
+            using var process = System.Diagnostics.Process.GetCurrentProcess();
+            return process.ProcessName;
+        }
+        catch (Exception ex) when (ex is InvalidOperationException or PlatformNotSupportedException)
+        {
+            return "oxbow";
+        }
+    });
+
     private readonly TimeZoneInfo _zone;
+
+    /// <summary>CEE requires <c>p_proc</c>: an event with an empty app name is written with the process's name.</summary>
+    internal static string ProcessName => s_processName.Value;
 
     /// <summary>Creates a renderer.</summary>
     /// <param name="facility">Syslog facility for <c>pri</c>; default 1 (user).</param>
@@ -40,10 +56,10 @@ public sealed class CeeRenderer : IEventRenderer
     /// <summary>Syslog facility.</summary>
     public int Facility { get; }
 
-    /// <summary>Syslog severity of a level (RFC 5424): debug 7, info 6, warning 4, error 3, critical 2.</summary>
+    /// <summary>Syslog severity of a level (RFC 5424): trace and debug 7, info 6, warning 4, error 3, critical 2.</summary>
     public static int Severity(OxLevel level) => level switch
     {
-        OxLevel.Debug => 7,
+        OxLevel.Trace or OxLevel.Debug => 7,
         OxLevel.Info => 6,
         OxLevel.Warning => 4,
         OxLevel.Error => 3,
@@ -79,10 +95,11 @@ public sealed class CeeRenderer : IEventRenderer
         var start = w.Length;
         w.Raw("@cee: {\"time\":"u8);
         w.String(FormatTime(e.End));
+        var process = e.App.Length > 0 ? e.App : ProcessName;
         w.Raw(",\"p_proc\":"u8);
-        w.String(e.App);
+        w.String(process);
         w.Raw(",\"pname\":"u8);
-        w.String(e.App);
+        w.String(process);
         w.Raw(",\"p_sys\":"u8);
         w.String(e.Host);
         w.Raw(",\"host\":"u8);

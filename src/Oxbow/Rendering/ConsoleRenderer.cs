@@ -107,6 +107,7 @@ public sealed class ConsoleRenderer : IEventRenderer
 
     private static string LevelColor(OxLevel level) => level switch
     {
+        OxLevel.Trace => "\u001b[90m",
         OxLevel.Debug => "\u001b[34m",
         OxLevel.Info => "\u001b[32m",
         OxLevel.Warning => "\u001b[33m",

@@ -6,6 +6,7 @@ namespace Oxbow.Rendering;
 /// <summary>
 /// logfmt: <c>time=… level=info type=log id=… event=user_logged_in attempts=3 user=bob</c>. Body fields follow in
 /// insertion order with nested keys dotted; arrays and maps are compact JSON; values are quoted only when needed.
+/// Keys are never quoted: see <see cref="Key"/>.
 /// </summary>
 public sealed class LogfmtRenderer : IEventRenderer
 {
@@ -34,10 +35,34 @@ public sealed class LogfmtRenderer : IEventRenderer
 
         foreach (var (key, value) in FieldText.Flatten(e.Body))
         {
-            line.Append(' ').Append(FieldText.Quote(key)).Append('=').Append(FieldText.Quote(FieldText.Plain(value)));
+            line.Append(' ').Append(Key(key)).Append('=').Append(FieldText.Quote(FieldText.Plain(value)));
         }
 
         line.Append('\n');
         output.WriteUtf8(line.ToString());
     }
+
+    /// <summary>
+    /// A logfmt key is a bare word: parsers (go-logfmt, Loki, Vector) refuse quoted keys. Space, <c>=</c>,
+    /// <c>"</c> and control characters become <c>_</c>, and an empty key is <c>_</c>.
+    /// </summary>
+    public static string Key(string key)
+    {
+        if (key.Length > 0 && !key.AsSpan().ContainsAny(KeyUnsafe) && !key.Any(char.IsControl))
+        {
+            return key;
+        }
+
+        var clean = string.Create(key.Length, key, static (span, source) =>
+        {
+            for (var i = 0; i < source.Length; i++)
+            {
+                var c = source[i];
+                span[i] = c is ' ' or '=' or '"' || char.IsControl(c) ? '_' : c;
+            }
+        });
+        return clean.Length == 0 ? "_" : clean;
+    }
+
+    private static readonly SearchValues<char> KeyUnsafe = SearchValues.Create(" =\"");
 }

@@ -113,7 +113,7 @@ public sealed class NetworkSink : IEventSink, IDisposable
             _dropped += _pendingEvents;
             if (_pendingEvents > 0)
             {
-                OxbowSelfLog.Write($"network sink: {_pendingEvents} events not acknowledged within {_options.ShutdownTimeout.TotalSeconds:0.#} s of shutdown");
+                Pipeline.SinkFailures.Report("network", $"not acknowledged within {_options.ShutdownTimeout.TotalSeconds:0.#} s of shutdown", _pendingEvents);
             }
         }
 
@@ -243,7 +243,7 @@ public sealed class NetworkSink : IEventSink, IDisposable
                 else
                 {
                     _rejected += count;
-                    OxbowSelfLog.Write($"network sink: {count} events rejected: {outcome.Rejection?.Message}");
+                    Pipeline.SinkFailures.Report("network", $"the collector rejected a batch: {outcome.Rejection?.Message}", count);
                 }
             }
         }

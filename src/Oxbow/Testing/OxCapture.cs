@@ -7,12 +7,21 @@ namespace Oxbow.Testing;
 /// Records the events emitted by the current logical flow (and flows started from it) so application tests can
 /// assert on them. It works whether or not Oxbow is configured, and with loggers created before it started,
 /// because loggers look for a capture at each call. Captures in concurrent tests do not see each other's events.
+/// </summary>
+/// <remarks>
+/// <para>A capture intercepts: while it is active, the events of its flow go to the capture only, not to the
+/// configured sinks (files, network, console), so a test never writes to real destinations.</para>
+/// <para>Its level is the configured minimum level (<see cref="OxbowOptions.MinimumLevel"/>, or <c>OXBOW_LEVEL</c>'s
+/// default, info, while unconfigured), so a test sees what production would emit. Pass a level to
+/// <see cref="Start"/> to see more or less.</para>
+/// </remarks>
+/// <example>
 /// <code>
 /// using var capture = OxCapture.Start();
 /// service.Handle(request);
 /// Assert.Equal(200L, capture.Single("request")["response.status"]);
 /// </code>
-/// </summary>
+/// </example>
 public sealed class OxCapture : IDisposable
 {
     private static readonly AsyncLocal<OxCapture?> s_current = new();
@@ -23,9 +32,11 @@ public sealed class OxCapture : IDisposable
     private readonly OxCapture? _previous;
     private int _disposed;
 
-    private OxCapture(OxLevel minimumLevel)
+    private readonly OxLevel? _minimumLevel;
+
+    private OxCapture(OxLevel? minimumLevel)
     {
-        MinimumLevel = minimumLevel;
+        _minimumLevel = minimumLevel;
         _previous = s_current.Value;
         s_current.Value = this;
         LevelGate.CaptureStarted();
@@ -33,11 +44,12 @@ public sealed class OxCapture : IDisposable
 
     internal static OxCapture? Current => s_current.Value;
 
-    /// <summary>Starts capturing events at or above <paramref name="minimumLevel"/> in this flow.</summary>
-    public static OxCapture Start(OxLevel minimumLevel = OxLevel.Debug) => new(minimumLevel);
+    /// <summary>Starts capturing the events of this flow, taking them away from the configured sinks until disposed.</summary>
+    /// <param name="minimumLevel">Lowest level recorded; null (the default) follows the configured minimum level.</param>
+    public static OxCapture Start(OxLevel? minimumLevel = null) => new(minimumLevel);
 
-    /// <summary>Lowest level recorded.</summary>
-    public OxLevel MinimumLevel { get; }
+    /// <summary>Lowest level recorded: the one given to <see cref="Start"/>, else the configured minimum level (info while unconfigured).</summary>
+    public OxLevel MinimumLevel => _minimumLevel ?? EventPipeline.Current?.MinimumLevel ?? OxLevel.Info;
 
     /// <summary>The events so far, in the order they were emitted.</summary>
     public IReadOnlyList<OxbowEvent> Events

@@ -24,6 +24,12 @@ internal sealed class SyslogFormatter
             throw new ArgumentException($"'{options.StructuredDataId}' is not a valid SD-ID (1–32 printable ASCII characters, none of = space ] \")", nameof(options));
         }
 
+        if (options.StructuredDataFields.Where(f => !IsPrintableName(f)).ToArray() is { Length: > 0 } invalid)
+        {
+            throw new ArgumentException(
+                $"StructuredDataFields: {string.Join(", ", invalid.Select(f => $"'{f}'"))} cannot be SD-PARAM names (1–32 printable ASCII characters, none of = space ] \")", nameof(options));
+        }
+
         _options = options;
         _cee = new CeeRenderer(options.Facility, options.TimeZone);
     }
@@ -90,7 +96,7 @@ internal sealed class SyslogFormatter
 
         foreach (var field in _options.StructuredDataFields)
         {
-            if (IsPrintableName(field) && e.Body.TryGetValue(field, out var value) && value is not null and not FieldMap and not List<object?>)
+            if (e.Body.TryGetValue(field, out var value) && value is not null and not FieldMap and not List<object?>)
             {
                 Param(w, field, FieldText.Plain(value));
             }

@@ -40,8 +40,8 @@ public sealed class SyslogSink : IEventSink, IDisposable
     /// <exception cref="ArgumentException">An option is out of range.</exception>
     public SyslogSink(SyslogSinkOptions options)
     {
-        ArgumentOutOfRangeException.ThrowIfLessThan(options.MaxDatagramBytes, 480); // RFC 5426's minimum
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(options.MaxDatagramBytes, 65507); // the largest IPv4 UDP payload
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.EffectiveMaxDatagramBytes, 480, nameof(options.MaxDatagramBytes)); // RFC 5426's minimum
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(options.EffectiveMaxDatagramBytes, 65507, nameof(options.MaxDatagramBytes)); // the largest IPv4 UDP payload
         _options = options;
         _formatter = new SyslogFormatter(options);
     }
@@ -55,6 +55,7 @@ public sealed class SyslogSink : IEventSink, IDisposable
         if (Environment.TickCount64 < Interlocked.Read(ref _retryAtTicks))
         {
             Interlocked.Add(ref _dropped, batch.Count);
+            Pipeline.SinkFailures.Report($"syslog {_options.Host}:{_options.Port}", "receiver unreachable; waiting to reconnect", batch.Count);
             return;
         }
 
@@ -71,7 +72,7 @@ public sealed class SyslogSink : IEventSink, IDisposable
         }
         catch (Exception ex) when (ex is IOException or SocketException or OperationCanceledException or AggregateException or System.Security.Authentication.AuthenticationException)
         {
-            OxbowSelfLog.Write($"syslog sink: {_options.Host}:{_options.Port}: {ex.GetBaseException().Message}; dropping for {_options.RetryAfter.TotalSeconds:0.#} s");
+            Pipeline.SinkFailures.Report($"syslog {_options.Host}:{_options.Port}", $"{ex.GetBaseException().Message}; dropping events for {_options.RetryAfter.TotalSeconds:0.#} s", batch.Count);
             Disconnect();
             Interlocked.Exchange(ref _retryAtTicks, Environment.TickCount64 + (long)_options.RetryAfter.TotalMilliseconds);
         }
@@ -98,7 +99,7 @@ public sealed class SyslogSink : IEventSink, IDisposable
 
         foreach (var line in batch)
         {
-            if (Format(line, _options.MaxDatagramBytes))
+            if (Format(line, _options.EffectiveMaxDatagramBytes))
             {
                 // A refused datagram (ICMP port unreachable) surfaces on a later send: count it and carry on.
                 try

@@ -65,10 +65,14 @@ public sealed class SyslogSinkOptions
     public IList<string> StructuredDataFields { get; } = [];
 
     /// <summary>
-    /// Largest UDP datagram. Default 2048, what RFC 5426 says every receiver should accept. A larger event loses
-    /// body fields from its end (the CEE JSON stays valid and says how many in <c>oxbow_truncated</c>), and is counted.
+    /// Largest UDP datagram. Default null: 2048 for RFC 5424, what RFC 5426 says every receiver should accept, and
+    /// 1024 for RFC 3164, its section 4.1 limit. A larger event loses body fields from its end (the CEE JSON stays
+    /// valid and says how many in <c>oxbow_truncated</c>), and is counted.
     /// </summary>
-    public int MaxDatagramBytes { get; set; } = 2048;
+    public int? MaxDatagramBytes { get; set; }
+
+    /// <summary>The datagram limit in force: <see cref="MaxDatagramBytes"/>, else the format's default.</summary>
+    internal int EffectiveMaxDatagramBytes => MaxDatagramBytes ?? (Format == SyslogFormat.Rfc3164 ? 1024 : 2048);
 
     /// <summary>Certificate trusted for TLS (pinned: a self-signed one works); null trusts the system store. Default null.</summary>
     public X509Certificate2? TrustedCertificate { get; set; }
