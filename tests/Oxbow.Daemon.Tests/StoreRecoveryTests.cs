@@ -153,4 +153,30 @@ public sealed class StoreRecoveryTests
         Assert.Equal(Enumerable.Range(0, 20), Numbers(data));
         Assert.All(Directory.GetFiles(spoolDirectory, "*.seg"), f => Assert.Equal("OXSPOOL2"u8.ToArray(), File.ReadAllBytes(f)[..8]));
     }
+
+    [Fact]
+    public async Task Store_files_removed_while_a_sender_runs_are_recreated_whole_before_the_next_acknowledgement()
+    {
+        using var dir = new TempDirectory();
+        var data = dir.Sub("data");
+        await using var collector = new DaemonProcess(data);
+        await collector.StartAsync();
+        // The sender keeps its connection and goes on between the removals, as a live service would.
+        await PostAcknowledgedAsync(collector, 0, 100);
+        foreach (var file in Store.Files(data))
+        {
+            File.Delete(file);
+        }
+
+        await PostAcknowledgedAsync(collector, 100, 300);
+        Directory.Delete(Path.Combine(data, "type=request"), recursive: true);
+        await PostAcknowledgedAsync(collector, 300, 600);
+
+        // Every acknowledged event is on disk where the store looks, including those the deletions took.
+        Assert.Equal(Enumerable.Range(0, 600), Numbers(data));
+        Assert.True(await collector.StatAsync("store", "files_recreated") >= 2, collector.Output);
+        Assert.Contains("store_file_recreated", collector.Output, StringComparison.Ordinal);
+        Assert.Equal(0, await collector.TerminateAsync());
+        Assert.Equal(Enumerable.Range(0, 600), Numbers(data));
+    }
 }

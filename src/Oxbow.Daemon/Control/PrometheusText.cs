@@ -59,6 +59,7 @@ internal static class PrometheusText
             Counter(text, "oxbow_store_sealed_files_total", "Store files sealed (gzipped).", s.SealedFiles);
             Counter(text, "oxbow_store_recovery_discarded_bytes_total", "Unacknowledged bytes cut from store files at start-up.", s.RecoveryDiscardedBytes);
             Counter(text, "oxbow_store_recovery_missing_bytes_total", "Acknowledged bytes found missing from store files at start-up.", s.RecoveryMissingBytes);
+            Counter(text, "oxbow_store_files_recreated_total", "Open partition files found removed from outside and recreated before an acknowledgement.", s.FilesRecreated);
             Counter(text, "oxbow_store_recovery_corrupt_batches_total", "Acknowledged batches whose bytes failed their checksum at start-up.", s.RecoveryCorruptBatches);
         }
 

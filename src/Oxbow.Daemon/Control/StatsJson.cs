@@ -72,6 +72,7 @@ internal static class StatsJson
                 json.WriteNumber("recovery_discarded_bytes", s.RecoveryDiscardedBytes);
                 json.WriteNumber("recovery_discarded_files", s.RecoveryDiscardedFiles);
                 json.WriteNumber("recovery_missing_bytes", s.RecoveryMissingBytes);
+                json.WriteNumber("files_recreated", s.FilesRecreated);
                 json.WriteNumber("recovery_corrupt_batches", s.RecoveryCorruptBatches);
                 json.WriteEndObject();
             }

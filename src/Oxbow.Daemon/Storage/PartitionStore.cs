@@ -35,6 +35,7 @@ public sealed class PartitionStore : IBatchPlacement
     private readonly StorageOptions _options;
     private readonly string _stateDirectory;
     private readonly string _intentsPath;
+    private long _filesRecreated;
     private readonly object _filesLock = new();
     private readonly Dictionary<string, PartitionFile> _open = new(StringComparer.Ordinal);
     private readonly List<PartitionFile> _touched = [];
@@ -85,6 +86,7 @@ public sealed class PartitionStore : IBatchPlacement
                     RecoveryDiscardedFiles = _discardedFiles,
                     RecoveryMissingBytes = _missingBytes,
                     RecoveryCorruptBatches = _corruptBatches,
+                    FilesRecreated = Interlocked.Read(ref _filesRecreated),
                 };
             }
         }
@@ -189,10 +191,27 @@ public sealed class PartitionStore : IBatchPlacement
             {
                 if (file.Length > file.CommittedLength)
                 {
+                    EnsureLinked(file);
                     RandomAccess.FlushToDisk(file.Handle);
                 }
             }
         }
+    }
+
+    /// <summary>A file removed from under the collector is put back, whole, before its batch is acknowledged.</summary>
+    private void EnsureLinked(PartitionFile file)
+    {
+        var full = FullPath(file.Relative);
+        if (UnlinkedFiles.IsLinkedAt(file.Handle, full))
+        {
+            return;
+        }
+
+        var rescued = UnlinkedFiles.Rescue(file.Handle, full, file.Length);
+        file.Handle.Dispose();
+        file.Handle = rescued;
+        Interlocked.Increment(ref _filesRecreated);
+        OxbowDaemonLog.Warning("store_file_recreated", "path", file.Relative, "bytes", file.Length, "reason", "removed from outside while open; recreated whole before acknowledging");
     }
 
     /// <inheritdoc/>
@@ -892,7 +911,8 @@ public sealed class PartitionStore : IBatchPlacement
 
         public string Relative { get; } = relative;
 
-        public SafeFileHandle Handle { get; } = handle;
+        /// <summary>Replaced when the file was removed from under the collector and recreated.</summary>
+        public SafeFileHandle Handle { get; set; } = handle;
 
         public long Length { get; set; } = length;
 
@@ -923,4 +943,7 @@ public sealed record StoreStats(long Events, long Bytes, int OpenFiles, long Sea
 
     /// <summary>Acknowledged batches whose bytes no longer match their checksum at start-up: damage; never expected.</summary>
     public long RecoveryCorruptBatches { get; init; }
+
+    /// <summary>Open partition files found removed (or replaced) from outside and recreated, whole, before an acknowledgement.</summary>
+    public long FilesRecreated { get; init; }
 }
