@@ -2,7 +2,13 @@ using System.CommandLine;
 using Oxbow.Cli.Commands;
 
 // The oxbow command. Every failure is one line on stderr and a non-zero exit code.
-var root = new RootCommand("Oxbow: structured events for .NET. Collect, forward, store, tail and view them.");
+// A command named "oxbow" rather than RootCommand, whose name is the assembly's ("Oxbow.Cli"): help and errors
+// then say what a user types.
+var root = new Command("oxbow", "Oxbow: structured events for .NET. Collect, forward, store, tail and view them.")
+{
+    new System.CommandLine.Help.HelpOption(),
+    new VersionOption(),
+};
 root.Subcommands.Add(ServeCommand.Create());
 root.Subcommands.Add(TailCommand.Create());
 root.Subcommands.Add(ViewCommand.Create());

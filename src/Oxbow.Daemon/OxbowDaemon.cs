@@ -137,7 +137,16 @@ public sealed class OxbowDaemon
         // batches, and a collector's batches are in the store files with the spool's records of them, for the next start.
         _ = consumer.ContinueWith(t => OxbowDaemonLog.Error("consumer_failed", t.Exception!.GetBaseException()), CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
         var compacting = compaction is null ? Task.CompletedTask : Task.Run(() => compaction.RunAsync(consumerStop.Token), CancellationToken.None);
-        await app.StartAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await app.StartAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (IOException ex) when (ex.InnerException is Microsoft.AspNetCore.Connections.AddressInUseException)
+        {
+            // Kestrel names every listener "http://…", even the binary ingest port: say which one, and how to move it.
+            throw new IOException(BindFailure(options, ex.Message), ex);
+        }
+
         using var syslogStop = new CancellationTokenSource();
         var receivingSyslog = syslogUdp is null ? Task.CompletedTask : Task.Run(() => syslogUdp.RunAsync(syslogStop.Token), CancellationToken.None);
         status.Ready = true;
@@ -192,5 +201,25 @@ public sealed class OxbowDaemon
 
         await app.DisposeAsync().ConfigureAwait(false);
         OxbowDaemonLog.Info("stopped", "pending_events", spool.Stats.PendingEvents);
+    }
+
+    /// <summary>A bind failure in the daemon's own words: which listener, which setting moves it.</summary>
+    private static string BindFailure(DaemonOptions options, string kestrelMessage)
+    {
+        (System.Net.IPEndPoint? EndPoint, string What, string Flag, string Variable)[] listeners =
+        [
+            (options.Listen, "binary ingest", "--listen", "OXBOW_LISTEN"),
+            (options.Control, "HTTP control", "--control", "OXBOW_CONTROL"),
+            (options.SyslogTcp, "syslog TCP", "--syslog-tcp", "OXBOW_SYSLOG_TCP"),
+        ];
+        foreach (var (endPoint, what, flag, variable) in listeners)
+        {
+            if (endPoint is not null && kestrelMessage.Contains($":{endPoint.Port}", StringComparison.Ordinal))
+            {
+                return $"cannot listen on {endPoint} ({what}): the address is already in use (another oxbow daemon?); choose another with {flag} host:port or {variable}";
+            }
+        }
+
+        return kestrelMessage;
     }
 }

@@ -67,6 +67,37 @@ public sealed class BadInputTests
         await collector.WaitForStatAsync(23, "store", "events");
     }
 
+    [Fact]
+    public async Task Batch_refusals_name_the_batch_and_a_count_that_does_not_match_the_lines_is_refused()
+    {
+        using var dir = new TempDirectory();
+        await using var collector = new DaemonProcess(dir.Sub("data"));
+        await collector.StartAsync();
+        var hello = Frames.Hello(new HelloMessage(Protocol.Version, Protocol.Version, "", "replies"));
+        var line = "{\"type\":\"ok\",\"end\":\"2026-11-22T05:00:00Z\"}\n"u8.ToArray();
+
+        // A bad checksum with a readable header: the REJECT carries the batch's own id, not zeros.
+        var badCrcId = BatchId.New();
+        var badCrc = Frames.Batch(badCrcId, 1, line);
+        badCrc[^2] ^= 0x20;
+        var countId = BatchId.New();
+        var replies = await ExchangeAsync(collector, [.. hello, .. badCrc, .. Frames.Batch(countId, 3, [.. line, .. line]), .. Frames.Batch(BatchId.New(), 1, line)]);
+        Assert.Equal([FrameType.Welcome, FrameType.Reject, FrameType.Reject, FrameType.Ack], replies.Select(r => r.Type));
+        var crcReject = Frames.ParseReject(replies[1].Payload);
+        Assert.Equal((badCrcId, RejectReason.BadChecksum), (crcReject.BatchId, crcReject.Reason));
+
+        // A declared count that differs from the lines is refused whole, naming both numbers.
+        var countReject = Frames.ParseReject(replies[2].Payload);
+        Assert.Equal((countId, RejectReason.MalformedFrame), (countReject.BatchId, countReject.Reason));
+        Assert.Equal($"BATCH {countId} declares 3 events but holds 2", countReject.Message);
+
+        // A negative frame length is called negative, not a huge unsigned number.
+        var negative = Frames.Batch(BatchId.New(), 1, line);
+        BinaryPrimitives.WriteInt32BigEndian(negative.AsSpan(4), -5);
+        AssertError(await ExchangeAsync(collector, [.. hello, .. negative]), RejectReason.MalformedFrame, "frame length -5 is negative");
+        await collector.WaitForStatAsync(1, "store", "events");
+    }
+
     private static void AssertError(List<(FrameType Type, ReadOnlySequence<byte> Payload)> replies, RejectReason reason, string text)
     {
         var error = Frames.ParseError(Assert.Single(replies, r => r.Type == FrameType.Error).Payload);

@@ -64,4 +64,67 @@ public sealed class CliTests
         Assert.Equal(1, code);
         Assert.Equal("oxbow: --listen: 'nonsense' is not host:port", output.Trim());
     }
+
+    [Theory]
+    [InlineData("--compact-after", "-5", "oxbow: --compact-after: '-5' is not a number of seconds from 0 to 2592000")]
+    [InlineData("--seal-after", "NaN", "oxbow: --seal-after: 'NaN' is not a number of seconds from 1 to 86400")]
+    [InlineData("--spool-max-bytes", "0", "oxbow: --spool-max-bytes: '0' is not a whole number of bytes from 1048576 to 9223372036854775807")]
+    [InlineData("--max-event-bytes", "-1", "oxbow: --max-event-bytes: '-1' is not a whole number of bytes from 256 to 8388608")]
+    public async Task Numeric_options_out_of_range_are_refused_with_the_range(string option, string value, string message)
+    {
+        var (code, output) = await Oxbow("serve", option, value);
+        Assert.Equal(1, code);
+        Assert.Equal(message, output.Trim());
+    }
+
+    [Fact]
+    public async Task Help_names_the_command_oxbow()
+    {
+        var (code, output) = await Oxbow("--help");
+        Assert.Equal(0, code);
+        Assert.Contains("Usage:\n  oxbow [command] [options]", output.ReplaceLineEndings("\n"), StringComparison.Ordinal);
+        Assert.DoesNotContain("Oxbow.Cli", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_busy_ingest_port_is_named_as_the_binary_ingest_port_with_the_setting_that_moves_it()
+    {
+        using var dir = new TempDirectory();
+        await using var first = new DaemonProcess(dir.Sub("a"));
+        await first.StartAsync();
+        var (code, output) = await Oxbow("serve", "--data", dir.Sub("b"), "--listen", first.Ingest, "--control", $"127.0.0.1:{DaemonProcess.FreePort()}");
+        Assert.Equal(1, code);
+        Assert.Contains($"oxbow: cannot listen on {first.Ingest} (binary ingest): the address is already in use (another oxbow daemon?); choose another with --listen host:port or OXBOW_LISTEN", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("http://", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Error_bodies_are_readable_json_without_unicode_escapes_for_quotes()
+    {
+        using var dir = new TempDirectory();
+        await using var collector = new DaemonProcess(dir.Sub("data"));
+        await collector.StartAsync();
+        using var response = await collector.Http.PostAsync("v1/events", new StringContent("{\"type\":\"Bad/Type\"}\n"));
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.Equal(System.Net.HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains("\\\"Bad/Type\\\"", body, StringComparison.Ordinal);
+        Assert.DoesNotContain("\\u0022", body, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Ctl_status_shows_each_host_and_its_lag()
+    {
+        using var dir = new TempDirectory();
+        await using var collector = new DaemonProcess(dir.Sub("data"));
+        await collector.StartAsync();
+        using (var response = await collector.Http.PostAsync("v1/events", new StringContent("{\"type\":\"deploy\",\"host\":\"web7\"}\n")))
+        {
+            Assert.True(response.IsSuccessStatusCode);
+        }
+
+        var (code, output) = await Oxbow("ctl", "status", "--control", $"127.0.0.1:{collector.ControlPort}");
+        Assert.Equal(0, code);
+        Assert.Matches(@"  type deploy: 1 events, last seen \S+, lag [0-9.]+ s", output);
+        Assert.Matches(@"  host web7: 1 events, last seen \S+, lag [0-9.]+ s", output);
+    }
 }

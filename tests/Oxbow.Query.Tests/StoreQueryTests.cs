@@ -97,6 +97,21 @@ public sealed class StoreQueryTests
     }
 
     [Fact]
+    public void Stats_for_a_day_filtered_count_over_compacted_parquet_report_the_files_it_read()
+    {
+        using var dir = new TempDirectory();
+        KnownDataset.Write(dir.Path);
+        var summary = new Compactor(new CompactorOptions { DataDirectory = dir.Path, Time = new FixedTime(new DateTimeOffset(2026, 11, 22, 0, 0, 0, TimeSpan.Zero)) }).CompactClosedHours();
+        Assert.Empty(summary.Failures);
+        using var query = Over(dir.Path);
+        // Both days are Parquet now, one file per hour: three hours a day.
+        var oneDay = query.Run("SELECT count(*) FROM postcode_search WHERE day = '2026-11-20'", collectStats: true);
+        Assert.Equal(360L, oneDay.Result.Rows[0][0]);
+        Assert.Equal((3L, 6L), (oneDay.Stats!.FilesRead, oneDay.Stats.FilesConsidered));
+        Assert.True(oneDay.Stats.Scans >= 1);
+    }
+
+    [Fact]
     public void Fresh_and_compacted_hours_are_read_together_without_duplicates_or_gaps()
     {
         using var dir = new TempDirectory();

@@ -72,10 +72,8 @@ internal static class CtlCommand
             text.Append($"store: {store.GetProperty("events").GetInt64()} events, {store.GetProperty("open_files").GetInt32()} open files, {store.GetProperty("sealed_files").GetInt64()} sealed\n");
         }
 
-        foreach (var type in root.GetProperty("types").EnumerateObject())
-        {
-            text.Append($"  type {type.Name}: {type.Value.GetProperty("events").GetInt64()} events, last seen {type.Value.GetProperty("last_seen").GetString()}\n");
-        }
+        AppendStreams(text, root, "types", "type");
+        AppendStreams(text, root, "hosts", "host");
 
         foreach (var reject in root.GetProperty("rejects").EnumerateObject())
         {
@@ -83,5 +81,21 @@ internal static class CtlCommand
         }
 
         return text.ToString();
+    }
+
+    /// <summary>One line per type or host: events, when it was last seen, and its lag (arrival minus the event's end).</summary>
+    private static void AppendStreams(StringBuilder text, JsonElement root, string property, string label)
+    {
+        if (!root.TryGetProperty(property, out var streams))
+        {
+            return;
+        }
+
+        foreach (var stream in streams.EnumerateObject())
+        {
+            var v = stream.Value;
+            text.Append(System.Globalization.CultureInfo.InvariantCulture,
+                $"  {label} {stream.Name}: {v.GetProperty("events").GetInt64()} events, last seen {v.GetProperty("last_seen").GetString()}, lag {v.GetProperty("lag_seconds").GetDouble():0.###} s\n");
+        }
     }
 }

@@ -124,9 +124,9 @@ internal static class StoreCommand
             foreach (var item in parse.GetValue(overrides) ?? [])
             {
                 var eq = item.IndexOf('=');
-                if (eq <= 0 || !EventType.IsValid(item[..eq]) || !int.TryParse(item[(eq + 1)..], NumberStyles.None, CultureInfo.InvariantCulture, out var n))
+                if (eq <= 0 || !EventType.IsValid(item[..eq]) || !int.TryParse(item[(eq + 1)..], NumberStyles.None, CultureInfo.InvariantCulture, out var n) || n is < 1 or > 36500)
                 {
-                    return ControlClient.Fail($"--retain '{item}' is not TYPE=DAYS");
+                    return ControlClient.Fail($"--retain '{item}' is not TYPE=DAYS with DAYS from 1 to 36500");
                 }
 
                 perType[item[..eq]] = n;

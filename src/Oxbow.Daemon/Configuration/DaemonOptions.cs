@@ -106,17 +106,17 @@ public sealed class DaemonOptions
         }),
         new("tls-cert", "OXBOW_TLS_CERT", "PEM certificate: TLS on the ingest port", (o, v) => o.TlsCertificate = v),
         new("tls-key", "OXBOW_TLS_KEY", "PEM private key for --tls-cert", (o, v) => o.TlsKey = v),
-        new("spool-max-bytes", "OXBOW_SPOOL_MAX_BYTES", "spool size bound in bytes", (o, v) => o.SpoolMaxBytes = long.Parse(v, CultureInfo.InvariantCulture)),
+        new("spool-max-bytes", "OXBOW_SPOOL_MAX_BYTES", "spool size bound in bytes", (o, v) => o.SpoolMaxBytes = ParseInteger(v, 1L << 20, long.MaxValue, "bytes")),
         new("spool-full", "OXBOW_SPOOL_FULL", "backpressure | drop-oldest", (o, v) => o.SpoolFull = v switch
         {
             "backpressure" => SpoolFullPolicy.Backpressure,
             "drop-oldest" => SpoolFullPolicy.DropOldest,
             _ => throw new FormatException($"spool-full must be backpressure or drop-oldest, not '{v}'"),
         }),
-        new("max-batch-bytes", "OXBOW_MAX_BATCH_BYTES", "largest batch in bytes", (o, v) => o.MaxBatchBytes = int.Parse(v, CultureInfo.InvariantCulture)),
-        new("max-event-bytes", "OXBOW_MAX_EVENT_BYTES", "largest event in bytes", (o, v) => o.MaxEventBytes = int.Parse(v, CultureInfo.InvariantCulture)),
-        new("compact-after", "OXBOW_COMPACT_AFTER", "seconds after an hour ends before it is compacted into Parquet, or off", (o, v) => o.CompactAfter = v is "off" or "false" ? null : TimeSpan.FromSeconds(double.Parse(v, CultureInfo.InvariantCulture))),
-        new("seal-after", "OXBOW_SEAL_AFTER", "seconds of idleness before a store file is sealed", (o, v) => o.SealAfterIdle = TimeSpan.FromSeconds(double.Parse(v, CultureInfo.InvariantCulture))),
+        new("max-batch-bytes", "OXBOW_MAX_BATCH_BYTES", "largest batch in bytes", (o, v) => o.MaxBatchBytes = (int)ParseInteger(v, 1024, Protocol.DefaultMaxFrameBytes - Protocol.BatchIdLength - 64, "bytes")),
+        new("max-event-bytes", "OXBOW_MAX_EVENT_BYTES", "largest event in bytes", (o, v) => o.MaxEventBytes = (int)ParseInteger(v, 256, Protocol.DefaultMaxFrameBytes, "bytes")),
+        new("compact-after", "OXBOW_COMPACT_AFTER", "seconds after an hour ends before it is compacted into Parquet, or off", (o, v) => o.CompactAfter = v is "off" or "false" ? null : ParseSeconds(v, 0, 30 * 86400)),
+        new("seal-after", "OXBOW_SEAL_AFTER", "seconds of idleness before a store file is sealed", (o, v) => o.SealAfterIdle = ParseSeconds(v, 1, 86400)),
         new("syslog-udp", "OXBOW_SYSLOG_UDP", "syslog over UDP on host:port (off by default)", (o, v) => o.SyslogUdp = ParseEndPoint(v)),
         new("syslog-tcp", "OXBOW_SYSLOG_TCP", "syslog over TCP on host:port (off by default)", (o, v) => o.SyslogTcp = ParseEndPoint(v)),
         new("syslog-type", "OXBOW_SYSLOG_TYPE", "event type of syslog messages that name none", (o, v) => o.SyslogType = Oxbow.EventType.IsValid(v) ? v : throw new FormatException($"'{v}' is not a valid type name")),
@@ -170,6 +170,11 @@ public sealed class DaemonOptions
             throw new FormatException("--tls-cert and --tls-key go together");
         }
 
+        if (options.MaxEventBytes > options.MaxBatchBytes)
+        {
+            throw new FormatException($"--max-event-bytes ({options.MaxEventBytes}) cannot be larger than --max-batch-bytes ({options.MaxBatchBytes})");
+        }
+
         return options;
     }
 
@@ -197,6 +202,28 @@ public sealed class DaemonOptions
         return IPAddress.TryParse(host, out var address)
             ? new IPEndPoint(address, port)
             : throw new FormatException($"'{text}' is not ip:port");
+    }
+
+    /// <summary>A whole number in [<paramref name="min"/>, <paramref name="max"/>]; anything else is a <see cref="FormatException"/> that says the range.</summary>
+    public static long ParseInteger(string value, long min, long max, string unit)
+    {
+        if (!long.TryParse(value, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var n) || n < min || n > max)
+        {
+            throw new FormatException($"'{value}' is not a whole number of {unit} from {min} to {max}");
+        }
+
+        return n;
+    }
+
+    /// <summary>Seconds in [<paramref name="min"/>, <paramref name="max"/>], fractions allowed; NaN, infinities and negatives out of range are refused.</summary>
+    public static TimeSpan ParseSeconds(string value, double min, double max)
+    {
+        if (!double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var seconds) || !(seconds >= min && seconds <= max))
+        {
+            throw new FormatException($"'{value}' is not a number of seconds from {min} to {max}");
+        }
+
+        return TimeSpan.FromSeconds(seconds);
     }
 
     private static bool ParseBool(string value) => value switch

@@ -247,8 +247,14 @@ internal static class ControlApi
         ? "missing or unknown token (Authorization: Bearer …)"
         : "this daemon has no token file and accepts only loopback clients");
 
+    /// <summary>
+    /// Error text is read by people in <c>curl</c> output: the relaxed encoder writes quotes as <c>\"</c> and leaves
+    /// <c>'</c>, <c>&lt;</c> and non-ASCII text alone (the default writes <c>\u0022</c>). It is a JSON body, never HTML.
+    /// </summary>
+    private static readonly System.Text.Json.JsonSerializerOptions ReadableErrors = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
     private static IResult Problem(int status, string message) =>
-        Results.Text($"{{\"error\":{System.Text.Json.JsonSerializer.Serialize(message)}}}\n", "application/json", statusCode: status);
+        Results.Text($"{{\"error\":{System.Text.Json.JsonSerializer.Serialize(message, ReadableErrors)}}}\n", "application/json", statusCode: status);
 
     private static async Task<IResult> IngestAsync(HttpContext http, IngestPipeline pipeline, AccessPolicy access)
     {

@@ -105,24 +105,24 @@ internal sealed class IngestConnectionHandler(IngestPipeline pipeline, AccessPol
         BatchId id = default;
         try
         {
-            var (batchId, _, data) = Frames.ParseBatch(payload);
+            var (batchId, declared, data) = Frames.ParseBatch(payload);
             id = batchId;
             // The pipe's memory is reused once we advance, so the batch gets its own copy for the spool, from a pool:
             // nothing keeps the memory once the append completes (the spool copies what it caches), which spares the GC
             // a large object and the kernel fresh pages per batch.
             if ((header.Flags & FrameFlags.Gzip) != 0)
             {
-                return AcceptAsync(id, pipeline.Gunzip(data.ToArray()), grant, pooled: null);
+                return AcceptAsync(id, declared, pipeline.Gunzip(data.ToArray()), grant, pooled: null);
             }
 
             if (data.Length <= PooledBatchBytes)
             {
                 var pooled = BatchBuffers.Rent((int)data.Length);
                 data.CopyTo(pooled);
-                return AcceptAsync(id, pooled.AsMemory(0, (int)data.Length), grant, pooled);
+                return AcceptAsync(id, declared, pooled.AsMemory(0, (int)data.Length), grant, pooled);
             }
 
-            return AcceptAsync(id, data.ToArray(), grant, pooled: null);
+            return AcceptAsync(id, declared, data.ToArray(), grant, pooled: null);
         }
         catch (ProtocolException ex) when (ex.Reason is RejectReason.BadChecksum or RejectReason.BadCompression or RejectReason.FrameTooLarge)
         {
@@ -132,15 +132,15 @@ internal sealed class IngestConnectionHandler(IngestPipeline pipeline, AccessPol
                 pipeline.Stats.Reject(ex.Reason);
             }
 
-            return Task.FromResult(Frames.Reject(new RejectMessage(id, ex.Reason, ex.Message)));
+            return Task.FromResult(Frames.Reject(new RejectMessage(ex.Batch ?? id, ex.Reason, ex.Message)));
         }
     }
 
-    private async Task<byte[]> AcceptAsync(BatchId id, ReadOnlyMemory<byte> data, TokenGrant grant, byte[]? pooled)
+    private async Task<byte[]> AcceptAsync(BatchId id, int declared, ReadOnlyMemory<byte> data, TokenGrant grant, byte[]? pooled)
     {
         try
         {
-            var (events, duplicate) = await pipeline.AcceptAsync(id, data, grant).ConfigureAwait(false);
+            var (events, duplicate) = await pipeline.AcceptAsync(id, data, grant, declaredEvents: declared).ConfigureAwait(false);
             return Frames.Ack(new AckMessage(id, events, duplicate));
         }
         catch (ProtocolException ex)

@@ -27,13 +27,22 @@ internal sealed class IngestPipeline(SpoolLog spool, DaemonStats stats, TailHub 
     /// What an event that fails its stream's schema does: true sends it to the dead-letter stream (senders that cannot
     /// fix it: agents, syslog); false refuses the batch naming the field (HTTP answers 400).
     /// </param>
+    /// <param name="declaredEvents">
+    /// The event count the binary protocol's BATCH header declares, or null (HTTP has none). A batch whose lines do not
+    /// match it is refused whole as malformed: the count is the sender's own check that it framed what it meant to.
+    /// </param>
     /// <exception cref="ProtocolException">Refused; the reason is already counted.</exception>
-    public async Task<(int Events, bool Duplicate)> AcceptAsync(BatchId id, ReadOnlyMemory<byte> data, TokenGrant grant, bool deadLetter = true)
+    public async Task<(int Events, bool Duplicate)> AcceptAsync(BatchId id, ReadOnlyMemory<byte> data, TokenGrant grant, bool deadLetter = true, int? declaredEvents = null)
     {
         try
         {
             var arrival = time.GetUtcNow().UtcDateTime;
             var events = EventLines.Validate(data, arrival, maxEventBytes);
+            if (declaredEvents is { } declared && declared != events.Count)
+            {
+                throw new ProtocolException(RejectReason.MalformedFrame, $"BATCH {id} declares {declared} events but holds {events.Count}") { Batch = id };
+            }
+
             CheckScopes(events.Data, grant);
             ReadOnlyMemory<byte> checkedData;
             int invalid;

@@ -92,10 +92,15 @@ public static class Frames
         }
 
         var length = BinaryPrimitives.ReadInt32BigEndian(bytes[4..]);
-        if (length < 0 || length > maxPayload)
+        if (length < 0)
+        {
+            throw new ProtocolException(RejectReason.MalformedFrame, $"frame length {length} is negative");
+        }
+
+        if (length > maxPayload)
         {
             throw new ProtocolException(RejectReason.FrameTooLarge,
-                $"frame of {(uint)length} bytes is over the limit of {maxPayload} bytes");
+                $"frame of {length} bytes is over the limit of {maxPayload} bytes");
         }
 
         return new FrameHeader(type, (FrameFlags)bytes[3], length);
@@ -183,7 +188,7 @@ public static class Frames
         var data = payload.Slice(BatchPrefixLength);
         if (count < 0)
         {
-            throw new ProtocolException(RejectReason.MalformedFrame, $"BATCH {id} has a negative event count");
+            throw new ProtocolException(RejectReason.MalformedFrame, $"BATCH {id} has a negative event count ({count})") { Batch = id };
         }
 
         var actual = 0u;
@@ -194,7 +199,7 @@ public static class Frames
 
         if (actual != crc)
         {
-            throw new ProtocolException(RejectReason.BadChecksum, $"BATCH {id}: CRC-32C is {actual:x8}, the frame says {crc:x8}");
+            throw new ProtocolException(RejectReason.BadChecksum, $"BATCH {id}: CRC-32C is {actual:x8}, the frame says {crc:x8}") { Batch = id };
         }
 
         return (id, count, data);

@@ -5,4 +5,7 @@ public sealed class ProtocolException(RejectReason reason, string message) : Exc
 {
     /// <summary>The reason, as sent to the peer and counted.</summary>
     public RejectReason Reason { get; } = reason;
+
+    /// <summary>The batch the refusal is about, when its header was readable: the REJECT then names it.</summary>
+    public BatchId? Batch { get; init; }
 }
