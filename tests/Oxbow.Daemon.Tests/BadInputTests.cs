@@ -98,6 +98,27 @@ public sealed class BadInputTests
         await collector.WaitForStatAsync(1, "store", "events");
     }
 
+    [Fact]
+    public async Task A_lone_surrogate_escape_is_refused_with_a_reason_and_the_connection_goes_on()
+    {
+        using var dir = new TempDirectory();
+        await using var collector = new DaemonProcess(dir.Sub("data"));
+        await collector.StartAsync();
+        var hello = Frames.Hello(new HelloMessage(Protocol.Version, Protocol.Version, "", "surrogates"));
+        var good = "{\"type\":\"ok\",\"v\":\"\\ud83d\\ude00 \\\\ud800\"}\n"u8.ToArray(); // a real pair, and an escaped backslash
+        AssertRejectThenAck(await ExchangeAsync(collector, [.. hello, .. Frames.Batch(BatchId.New(), 1, "{\"type\":\"x\",\"v\":\"\\ud800\"}\n"u8), .. Frames.Batch(BatchId.New(), 1, good)]),
+            "line 1: invalid Unicode: the escape \\ud800 at byte 17 is half of a surrogate pair");
+        AssertRejectThenAck(await ExchangeAsync(collector, [.. hello, .. Frames.Batch(BatchId.New(), 1, "{\"type\":\"x\",\"\\udc00\":1}\n"u8), .. Frames.Batch(BatchId.New(), 1, good)]),
+            "line 1: invalid Unicode: the escape \\udc00 at byte 13 is half of a surrogate pair");
+
+        using var response = await collector.Http.PostAsync("v1/events", new StringContent("{\"type\":\"x\",\"v\":\"\\ud800\"}\n"));
+        Assert.Equal(System.Net.HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains("invalid Unicode", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal(3, (await collector.StatsAsync()).GetProperty("rejects").GetProperty("invalid_event").GetInt64());
+        var stored = await Store.StoredAsync(collector.DataDirectory, 2, () => collector.Output);
+        Assert.All(stored, e => Assert.Equal("\U0001F600 \\ud800", e.GetProperty("body").GetProperty("v").GetString()));
+    }
+
     private static void AssertError(List<(FrameType Type, ReadOnlySequence<byte> Payload)> replies, RejectReason reason, string text)
     {
         var error = Frames.ParseError(Assert.Single(replies, r => r.Type == FrameType.Error).Payload);

@@ -163,7 +163,7 @@ public sealed class LifecycleTests
         Assert.Contains("removed type=postcode_search/day=2026-11-20\n", prune.Stdout);
         Assert.DoesNotContain("type=request/", prune.Stdout);
         var bad = await Cli.RunAsync("store", "prune", "--data", dir.Path, "--retain-days", "1", "--retain", "request");
-        Assert.Equal((1, "oxbow: --retain 'request' is not TYPE=DAYS\n"), (bad.Code, bad.Stderr));
+        Assert.Equal((1, "oxbow: --retain 'request' is not TYPE=DAYS with DAYS from 1 to 36500\n"), (bad.Code, bad.Stderr));
         var cat = await Cli.RunAsync("store", "cat", "billing", "--start", "2026-11-20", "--end", "2026-11-20", "--data", dir.Path);
         Assert.Equal(1, cat.Code);
         Assert.StartsWith("oxbow: Catalog Error: Table with name billing does not exist! The store has types: postcode_search, request, request.db;", cat.Stderr);

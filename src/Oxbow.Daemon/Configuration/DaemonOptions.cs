@@ -116,7 +116,7 @@ public sealed class DaemonOptions
         new("max-batch-bytes", "OXBOW_MAX_BATCH_BYTES", "largest batch in bytes", (o, v) => o.MaxBatchBytes = (int)ParseInteger(v, 1024, Protocol.DefaultMaxFrameBytes - Protocol.BatchIdLength - 64, "bytes")),
         new("max-event-bytes", "OXBOW_MAX_EVENT_BYTES", "largest event in bytes", (o, v) => o.MaxEventBytes = (int)ParseInteger(v, 256, Protocol.DefaultMaxFrameBytes, "bytes")),
         new("compact-after", "OXBOW_COMPACT_AFTER", "seconds after an hour ends before it is compacted into Parquet, or off", (o, v) => o.CompactAfter = v is "off" or "false" ? null : ParseSeconds(v, 0, 30 * 86400)),
-        new("seal-after", "OXBOW_SEAL_AFTER", "seconds of idleness before a store file is sealed", (o, v) => o.SealAfterIdle = ParseSeconds(v, 1, 86400)),
+        new("seal-after", "OXBOW_SEAL_AFTER", "seconds of idleness before a store file is sealed", (o, v) => o.SealAfterIdle = ParseSeconds(v, 0.1, 86400)),
         new("syslog-udp", "OXBOW_SYSLOG_UDP", "syslog over UDP on host:port (off by default)", (o, v) => o.SyslogUdp = ParseEndPoint(v)),
         new("syslog-tcp", "OXBOW_SYSLOG_TCP", "syslog over TCP on host:port (off by default)", (o, v) => o.SyslogTcp = ParseEndPoint(v)),
         new("syslog-type", "OXBOW_SYSLOG_TYPE", "event type of syslog messages that name none", (o, v) => o.SyslogType = Oxbow.EventType.IsValid(v) ? v : throw new FormatException($"'{v}' is not a valid type name")),
@@ -170,11 +170,6 @@ public sealed class DaemonOptions
             throw new FormatException("--tls-cert and --tls-key go together");
         }
 
-        if (options.MaxEventBytes > options.MaxBatchBytes)
-        {
-            throw new FormatException($"--max-event-bytes ({options.MaxEventBytes}) cannot be larger than --max-batch-bytes ({options.MaxBatchBytes})");
-        }
-
         return options;
     }
 
@@ -220,7 +215,7 @@ public sealed class DaemonOptions
     {
         if (!double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var seconds) || !(seconds >= min && seconds <= max))
         {
-            throw new FormatException($"'{value}' is not a number of seconds from {min} to {max}");
+            throw new FormatException(string.Create(CultureInfo.InvariantCulture, $"'{value}' is not a number of seconds from {min} to {max}"));
         }
 
         return TimeSpan.FromSeconds(seconds);

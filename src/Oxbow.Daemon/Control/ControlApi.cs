@@ -327,6 +327,13 @@ internal static class ControlApi
 
             return Problem(statusCode, ex.Message);
         }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            // A bug answers as one, with a reason, a log line and a count: never an empty 500.
+            OxbowDaemonLog.Error("batch_failed", ex);
+            pipeline.Stats.Reject(RejectReason.Internal);
+            return Problem(500, $"the collector failed on this batch ({ex.GetType().Name}); it was not stored");
+        }
     }
 
     private static async Task TailAsync(HttpContext http, AccessPolicy access, TailHub hub)

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Globalization;
+using System.Text;
 using System.Text.Json;
 using System.Text.Unicode;
 using Oxbow.Transport;
@@ -54,6 +55,11 @@ internal static class EventLines
             if (line.Length > maxEventBytes)
             {
                 throw Invalid(lineNumber, $"event of {line.Length} bytes is over the limit of {maxEventBytes} bytes");
+            }
+
+            if (UnicodeEscapes.FindLoneSurrogate(line) is var lone and >= 0)
+            {
+                throw Invalid(lineNumber, $"invalid Unicode: the escape {Encoding.ASCII.GetString(line.Slice(lone, Math.Min(6, line.Length - lone)))} at byte {lone} is half of a surrogate pair");
             }
 
             if (CanonicalLine.TryParse(line, out var canonical))

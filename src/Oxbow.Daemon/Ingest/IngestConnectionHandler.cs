@@ -147,6 +147,13 @@ internal sealed class IngestConnectionHandler(IngestPipeline pipeline, AccessPol
         {
             return Frames.Reject(new RejectMessage(id, ex.Reason, ex.Message));
         }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            // A bug must not leave the sender waiting for ever for a reply that never comes: answer, log and count it.
+            OxbowDaemonLog.Error("batch_failed", ex);
+            pipeline.Stats.Reject(RejectReason.Internal);
+            return Frames.Reject(new RejectMessage(id, RejectReason.Internal, $"the collector failed on this batch ({ex.GetType().Name}); it was not stored"));
+        }
         finally
         {
             if (pooled is not null)
