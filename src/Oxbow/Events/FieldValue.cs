@@ -26,17 +26,7 @@ public static class FieldValue
     public const int MaxItems = 10_000;
 
     /// <summary>Normalizes a value. Collections are copied, so later changes to the caller's object do not leak in.</summary>
-    public static object? Normalize(object? value)
-    {
-        try
-        {
-            return Normalize(value, 0, null);
-        }
-        catch (Exception ex)
-        {
-            return Failed(ex);
-        }
-    }
+    public static object? Normalize(object? value) => Safely(value, 0, null);
 
     /// <summary>The marker for a value whose own code threw, counted once.</summary>
     internal static string Failed(Exception ex)

@@ -39,7 +39,6 @@ internal static class SinkFailures
             {
                 state.Failures++;
                 state.Events += events;
-                state.LastError = error;
                 if (now < state.SummaryDueAt)
                 {
                     return;
@@ -82,8 +81,6 @@ internal static class SinkFailures
         public long Failures { get; set; }
 
         public long Events { get; set; }
-
-        public string? LastError { get; set; }
 
         public long SummaryDueAt { get; set; }
     }

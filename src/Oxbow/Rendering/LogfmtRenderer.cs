@@ -6,7 +6,7 @@ namespace Oxbow.Rendering;
 /// <summary>
 /// logfmt: <c>time=… level=info type=log id=… event=user_logged_in attempts=3 user=bob</c>. Body fields follow in
 /// insertion order with nested keys dotted; arrays and maps are compact JSON; values are quoted only when needed.
-/// Keys are never quoted: see <see cref="Key"/>.
+/// Keys are never quoted: space, <c>=</c>, <c>"</c> and control characters in a key become <c>_</c>.
 /// </summary>
 public sealed class LogfmtRenderer : IEventRenderer
 {
@@ -46,7 +46,7 @@ public sealed class LogfmtRenderer : IEventRenderer
     /// A logfmt key is a bare word: parsers (go-logfmt, Loki, Vector) refuse quoted keys. Space, <c>=</c>,
     /// <c>"</c> and control characters become <c>_</c>, and an empty key is <c>_</c>.
     /// </summary>
-    public static string Key(string key)
+    internal static string Key(string key)
     {
         if (key.Length > 0 && !key.AsSpan().ContainsAny(KeyUnsafe) && !key.Any(char.IsControl))
         {
