@@ -53,7 +53,7 @@ public sealed class OxbowDaemon
         if (!options.IsAgent)
         {
             File.Delete(CleanStopMarker(options.DataDirectory));
-            store = new PartitionStore(new StorageOptions { DataDirectory = options.DataDirectory, SealAfterIdle = options.SealAfterIdle, CollectorName = options.Name });
+            store = new PartitionStore(new StorageOptions { DataDirectory = options.DataDirectory, SealAfterIdle = options.SealAfterIdle, CollectorName = options.Name, MaxOpenFiles = options.MaxOpenFiles });
         }
 
         using var spool = SpoolLog.Open(new SpoolOptions
@@ -70,7 +70,7 @@ public sealed class OxbowDaemon
         var stats = new DaemonStats();
         var tail = new TailHub();
         var schemas = options.SchemaDirectory is null ? SchemaRegistry.Empty : SchemaRegistry.Load(options.SchemaDirectory);
-        var pipeline = new IngestPipeline(spool, stats, tail, options.MaxEventBytes, options.MaxBatchBytes, TimeProvider.System, schemas);
+        var pipeline = new IngestPipeline(spool, stats, tail, options.MaxEventBytes, options.MaxBatchBytes, TimeProvider.System, schemas, new AcceptedWindow(options.AcceptPast, options.AcceptFuture));
         BackgroundCompaction? compaction = null;
         Forwarder? forwarder = null;
         BatchSender? sender = null;

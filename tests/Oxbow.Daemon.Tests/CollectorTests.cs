@@ -205,14 +205,15 @@ public sealed class CollectorTests
 
         var seen = new List<long>();
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        while (seen.Count < 4)
+        while (seen.Count < 3)
         {
             var line = await reader.ReadLineAsync(timeout.Token);
             using var document = JsonDocument.Parse(line!);
             seen.Add(document.RootElement.GetProperty("body").GetProperty("n").GetInt64());
         }
 
-        Assert.Equal([1L, 4, 5, 6], seen);
+        // request* is request and the types under it; requests_other is another type (patterns match whole segments).
+        Assert.Equal([1L, 4, 6], seen);
     }
 
     [Fact]

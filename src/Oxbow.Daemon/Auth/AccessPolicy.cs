@@ -4,9 +4,15 @@ using System.Text;
 
 namespace Oxbow.Daemon.Auth;
 
-/// <summary>What a token may do: ingest event types matching its scopes, and (admin) everything.</summary>
+/// <summary>
+/// What a token may do: ingest (and tail) event types matching its scopes; read stats and metrics
+/// (<see cref="ReadsStats"/>); and, as admin, everything.
+/// </summary>
 public sealed record TokenGrant(string Name, bool Admin, IReadOnlyList<string> Scopes)
 {
+    /// <summary>Whether <c>GET /v1/stats</c> and <c>GET /metrics</c> may be read: admin and metrics tokens.</summary>
+    public bool ReadsStats { get; init; } = Admin;
+
     /// <summary>Whether events of <paramref name="type"/> may be sent (and tailed) with this token.</summary>
     public bool Allows(ReadOnlySpan<char> type)
     {
@@ -27,12 +33,35 @@ public sealed record TokenGrant(string Name, bool Admin, IReadOnlyList<string> S
     }
 }
 
-/// <summary>Type patterns: an exact name, or a prefix ending in <c>*</c> (<c>request*</c>, <c>*</c>).</summary>
+/// <summary>
+/// Type patterns, matched on whole dotted segments: <c>*</c> is every type; <c>web</c> is exactly <c>web</c>;
+/// <c>web.*</c> is every type under <c>web.</c> (<c>web.api</c>, <c>web.api.db</c>); <c>web*</c> is <c>web</c> and
+/// every type under it. None of them matches <c>website</c>: a scope never crosses a segment boundary.
+/// </summary>
 public static class TypePattern
 {
     /// <summary>Whether <paramref name="type"/> matches <paramref name="pattern"/>.</summary>
-    public static bool Matches(string pattern, ReadOnlySpan<char> type) =>
-        pattern.EndsWith('*') ? type.StartsWith(pattern.AsSpan(0, pattern.Length - 1), StringComparison.Ordinal) : type.SequenceEqual(pattern);
+    public static bool Matches(string pattern, ReadOnlySpan<char> type)
+    {
+        if (pattern == "*")
+        {
+            return true;
+        }
+
+        if (pattern.EndsWith(".*", StringComparison.Ordinal))
+        {
+            var parent = pattern.AsSpan(0, pattern.Length - 2);
+            return type.Length > parent.Length + 1 && type.StartsWith(parent, StringComparison.Ordinal) && type[parent.Length] == '.';
+        }
+
+        if (pattern.EndsWith('*'))
+        {
+            var root = pattern.AsSpan(0, pattern.Length - 1);
+            return type.SequenceEqual(root) || (type.Length > root.Length + 1 && type.StartsWith(root, StringComparison.Ordinal) && type[root.Length] == '.');
+        }
+
+        return type.SequenceEqual(pattern);
+    }
 }
 
 /// <summary>
@@ -40,8 +69,9 @@ public static class TypePattern
 /// every client needs a token from it.
 /// </summary>
 /// <remarks>
-/// Token file: one token per line, <c>#</c> comments. <c>admin &lt;token&gt;</c>, or
-/// <c>ingest &lt;token&gt; &lt;pattern&gt;[,&lt;pattern&gt;…]</c> where a pattern is a type or a prefix ending in <c>*</c>.
+/// Token file: one token per line, <c>#</c> comments. <c>admin &lt;token&gt;</c>;
+/// <c>ingest &lt;token&gt; &lt;pattern&gt;[,&lt;pattern&gt;…]</c> with <see cref="TypePattern"/>s; or
+/// <c>metrics &lt;token&gt;</c>, which reads stats and metrics (for Prometheus) and nothing else.
 /// </remarks>
 public sealed class AccessPolicy
 {
@@ -80,7 +110,8 @@ public sealed class AccessPolicy
             {
                 ["admin", _] => new TokenGrant($"admin#{number}", true, ["*"]),
                 ["ingest", _, var scopes] => new TokenGrant($"ingest#{number}", false, scopes.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)),
-                _ => throw new FormatException($"{path}:{number}: expected 'admin TOKEN' or 'ingest TOKEN PATTERN[,PATTERN…]'"),
+                ["metrics", _] => new TokenGrant($"metrics#{number}", false, []) { ReadsStats = true },
+                _ => throw new FormatException($"{path}:{number}: expected 'admin TOKEN', 'ingest TOKEN PATTERN[,PATTERN…]' or 'metrics TOKEN'"),
             };
             tokens.Add((Encoding.UTF8.GetBytes(parts[1]), grant));
         }

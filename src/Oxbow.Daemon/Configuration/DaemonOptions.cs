@@ -68,6 +68,15 @@ public sealed class DaemonOptions
     /// </summary>
     public TimeSpan? CompactAfter { get; set; } = TimeSpan.FromMinutes(10);
 
+    /// <summary>The most store files open at once; past it the least recently written is sealed. Default 256.</summary>
+    public int MaxOpenFiles { get; set; } = 256;
+
+    /// <summary>How old an event's <c>end</c> may be; older events are refused. Default null: any age, so backfills work.</summary>
+    public TimeSpan? AcceptPast { get; set; }
+
+    /// <summary>How far ahead of the clock an event's <c>end</c> may be; later events are refused. Default 1 day.</summary>
+    public TimeSpan? AcceptFuture { get; set; } = TimeSpan.FromDays(1);
+
     /// <summary>Syslog over UDP (RFC 5424 and 3164, CEE payloads parsed) on this address. Default off.</summary>
     public IPEndPoint? SyslogUdp { get; set; }
 
@@ -117,6 +126,9 @@ public sealed class DaemonOptions
         new("max-event-bytes", "OXBOW_MAX_EVENT_BYTES", "largest event in bytes", (o, v) => o.MaxEventBytes = (int)ParseInteger(v, 256, Protocol.DefaultMaxFrameBytes, "bytes")),
         new("compact-after", "OXBOW_COMPACT_AFTER", "seconds after an hour ends before it is compacted into Parquet, or off", (o, v) => o.CompactAfter = v is "off" or "false" ? null : ParseSeconds(v, 0, 30 * 86400)),
         new("seal-after", "OXBOW_SEAL_AFTER", "seconds of idleness before a store file is sealed", (o, v) => o.SealAfterIdle = ParseSeconds(v, 0.1, 86400)),
+        new("max-open-files", "OXBOW_MAX_OPEN_FILES", "most store files open at once; the least recently written is sealed beyond it", (o, v) => o.MaxOpenFiles = (int)ParseInteger(v, 1, 100_000, "files")),
+        new("accept-past", "OXBOW_ACCEPT_PAST", "seconds an event's end may lie before the clock, or off (any age)", (o, v) => o.AcceptPast = v is "off" ? null : ParseSeconds(v, 60, 100 * 366 * 86400.0)),
+        new("accept-future", "OXBOW_ACCEPT_FUTURE", "seconds an event's end may lie after the clock, or off", (o, v) => o.AcceptFuture = v is "off" ? null : ParseSeconds(v, 60, 100 * 366 * 86400.0)),
         new("syslog-udp", "OXBOW_SYSLOG_UDP", "syslog over UDP on host:port (off by default)", (o, v) => o.SyslogUdp = ParseEndPoint(v)),
         new("syslog-tcp", "OXBOW_SYSLOG_TCP", "syslog over TCP on host:port (off by default)", (o, v) => o.SyslogTcp = ParseEndPoint(v)),
         new("syslog-type", "OXBOW_SYSLOG_TYPE", "event type of syslog messages that name none", (o, v) => o.SyslogType = Oxbow.EventType.IsValid(v) ? v : throw new FormatException($"'{v}' is not a valid type name")),

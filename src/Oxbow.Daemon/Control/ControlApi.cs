@@ -21,8 +21,9 @@ internal static class ControlApi
     public static void Map(WebApplication app, DaemonStatus status, IngestPipeline pipeline, AccessPolicy access, TailHub tail, Forwarder? forwarder)
     {
         app.MapGet("/healthz", () => status.Ready ? Results.Text("ok\n") : Results.Text("starting or stopping\n", statusCode: StatusCodes.Status503ServiceUnavailable));
-        app.MapGet("/v1/stats", () => Results.Text(StatsJson.Write(status), "application/json"));
-        app.MapGet("/metrics", () => Results.Text(PrometheusText.Write(status), "text/plain; version=0.0.4"));
+        // Stats name every type, host, upstream and error: the admin or a metrics token reads them, like any other call.
+        app.MapGet("/v1/stats", (HttpContext http) => StatsReader(http, access) ?? Results.Text(StatsJson.Write(status), "application/json"));
+        app.MapGet("/metrics", (HttpContext http) => StatsReader(http, access) ?? Results.Text(PrometheusText.Write(status), "text/plain; version=0.0.4"));
         app.MapPost("/v1/events", (Delegate)((HttpContext http) => IngestAsync(http, pipeline, access)));
         app.MapGet("/v1/tail", (HttpContext http) => TailAsync(http, access, tail));
         app.MapPost("/v1/reroute", async (HttpContext http) =>
@@ -158,6 +159,12 @@ internal static class ControlApi
         {
             return Problem(400, ex.Message.ReplaceLineEndings(" ").Trim());
         }
+        catch (Exception ex) when (ex is not (OutOfMemoryException or OperationCanceledException))
+        {
+            // A bug answers as one, with a reason and a log line: never an empty 500.
+            OxbowDaemonLog.Error("query_failed", ex);
+            return Problem(500, $"the query failed inside the collector ({ex.GetType().Name}: {ex.Message})");
+        }
     }
 
     /// <summary>Queries run on their own threads (DuckDB blocks); the engine takes them one at a time, and at most two wait.</summary>
@@ -240,6 +247,13 @@ internal static class ControlApi
     {
         null => Unauthorized(access),
         { Admin: false } => Problem(403, "this call needs the admin token"),
+        _ => null,
+    };
+
+    private static IResult? StatsReader(HttpContext http, AccessPolicy access) => Grant(http, access) switch
+    {
+        null => Unauthorized(access),
+        { ReadsStats: false } => Problem(403, "stats and metrics need the admin token or a metrics token"),
         _ => null,
     };
 

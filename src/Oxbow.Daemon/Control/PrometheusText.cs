@@ -60,6 +60,8 @@ internal static class PrometheusText
             Counter(text, "oxbow_store_recovery_discarded_bytes_total", "Unacknowledged bytes cut from store files at start-up.", s.RecoveryDiscardedBytes);
             Counter(text, "oxbow_store_recovery_missing_bytes_total", "Acknowledged bytes found missing from store files at start-up.", s.RecoveryMissingBytes);
             Counter(text, "oxbow_store_files_recreated_total", "Open partition files found removed from outside and recreated before an acknowledgement.", s.FilesRecreated);
+            Gauge(text, "oxbow_store_max_open_files", "The bound on store files open for writing.", s.MaxOpenFiles);
+            Counter(text, "oxbow_store_files_closed_by_bound_total", "Store files closed and sealed early to stay within the bound on open files.", s.FilesClosedByBound);
             Counter(text, "oxbow_store_recovery_corrupt_batches_total", "Acknowledged batches whose bytes failed their checksum at start-up.", s.RecoveryCorruptBatches);
         }
 

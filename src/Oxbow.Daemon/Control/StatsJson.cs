@@ -73,6 +73,8 @@ internal static class StatsJson
                 json.WriteNumber("recovery_discarded_files", s.RecoveryDiscardedFiles);
                 json.WriteNumber("recovery_missing_bytes", s.RecoveryMissingBytes);
                 json.WriteNumber("files_recreated", s.FilesRecreated);
+                json.WriteNumber("max_open_files", s.MaxOpenFiles);
+                json.WriteNumber("files_closed_by_bound", s.FilesClosedByBound);
                 json.WriteNumber("recovery_corrupt_batches", s.RecoveryCorruptBatches);
                 json.WriteEndObject();
             }

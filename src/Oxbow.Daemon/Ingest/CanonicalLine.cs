@@ -118,7 +118,11 @@ internal readonly ref struct CanonicalLine
         !type.IsEmpty && type.Length <= Oxbow.EventType.MaxLength && type[0] != '.' && type[^1] != '.'
         && !type.ContainsAnyExcept(TypeBytes) && type.IndexOf(".."u8) < 0;
 
-    /// <summary><c>YYYY-MM-DDTHH:MM:SS.ffffffZ</c> with plausible ranges, so day and hour are safe path segments.</summary>
+    /// <summary>
+    /// <c>YYYY-MM-DDTHH:MM:SS.ffffffZ</c> naming a real calendar date from 1970 to 9999 (so <c>2026-02-31</c> and
+    /// <c>0000-01-01</c> are refused, as the JSON path refuses them), which makes day and hour safe path segments
+    /// that the layout reader, queries and compaction all see. A leap second (<c>:60</c>) is allowed.
+    /// </summary>
     public static bool IsTimestamp(ReadOnlySpan<byte> t)
     {
         if (t.Length != TimestampLength || t[4] != '-' || t[7] != '-' || t[10] != 'T' || t[13] != ':' || t[16] != ':' || t[19] != '.' || t[26] != 'Z')
@@ -135,9 +139,11 @@ internal readonly ref struct CanonicalLine
             }
         }
 
+        var year = (Two(t, 0) * 100) + Two(t, 2);
         var month = Two(t, 5);
         var day = Two(t, 8);
-        return month is >= 1 and <= 12 && day is >= 1 and <= 31 && Two(t, 11) <= 23 && Two(t, 14) <= 59 && Two(t, 17) <= 60;
+        return year >= 1970 && month is >= 1 and <= 12 && day >= 1 && day <= DateTime.DaysInMonth(year, month)
+            && Two(t, 11) <= 23 && Two(t, 14) <= 59 && Two(t, 17) <= 60;
     }
 
     internal static long ParseTicks(ReadOnlySpan<byte> t)

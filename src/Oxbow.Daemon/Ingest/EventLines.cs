@@ -240,7 +240,7 @@ internal static class EventLines
 
         if (!DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var parsed) || parsed.Year < 1970 || parsed.Year > 9999)
         {
-            throw Invalid(lineNumber, $"\"{name}\" is not an ISO-8601 timestamp: \"{Shorten(text)}\"");
+            throw Invalid(lineNumber, $"\"{name}\" is not an ISO-8601 timestamp of a real date from 1970 to 9999: \"{Shorten(text)}\"");
         }
 
         return Timestamps.TruncateToMicroseconds(parsed.UtcDateTime);

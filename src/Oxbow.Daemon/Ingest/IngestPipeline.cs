@@ -13,7 +13,7 @@ namespace Oxbow.Daemon.Ingest;
 /// The one path every accepted batch takes, from TCP or HTTP: validate and normalize, check the token's scopes,
 /// append to the spool (durable), then count it and show it to live tails. Refusals are counted by reason.
 /// </summary>
-internal sealed class IngestPipeline(SpoolLog spool, DaemonStats stats, TailHub tail, int maxEventBytes, int maxBatchBytes, TimeProvider time, SchemaRegistry schemas)
+internal sealed class IngestPipeline(SpoolLog spool, DaemonStats stats, TailHub tail, int maxEventBytes, int maxBatchBytes, TimeProvider time, SchemaRegistry schemas, AcceptedWindow window)
 {
     public DaemonStats Stats => stats;
 
@@ -41,6 +41,16 @@ internal sealed class IngestPipeline(SpoolLog spool, DaemonStats stats, TailHub 
             if (declaredEvents is { } declared && declared != events.Count)
             {
                 throw new ProtocolException(RejectReason.MalformedFrame, $"BATCH {id} declares {declared} events but holds {events.Count}") { Batch = id };
+            }
+
+            try
+            {
+                window.Check(events.Data.Span, arrival);
+            }
+            catch (ProtocolException)
+            {
+                stats.Count(DaemonCounters.OutsideWindow);
+                throw;
             }
 
             CheckScopes(events.Data, grant);
@@ -104,7 +114,9 @@ internal sealed class IngestPipeline(SpoolLog spool, DaemonStats stats, TailHub 
                 }
             }
 
-            return output.ToArray();
+            var inflated = output.ToArray();
+            CheckTrailer(compressed, inflated);
+            return inflated;
         }
         catch (InvalidDataException ex)
         {
@@ -115,6 +127,26 @@ internal sealed class IngestPipeline(SpoolLog spool, DaemonStats stats, TailHub 
         {
             stats.Reject(ex.Reason);
             throw;
+        }
+    }
+
+    /// <summary>
+    /// GZipStream ends quietly when its input stops after a flushed block, so a stream cut short (no final block, no
+    /// trailer) would inflate to fewer events and be acknowledged. The last member's trailer (CRC-32 and length of
+    /// what it inflated to, RFC 1952) must match the end of the output.
+    /// </summary>
+    private static void CheckTrailer(ReadOnlySpan<byte> compressed, ReadOnlySpan<byte> inflated)
+    {
+        if (compressed.Length < 18)
+        {
+            throw new InvalidDataException("the stream is too short to hold a gzip header and trailer");
+        }
+
+        var crc = System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(compressed[^8..]);
+        var size = System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(compressed[^4..]);
+        if (size > inflated.Length || System.IO.Hashing.Crc32.HashToUInt32(inflated[^(int)size..]) != crc)
+        {
+            throw new InvalidDataException("the stream is truncated or damaged: its trailer does not match the data (CRC-32 and length)");
         }
     }
 

@@ -31,6 +31,9 @@ public static class DaemonCounters
     /// <summary>Events that failed their stream's schema and went to the dead-letter stream instead.</summary>
     public const string SchemaInvalid = "schema_invalid";
 
+    /// <summary>Events refused because their <c>end</c> was outside the accepted window (accept-past, accept-future).</summary>
+    public const string OutsideWindow = "events_outside_window";
+
     /// <summary>One line of help for <c>/metrics</c>.</summary>
     public static string Help(string name) => name switch
     {
@@ -42,6 +45,7 @@ public static class DaemonCounters
         SyslogDropped => "Syslog messages dropped because the spool was full or failed.",
         SyslogUnauthorized => "Syslog messages from non-loopback senders refused (no token file).",
         SchemaInvalid => "Events that failed their stream's schema, sent to the dead-letter stream.",
+        OutsideWindow => "Events refused because their end time was outside the accepted window.",
         _ => name,
     };
 }

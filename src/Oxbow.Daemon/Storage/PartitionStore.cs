@@ -39,6 +39,12 @@ public sealed class PartitionStore : IBatchPlacement
     private readonly object _filesLock = new();
     private readonly Dictionary<string, PartitionFile> _open = new(StringComparer.Ordinal);
     private readonly List<PartitionFile> _touched = [];
+    // Files the bound closed while the batch being placed still had bytes in them: fsynced, and sealed once it commits.
+    private readonly List<PartitionFile> _closedInBatch = [];
+    // Names reserved (and made durable in the intents) for partitions the batch being placed will open.
+    private readonly Dictionary<string, string> _reserved = new(StringComparer.Ordinal);
+    private long _useClock; // orders files by last use, for closing the least recently used
+    private long _filesEvicted;
     private readonly Dictionary<string, long> _sealing = new(StringComparer.Ordinal);
     private readonly object _sealLock = new();
     private readonly List<Task> _sealTasks = [];
@@ -87,6 +93,8 @@ public sealed class PartitionStore : IBatchPlacement
                     RecoveryMissingBytes = _missingBytes,
                     RecoveryCorruptBatches = _corruptBatches,
                     FilesRecreated = Interlocked.Read(ref _filesRecreated),
+                    FilesClosedByBound = Interlocked.Read(ref _filesEvicted),
+                    MaxOpenFiles = _options.MaxOpenFiles,
                 };
             }
         }
@@ -224,6 +232,14 @@ public sealed class PartitionStore : IBatchPlacement
                 file.CommittedLength = file.Length;
             }
 
+            foreach (var file in _closedInBatch)
+            {
+                file.CommittedLength = file.Length;
+                _ = StartSeal(file.Relative, file.CommittedLength);
+            }
+
+            _closedInBatch.Clear();
+
             Interlocked.Add(ref _storedEvents, _uncommittedEvents);
             Interlocked.Add(ref _storedBytes, _uncommittedBytes);
             _uncommittedEvents = _uncommittedBytes = 0;
@@ -253,7 +269,40 @@ public sealed class PartitionStore : IBatchPlacement
                 }
             }
 
+            foreach (var file in _closedInBatch)
+            {
+                RollBackClosed(file);
+            }
+
+            _closedInBatch.Clear();
             _uncommittedEvents = _uncommittedBytes = 0;
+        }
+    }
+
+    /// <summary>A file closed by the bound during a batch that then failed: cut back to what was acknowledged, then sealed (or removed when that is nothing).</summary>
+    private void RollBackClosed(PartitionFile file)
+    {
+        var full = FullPath(file.Relative);
+        try
+        {
+            if (file.CommittedLength == 0)
+            {
+                File.Delete(full);
+                return;
+            }
+
+            using (var handle = File.OpenHandle(full, FileMode.Open, FileAccess.ReadWrite))
+            {
+                RandomAccess.SetLength(handle, file.CommittedLength);
+            }
+
+            file.Length = file.CommittedLength;
+            _ = StartSeal(file.Relative, file.CommittedLength);
+        }
+        catch (IOException ex)
+        {
+            // Recovery cuts it back anyway (the ledger still lists it as open).
+            OxbowDaemonLog.Error("store_rollback_failed", ex);
         }
     }
 
@@ -271,7 +320,7 @@ public sealed class PartitionStore : IBatchPlacement
 
             json.WriteStartObject();
             json.WriteNumber("next", _nextSequence);
-            WriteFiles("open", _open.Values.Select(f => KeyValuePair.Create(f.Relative, f.CommittedLength)));
+            WriteFiles("open", _open.Values.Concat(_closedInBatch).Select(f => KeyValuePair.Create(f.Relative, f.CommittedLength)));
             WriteFiles("sealing", sealing);
             json.WriteEndObject();
         }
@@ -306,6 +355,7 @@ public sealed class PartitionStore : IBatchPlacement
         ReadOnlySpan<byte> lastType = default, lastDayHour = default;
         long events = 0;
         var offset = 0;
+        var reserved = false;
         while (offset < span.Length)
         {
             var newline = span[offset..].IndexOf((byte)'\n');
@@ -330,8 +380,21 @@ public sealed class PartitionStore : IBatchPlacement
                 var keyLength = PartitionKey(canonical, key);
                 if (!lookup.TryGetValue(key[..keyLength], out var found))
                 {
+                    if (!reserved)
+                    {
+                        ReserveNames(span[offset..]);
+                        reserved = true;
+                    }
+
+                    // Opening may close the least recently used file to stay within the bound: write out the run
+                    // gathered so far first, while its file is still open.
+                    written += Append(runFile, span.Slice(runStart, runLength), now);
+                    runFile = null;
+                    runLength = 0;
                     found = Open(new string(key[..keyLength]));
                 }
+
+                found.LastUse = ++_useClock;
 
                 file = lastFile = found;
                 lastType = canonical.Type;
@@ -357,6 +420,7 @@ public sealed class PartitionStore : IBatchPlacement
             written += Append(runFile, "\n"u8, now);
         }
 
+        _reserved.Clear();
         return (events, written);
 
         static bool newlineMissing(ReadOnlySpan<byte> s) => !s.IsEmpty && s[^1] != '\n';
@@ -395,24 +459,110 @@ public sealed class PartitionStore : IBatchPlacement
 
     private PartitionFile Open(string key)
     {
-        var parts = key.Split('/');
-        var directory = $"type={parts[0]}/day={parts[1]}/hour={parts[2]}";
-        var relative = $"{directory}/{CollectorId}-{_nextSequence++.ToString("D10", CultureInfo.InvariantCulture)}.ndjson";
-        var full = FullPath(relative);
-        Directory.CreateDirectory(Path.GetDirectoryName(full)!);
-        // The intent is durable before the file has a byte, so recovery can find and remove a file it never checkpointed.
-        using (var intents = new FileStream(_intentsPath, FileMode.Append, FileAccess.Write, FileShare.Read))
+        if (!_reserved.Remove(key, out var relative))
         {
-            intents.Write(Encoding.UTF8.GetBytes(relative + "\n"));
-            intents.Flush(flushToDisk: true);
+            // Closed by the bound earlier in this batch and needed again: a new name, with its own intent.
+            relative = NewName(key);
+            WriteIntents([relative]);
         }
 
-        _intentsWritten++;
+        if (_open.Count >= _options.MaxOpenFiles)
+        {
+            CloseLeastRecentlyUsed();
+        }
 
+        var full = FullPath(relative);
+        Directory.CreateDirectory(Path.GetDirectoryName(full)!);
         var file = new PartitionFile(key, relative, File.OpenHandle(full, FileMode.Create, FileAccess.ReadWrite, FileShare.Read | FileShare.Delete), 0);
         _open[key] = file;
         _openCount = _open.Count;
         return file;
+    }
+
+    private string NewName(string key)
+    {
+        var parts = key.Split('/');
+        return $"type={parts[0]}/day={parts[1]}/hour={parts[2]}/{CollectorId}-{_nextSequence++.ToString("D10", CultureInfo.InvariantCulture)}.ndjson";
+    }
+
+    /// <summary>
+    /// Names every file the rest of the batch will need to open, and makes their intents durable with one fsync, before
+    /// the first of them has a byte (so recovery can find and remove a file it never checkpointed). A batch that spans
+    /// a thousand hours costs one fsync here, not a thousand.
+    /// </summary>
+    private void ReserveNames(ReadOnlySpan<byte> rest)
+    {
+        Span<char> key = stackalloc char[Oxbow.EventType.MaxLength + 16];
+        var lookup = _open.GetAlternateLookup<ReadOnlySpan<char>>();
+        var reserved = _reserved.GetAlternateLookup<ReadOnlySpan<char>>();
+        List<string> names = [];
+        while (!rest.IsEmpty)
+        {
+            var newline = rest.IndexOf((byte)'\n');
+            var line = newline < 0 ? rest : rest[..newline];
+            rest = newline < 0 ? default : rest[(newline + 1)..];
+            if (CanonicalLine.TryParse(line, out var canonical))
+            {
+                var keyLength = PartitionKey(canonical, key);
+                if (!lookup.ContainsKey(key[..keyLength]) && !reserved.ContainsKey(key[..keyLength]))
+                {
+                    var name = new string(key[..keyLength]);
+                    var relative = NewName(name);
+                    _reserved[name] = relative;
+                    names.Add(relative);
+                }
+            }
+        }
+
+        WriteIntents(names);
+    }
+
+    private void WriteIntents(List<string> relatives)
+    {
+        if (relatives.Count == 0)
+        {
+            return;
+        }
+
+        using (var intents = new FileStream(_intentsPath, FileMode.Append, FileAccess.Write, FileShare.Read))
+        {
+            intents.Write(Encoding.UTF8.GetBytes(string.Concat(relatives.Select(r => r + "\n"))));
+            intents.Flush(flushToDisk: true);
+        }
+
+        _intentsWritten += relatives.Count;
+    }
+
+    /// <summary>
+    /// Keeps the open files within <see cref="StorageOptions.MaxOpenFiles"/>: closes the least recently used one and
+    /// seals it. A file with bytes of the batch being placed is fsynced first and sealed once the batch commits.
+    /// </summary>
+    private void CloseLeastRecentlyUsed()
+    {
+        PartitionFile? idle = null, busy = null;
+        foreach (var file in _open.Values)
+        {
+            ref var best = ref file.Length == file.CommittedLength ? ref idle : ref busy;
+            if (best is null || file.LastUse < best.LastUse)
+            {
+                best = file;
+            }
+        }
+
+        if (idle is not null)
+        {
+            Close(idle);
+            _ = StartSeal(idle.Relative, idle.CommittedLength);
+        }
+        else if (busy is not null)
+        {
+            EnsureLinked(busy);
+            RandomAccess.FlushToDisk(busy.Handle);
+            Close(busy);
+            _closedInBatch.Add(busy);
+        }
+
+        Interlocked.Increment(ref _filesEvicted);
     }
 
     private string FullPath(string relative)
@@ -559,6 +709,18 @@ public sealed class PartitionStore : IBatchPlacement
         var temporary = target + ".tmp";
         try
         {
+            if (new FileInfo(source) is { Exists: true, Length: 0 })
+            {
+                // Nothing acknowledged in it (a batch rolled back): a sealed file is never empty.
+                File.Delete(source);
+                lock (_sealLock)
+                {
+                    _sealing.Remove(relative);
+                }
+
+                return;
+            }
+
             using (var input = new FileStream(source, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16))
             using (var output = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16))
             {
@@ -578,9 +740,10 @@ public sealed class PartitionStore : IBatchPlacement
                 _sealedFiles++;
             }
         }
-        catch (IOException ex)
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             // Left in the sealing list: the next start retries it.
+            File.Delete(temporary);
             OxbowDaemonLog.Error("store_seal_failed", ex);
         }
     }
@@ -681,7 +844,12 @@ public sealed class PartitionStore : IBatchPlacement
                 StartSeal(older.Relative, older.CommittedLength);
             }
 
-            _open[key] = new PartitionFile(key, relative, handle, length) { CommittedLength = length, LastWriteTicks = Environment.TickCount64 };
+            _open[key] = new PartitionFile(key, relative, handle, length) { CommittedLength = length, LastWriteTicks = Environment.TickCount64, LastUse = SequenceOf(relative) };
+            if (_open.Count > _options.MaxOpenFiles)
+            {
+                // Restart needs no more descriptors than running: the oldest files beyond the bound are sealed.
+                CloseLeastRecentlyUsed();
+            }
         }
 
         _openCount = _open.Count;
@@ -926,6 +1094,9 @@ public sealed class PartitionStore : IBatchPlacement
         public uint BatchChecksum { get; set; }
 
         public long LastWriteTicks { get; set; }
+
+        /// <summary>When it was last chosen for an event, on the store's own clock: the least recently used is closed first.</summary>
+        public long LastUse { get; set; }
     }
 }
 
@@ -946,4 +1117,10 @@ public sealed record StoreStats(long Events, long Bytes, int OpenFiles, long Sea
 
     /// <summary>Open partition files found removed (or replaced) from outside and recreated, whole, before an acknowledgement.</summary>
     public long FilesRecreated { get; init; }
+
+    /// <summary>Files closed and sealed early to keep the open files within <see cref="MaxOpenFiles"/>.</summary>
+    public long FilesClosedByBound { get; init; }
+
+    /// <summary>The bound on open partition files (<see cref="StorageOptions.MaxOpenFiles"/>).</summary>
+    public int MaxOpenFiles { get; init; }
 }

@@ -16,6 +16,13 @@ public sealed class StorageOptions
     public TimeSpan SealAfterIdle { get; init; } = TimeSpan.FromMinutes(5);
 
     /// <summary>
+    /// The most partition files held open at once. Events choose their own hour, so a backfill can touch thousands of
+    /// partitions; past this bound the least recently written file is closed and sealed (its partition's next event
+    /// starts a new file), so file descriptors stay bounded during ingest and at restart. Default 256.
+    /// </summary>
+    public int MaxOpenFiles { get; init; } = 256;
+
+    /// <summary>
     /// How often the ledger records every open file's committed length, so the spool's records before it can go
     /// (each batch is fsynced before it is acknowledged, whatever this is). Default 250 ms.
     /// </summary>

@@ -93,6 +93,7 @@ public static class ValueJson
     {
         null => "",
         string s => s,
+        bool b => b ? "true" : "false", // as SQL and JSON spell them, not .NET's True
         double d => d.ToString("R", CultureInfo.InvariantCulture),
         DateTime t => Timestamps.Format(t),
         DateOnly d => d.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),

@@ -78,10 +78,18 @@ public sealed class StoreQuery(StoreQueryOptions options) : IDisposable
                     consume(reader);
                 }, collectStats);
             }
-            catch (DuckDbException ex) when (attempt < 3 && !started && ex.ErrorType == DuckDbErrorType.IO && IsVanishedFile(ex.Message))
+            catch (DuckDbException ex) when (attempt < 10 && !started && ex.ErrorType == DuckDbErrorType.IO && IsVanishedFile(ex.Message))
             {
             }
-            catch (DuckDbException ex) when (attempt < 3 && started && ex.ErrorType == DuckDbErrorType.IO && IsVanishedFile(ex.Message))
+            catch (IOException ex) when (attempt < 10 && !started && ex is FileNotFoundException or DirectoryNotFoundException)
+            {
+                // A file sealed or compacted while the store was being listed: list again.
+                lock (_gate)
+                {
+                    _snapshot = null;
+                }
+            }
+            catch (DuckDbException ex) when (started && ex.ErrorType == DuckDbErrorType.IO && IsVanishedFile(ex.Message))
             {
                 throw new DuckDbException(ex.Message + " (a file was compacted or removed while it was being read; run the query again)", ex.ErrorType);
             }
@@ -217,7 +225,9 @@ public sealed class StoreQuery(StoreQueryOptions options) : IDisposable
 
         RemoveProfileDirectoriesOfDeadProcesses();
         _profileDirectory = Directory.CreateTempSubdirectory($"{ProfileDirectoryPrefix}{Environment.ProcessId}-").FullName;
-        _database = Open();
+        // DuckDB's spill files go to this engine's private directory (0700, removed on Dispose), not to .tmp/ in
+        // the working directory, which DuckDB would otherwise add to the directories SQL may read.
+        _database = Open(_profileDirectory);
         _connection = _database.Connect();
         List<string> allowed = [.. Roots.Select(r => Path.GetFullPath(r).TrimEnd('/') + "/"), _profileDirectory.TrimEnd('/') + "/"];
         _connection.Execute($"SET parquet_metadata_cache = true; SET allowed_directories = {Sql.List(allowed)}; SET enable_external_access = false");
@@ -279,9 +289,9 @@ public sealed class StoreQuery(StoreQueryOptions options) : IDisposable
         }
     }
 
-    private DuckDbDatabase Open()
+    private DuckDbDatabase Open(string temporaryDirectory)
     {
-        Dictionary<string, string> settings = [];
+        Dictionary<string, string> settings = new() { ["temp_directory"] = temporaryDirectory };
         if (options.Threads is { } threads)
         {
             settings["threads"] = threads.ToString(CultureInfo.InvariantCulture);

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Net;
 using System.Text;
 using System.Text.Json;
 
@@ -40,6 +41,27 @@ internal sealed class DaemonProcess : IAsyncDisposable
                 return _output.ToString();
             }
         }
+    }
+
+    public int Pid => _process!.Id;
+
+    /// <summary>File descriptors the daemon holds now (Linux).</summary>
+    public int OpenDescriptors => Directory.GetFiles($"/proc/{Pid}/fd").Length;
+
+    /// <summary>Runs SQL through <c>POST /v1/query</c> (CSV), with the admin token when a token file is in force.</summary>
+    public async Task<(HttpStatusCode Status, string Body)> QueryAsync(string sql, string format = "csv", int? timeoutSeconds = null)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, "v1/query")
+        {
+            Content = new StringContent(JsonSerializer.Serialize(new { sql, format, timeout_seconds = timeoutSeconds }), Encoding.UTF8, "application/json"),
+        };
+        if (AdminToken() is { } token)
+        {
+            request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
+        }
+
+        using var response = await Http.SendAsync(request);
+        return (response.StatusCode, await response.Content.ReadAsStringAsync());
     }
 
     public int? ExitCode => _process is { HasExited: true } p ? p.ExitCode : null;
@@ -116,9 +138,29 @@ internal sealed class DaemonProcess : IAsyncDisposable
         return _process.ExitCode;
     }
 
+    /// <summary>
+    /// Stats need the admin token when a token file is in force: the first admin line of the file given with
+    /// <c>--token-file</c>, read at each call (tests write the file before starting the daemon).
+    /// </summary>
+    private string? AdminToken()
+    {
+        var at = Array.IndexOf(ExtraArguments, "--token-file");
+        return at < 0 || at + 1 >= ExtraArguments.Length ? null : File.ReadLines(ExtraArguments[at + 1])
+            .Select(l => l.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+            .FirstOrDefault(p => p is ["admin", _])?[1];
+    }
+
     public async Task<JsonElement> StatsAsync()
     {
-        var json = await Http.GetStringAsync("v1/stats");
+        using var request = new HttpRequestMessage(HttpMethod.Get, "v1/stats");
+        if (AdminToken() is { } token)
+        {
+            request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
+        }
+
+        using var response = await Http.SendAsync(request);
+        response.EnsureSuccessStatusCode();
+        var json = await response.Content.ReadAsStringAsync();
         using var document = JsonDocument.Parse(json);
         return document.RootElement.Clone();
     }
