@@ -37,7 +37,11 @@ internal static class QueryCommand
 
             try
             {
-                using var query = new StoreQuery(new StoreQueryOptions { DataDirectory = directory });
+                using var query = new StoreQuery(new StoreQueryOptions
+                {
+                    DataDirectory = directory,
+                    FileSkipped = (file, problem) => Console.Error.WriteLine($"oxbow: left out a file DuckDB cannot read: {file}: {problem}"),
+                });
                 using var stdout = Console.OpenStandardOutput();
                 var collected = query.Read(parse.GetValue(sql)!, reader => ResultWriter.Write(stdout, parse.GetValue(format), reader.Columns, reader.Rows()), parse.GetValue(stats));
                 if (collected is not null)

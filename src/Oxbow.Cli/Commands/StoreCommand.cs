@@ -72,6 +72,11 @@ internal static class StoreCommand
                         "(the collector seals them when idle; they are compacted by a later zip)");
                 }
 
+                foreach (var file in summary.Hours.SelectMany(h => h.Unreadable))
+                {
+                    Console.WriteLine($"left out a file DuckDB cannot read (kept as it is, and left out of queries): {file}");
+                }
+
                 return summary.Failures.Count == 0 ? 0 : ControlClient.Fail($"{summary.Failures.Count} hours failed; their files are untouched:\n  " + string.Join("\n  ", summary.Failures));
             }
             catch (Exception ex) when (ex is DuckDbException or IOException or UnauthorizedAccessException)

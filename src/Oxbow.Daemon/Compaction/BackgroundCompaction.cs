@@ -38,6 +38,11 @@ internal sealed class BackgroundCompaction(string dataDirectory, TimeSpan grace)
                     OxbowDaemonLog.Warning("compaction_failed", "hour", failure);
                 }
 
+                foreach (var file in summary.Hours.SelectMany(h => h.Unreadable))
+                {
+                    OxbowDaemonLog.Warning("compaction_left_out_unreadable_file", "path", file, "effect", "kept as it is; the rest of its hour was compacted");
+                }
+
                 if (summary.Events > 0)
                 {
                     OxbowDaemonLog.Info("compacted", "hours", summary.Hours.Count(h => h.Error is null && h.Inputs > 0), "events", summary.Events);

@@ -53,7 +53,11 @@ internal static class ControlApi
             }
         });
         // One query engine for the daemon's life: its DuckDB keeps views and Parquet footers between queries.
-        var query = status.Store is null ? null : new Query.Store.StoreQuery(new Query.Store.StoreQueryOptions { DataDirectory = status.Options.DataDirectory });
+        var query = status.Store is null ? null : new Query.Store.StoreQuery(new Query.Store.StoreQueryOptions
+        {
+            DataDirectory = status.Options.DataDirectory,
+            FileSkipped = (file, problem) => OxbowDaemonLog.Warning("store_file_unreadable", "path", file, "reason", problem, "effect", "left out of queries"),
+        });
         if (query is not null)
         {
             app.Lifetime.ApplicationStopped.Register(query.Dispose);
@@ -222,6 +226,13 @@ internal static class ControlApi
                 json.WriteNumber("files_read", stats.FilesRead);
                 json.WriteNumber("files_considered", stats.FilesConsidered);
                 json.WriteNumber("elapsed_ms", Math.Round(stats.Elapsed.TotalMilliseconds, 1));
+                json.WriteStartArray("skipped_files");
+                foreach (var skipped in stats.SkippedFiles)
+                {
+                    json.WriteStringValue(skipped);
+                }
+
+                json.WriteEndArray();
                 json.WriteEndObject();
             }
 

@@ -8,7 +8,10 @@ using Oxbow.Transport;
 namespace Oxbow.Daemon.Ingest;
 
 /// <summary>NDJSON that passed validation: every line a canonical event, each ending in <c>\n</c>.</summary>
-internal readonly record struct ValidatedEvents(ReadOnlyMemory<byte> Data, int Count);
+/// <param name="Data">The lines.</param>
+/// <param name="Count">How many.</param>
+/// <param name="KeysRepaired">How many of them had keys renamed under <see cref="KeyRepair"/>'s rules.</param>
+internal readonly record struct ValidatedEvents(ReadOnlyMemory<byte> Data, int Count, int KeysRepaired = 0);
 
 /// <summary>
 /// Checks and normalizes incoming NDJSON. A canonical line (what Oxbow's clients send) is checked in place: its head
@@ -31,6 +34,7 @@ internal static class EventLines
 
         ArrayBufferWriter<byte>? rewritten = null;
         var count = 0;
+        var repaired = 0;
         var lineNumber = 0;
         var offset = 0;
         while (offset < span.Length)
@@ -64,8 +68,12 @@ internal static class EventLines
 
             if (CanonicalLine.TryParse(line, out var canonical))
             {
-                CheckCanonicalJson(canonical, lineNumber);
-                if (rewritten is not null || newline < 0 || line.Length != lineEnd - offset)
+                if (!CheckCanonicalJson(canonical, lineNumber))
+                {
+                    rewritten ??= CopyOf(span[..offset]);
+                    repaired += RepairKeys(line, lineNumber, rewritten) ? 1 : 0;
+                }
+                else if (rewritten is not null || newline < 0 || line.Length != lineEnd - offset)
                 {
                     rewritten ??= CopyOf(span[..offset]);
                     rewritten.Write(line);
@@ -75,26 +83,56 @@ internal static class EventLines
             else
             {
                 rewritten ??= CopyOf(span[..offset]);
-                Normalize(line, lineNumber, arrivalUtc, rewritten);
+                repaired += Normalize(line, lineNumber, arrivalUtc, rewritten) ? 1 : 0;
             }
 
             count++;
             offset = next;
         }
 
-        return new ValidatedEvents(rewritten is null ? data : rewritten.WrittenMemory, count);
+        return new ValidatedEvents(rewritten is null ? data : rewritten.WrittenMemory, count, repaired);
     }
 
     /// <summary>
     /// The head of a canonical line (id, type, start, end) was already checked byte by byte and holds no escapes, so
     /// only the rest needs a JSON check, and the fast one (<see cref="JsonSyntax"/>) answers for nearly every line.
     /// </summary>
-    private static void CheckCanonicalJson(CanonicalLine canonical, int lineNumber)
+    /// <returns>False when the line is valid JSON but its keys need <see cref="KeyRepair"/>.</returns>
+    private static bool CheckCanonicalJson(CanonicalLine canonical, int lineNumber)
     {
-        if (!JsonSyntax.IsValidObjectRest(canonical.Rest))
+        if (!JsonSyntax.IsValidObjectRest(canonical.Rest, out var keysClean))
         {
             // The reader has the last word, and says what is wrong where.
             CheckJson(canonical.Line, lineNumber);
+            return keysClean;
+        }
+
+        return true;
+    }
+
+    /// <summary>Writes a canonical line again with its keys repaired (the head stays canonical: it comes first, unchanged); true when a key changed.</summary>
+    private static bool RepairKeys(ReadOnlySpan<byte> line, int lineNumber, IBufferWriter<byte> output)
+    {
+        using var document = Parse(line, lineNumber);
+        int renamed;
+        using (var json = new Utf8JsonWriter(output, KeyRepair.WriterOptions))
+        {
+            renamed = KeyRepair.Write(document.RootElement, json);
+        }
+
+        output.Write("\n"u8);
+        return renamed > 0;
+    }
+
+    private static JsonDocument Parse(ReadOnlySpan<byte> line, int lineNumber)
+    {
+        try
+        {
+            return JsonDocument.Parse(line.ToArray(), new JsonDocumentOptions { MaxDepth = 64 });
+        }
+        catch (JsonException ex)
+        {
+            throw Invalid(lineNumber, "invalid JSON: " + ex.Message);
         }
     }
 
@@ -113,19 +151,11 @@ internal static class EventLines
         }
     }
 
-    private static void Normalize(ReadOnlySpan<byte> line, int lineNumber, DateTime arrivalUtc, IBufferWriter<byte> output)
+    /// <returns>Whether a key of the body was repaired.</returns>
+    private static bool Normalize(ReadOnlySpan<byte> line, int lineNumber, DateTime arrivalUtc, IBufferWriter<byte> output)
     {
-        JsonDocument document;
-        try
-        {
-            document = JsonDocument.Parse(line.ToArray(), new JsonDocumentOptions { MaxDepth = 64 });
-        }
-        catch (JsonException ex)
-        {
-            throw Invalid(lineNumber, "invalid JSON: " + ex.Message);
-        }
-
-        using (document)
+        var renamed = 0;
+        using (var document = Parse(line, lineNumber))
         {
             var root = document.RootElement;
             if (root.ValueKind != JsonValueKind.Object)
@@ -177,6 +207,7 @@ internal static class EventLines
             CopyIfPresent(root, "trace_id", json);
             CopyIfPresent(root, "span_id", json);
             json.WriteStartObject("body");
+            var names = KeyRepair.NewNameSet();
             if (root.TryGetProperty("body", out var body))
             {
                 if (body.ValueKind != JsonValueKind.Object)
@@ -186,16 +217,17 @@ internal static class EventLines
 
                 foreach (var property in body.EnumerateObject())
                 {
-                    property.WriteTo(json);
+                    renamed += KeyRepair.WriteMember(property, names, json);
                 }
             }
 
-            // Keys a non-Oxbow source puts at the top level are its fields: keep them, in body.
+            // Keys a non-Oxbow source puts at the top level are its fields: keep them, in body (a body field of the
+            // same name wins).
             foreach (var property in root.EnumerateObject())
             {
                 if (!IsEnvelope(property.Name) && !(body.ValueKind == JsonValueKind.Object && body.TryGetProperty(property.Name, out _)))
                 {
-                    property.WriteTo(json);
+                    renamed += KeyRepair.WriteMember(property, names, json);
                 }
             }
 
@@ -204,6 +236,7 @@ internal static class EventLines
         }
 
         output.Write("\n"u8);
+        return renamed > 0;
     }
 
     private static bool IsEnvelope(string name) =>

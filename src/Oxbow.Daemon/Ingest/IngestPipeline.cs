@@ -43,6 +43,11 @@ internal sealed class IngestPipeline(SpoolLog spool, DaemonStats stats, TailHub 
                 throw new ProtocolException(RejectReason.MalformedFrame, $"BATCH {id} declares {declared} events but holds {events.Count}") { Batch = id };
             }
 
+            if (events.KeysRepaired > 0)
+            {
+                stats.Count(DaemonCounters.KeysRepaired, events.KeysRepaired);
+            }
+
             try
             {
                 window.Check(events.Data.Span, arrival);

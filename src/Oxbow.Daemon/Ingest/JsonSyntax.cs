@@ -31,11 +31,86 @@ internal static class JsonSyntax
     /// </summary>
     public static bool IsValidObjectRest(ReadOnlySpan<byte> rest) => Validate(rest, depth: 1, objects: 1, afterValue: true);
 
+    /// <summary>
+    /// As <see cref="IsValidObjectRest(ReadOnlySpan{byte})"/>, and also whether every key can stay as it is
+    /// (<see cref="KeyRepair"/>'s rules): no key is empty, none repeats an earlier key of its object ignoring ASCII
+    /// case (at the top level, <c>id</c>, <c>type</c>, <c>start</c> and <c>end</c> came before), and none has an escape
+    /// (which this scan does not decode). A false <paramref name="keysClean"/> stops the scan: the caller checks and
+    /// repairs the line the slow way.
+    /// </summary>
+    public static bool IsValidObjectRest(ReadOnlySpan<byte> rest, out bool keysClean)
+    {
+        var keys = new KeyTracker(stackalloc int[MaxKeys * 2], stackalloc int[MaxDepth + 1]);
+        keys.Opened(1);
+        var valid = Validate(rest, depth: 1, objects: 1, afterValue: true, ref keys);
+        keysClean = keys.Clean;
+        return valid;
+    }
+
+    private const int MaxKeys = 256; // keys open at once, over all levels; more sends the line the slow way
+
+    private static bool Validate(ReadOnlySpan<byte> json, int depth, ulong objects, bool afterValue)
+    {
+        var none = new KeyTracker(default, default);
+        return Validate(json, depth, objects, afterValue, ref none);
+    }
+
+    /// <summary>The keys of the objects open during a scan, to find an empty or repeated one.</summary>
+    private ref struct KeyTracker(Span<int> keys, Span<int> firstKey)
+    {
+        private readonly Span<int> _keys = keys; // start and length of each key, pairwise
+        private readonly Span<int> _firstKey = firstKey; // per depth: the index in _keys of the object's first key
+        private int _count;
+
+        public bool Clean { get; private set; } = true;
+
+        public readonly bool Tracking => !_firstKey.IsEmpty;
+
+        public void Opened(int depth)
+        {
+            _firstKey[depth] = _count;
+        }
+
+        public void Closed(int depth)
+        {
+            _count = _firstKey[depth];
+        }
+
+        /// <summary>Records a key (the bytes between its quotes); false when it must be repaired.</summary>
+        public bool Add(ReadOnlySpan<byte> json, int start, int length, int depth)
+        {
+            var key = json.Slice(start, length);
+            if (length == 0 || key.IndexOf((byte)'\\') >= 0 || _count == _keys.Length / 2
+                || (depth == 1 && (IsHeadKey(key))))
+            {
+                return Clean = false;
+            }
+
+            for (var j = _firstKey[depth]; j < _count; j++)
+            {
+                if (_keys[(2 * j) + 1] == length && System.Text.Ascii.EqualsIgnoreCase(json.Slice(_keys[2 * j], length), key))
+                {
+                    return Clean = false;
+                }
+            }
+
+            _keys[2 * _count] = start;
+            _keys[(2 * _count) + 1] = length;
+            _count++;
+            return true;
+        }
+
+        private static bool IsHeadKey(ReadOnlySpan<byte> key) =>
+            System.Text.Ascii.EqualsIgnoreCase(key, "id"u8) || System.Text.Ascii.EqualsIgnoreCase(key, "type"u8)
+            || System.Text.Ascii.EqualsIgnoreCase(key, "start"u8) || System.Text.Ascii.EqualsIgnoreCase(key, "end"u8);
+    }
+
     /// <param name="json">The text.</param>
     /// <param name="depth">Containers open at the start.</param>
     /// <param name="objects">One bit per open container, innermost lowest: 1 for an object, 0 for an array.</param>
     /// <param name="afterValue">Whether a value (or member) was just read at the start.</param>
-    private static bool Validate(ReadOnlySpan<byte> json, int depth, ulong objects, bool afterValue)
+    /// <param name="keys">The open objects' keys, when tracked: the scan stops at the first key that needs repair.</param>
+    private static bool Validate(ReadOnlySpan<byte> json, int depth, ulong objects, bool afterValue, ref KeyTracker keys)
     {
         var i = 0;
         if (afterValue)
@@ -69,6 +144,11 @@ internal static class JsonSyntax
                 var isObject = json[i] == '{';
                 depth++;
                 objects = (objects << 1) | (isObject ? 1UL : 0UL);
+                if (isObject && keys.Tracking)
+                {
+                    keys.Opened(depth);
+                }
+
                 i = SkipWhitespace(json, i + 1);
                 if (i < json.Length && json[i] == (isObject ? '}' : ']'))
                 {
@@ -111,8 +191,14 @@ internal static class JsonSyntax
             return false;
         }
 
+        var keyStart = i + 1;
         i = SkipString(json, i);
         if (i < 0)
+        {
+            return false;
+        }
+
+        if (keys.Tracking && !keys.Add(json, keyStart, i - 1 - keyStart, depth))
         {
             return false;
         }
@@ -151,6 +237,11 @@ internal static class JsonSyntax
                 goto Value;
             case (byte)'}' when inObject:
             case (byte)']' when !inObject:
+                if (inObject && keys.Tracking)
+                {
+                    keys.Closed(depth);
+                }
+
                 i++;
                 depth--;
                 objects >>= 1;

@@ -34,6 +34,9 @@ public static class DaemonCounters
     /// <summary>Events refused because their <c>end</c> was outside the accepted window (accept-past, accept-future).</summary>
     public const string OutsideWindow = "events_outside_window";
 
+    /// <summary>Events stored with keys renamed so DuckDB can read them (empty, or equal to another ignoring case).</summary>
+    public const string KeysRepaired = "events_keys_repaired";
+
     /// <summary>One line of help for <c>/metrics</c>.</summary>
     public static string Help(string name) => name switch
     {
@@ -46,6 +49,7 @@ public static class DaemonCounters
         SyslogUnauthorized => "Syslog messages from non-loopback senders refused (no token file).",
         SchemaInvalid => "Events that failed their stream's schema, sent to the dead-letter stream.",
         OutsideWindow => "Events refused because their end time was outside the accepted window.",
+        KeysRepaired => "Events stored with keys renamed (empty, or equal to another ignoring case).",
         _ => name,
     };
 }

@@ -95,7 +95,7 @@ public sealed class Compactor(CompactorOptions options)
 
             lock (gate)
             {
-                if (outcome.Inputs > 0 || outcome.Error is not null || outcome.OpenFiles > 0)
+                if (outcome.Inputs > 0 || outcome.Error is not null || outcome.OpenFiles > 0 || outcome.Unreadable.Count > 0)
                 {
                     hours.Add(outcome);
                 }
@@ -168,6 +168,38 @@ public sealed class Compactor(CompactorOptions options)
             return new HourCompaction(partition, 0, 0, 0, 0, null, null) { OpenFiles = files.Active.Count };
         }
 
+        // A file DuckDB cannot read (damaged, or stored before ingest repaired keys) stays where it is, left out of
+        // queries too, and the rest of the hour is compacted: one file must not stall its hour for ever.
+        var staging = "staging_" + Guid.NewGuid().ToString("n");
+        List<string> unreadable = [];
+        if (json.Count > 0 && !TryStage(connection, staging, json))
+        {
+            foreach (var file in json.ToList())
+            {
+                var single = "probe_" + Guid.NewGuid().ToString("n");
+                if (TryStage(connection, single, [file]))
+                {
+                    connection.Execute($"DROP TABLE IF EXISTS {single}");
+                }
+                else
+                {
+                    unreadable.Add(file);
+                }
+            }
+
+            json.RemoveAll(unreadable.Contains);
+            ndjson.RemoveAll(unreadable.Contains);
+            if (json.Count > 0 && !TryStage(connection, staging, json))
+            {
+                throw new DuckDbException("the hour's files cannot be read together, though each can alone", DuckDbErrorType.InvalidInput);
+            }
+
+            if (ndjson.Count == 0 && parquet.Count <= 1)
+            {
+                return new HourCompaction(partition, 0, 0, 0, 0, null, null) { OpenFiles = files.Active.Count, Unreadable = unreadable };
+            }
+        }
+
         var inputs = ndjson.Concat(parquet).ToList();
         var inputBytes = inputs.Sum(f => new FileInfo(f).Length);
         var stamp = options.Time.GetUtcNow().UtcDateTime.ToString("yyyyMMdd'T'HHmmssfff", CultureInfo.InvariantCulture);
@@ -183,11 +215,9 @@ public sealed class Compactor(CompactorOptions options)
         {
             // The NDJSON is read once into a staging table, with its schema taken from every line (sample_size = -1):
             // a field that first appears late in a file must not be lost. The table's columns then say how to flatten.
-            var staging = "staging_" + Guid.NewGuid().ToString("n");
             List<string> branches = [];
             if (json.Count > 0)
             {
-                connection.Execute($"CREATE TEMP TABLE {staging} AS SELECT * FROM {NdjsonSource(json)}");
                 using var probe = connection.Query($"SELECT * FROM {staging} LIMIT 0");
                 branches.Add($"SELECT {EventColumns.FlatteningSelectList(probe.Columns)} FROM {staging}");
             }
@@ -241,7 +271,23 @@ public sealed class Compactor(CompactorOptions options)
         return new HourCompaction(partition, inputs.Count, events, inputBytes, outputBytes, File.Exists(target) ? target : null, null)
         {
             OpenFiles = options.IncludeOpenFiles ? 0 : files.Active.Count,
+            Unreadable = unreadable,
         };
+    }
+
+    /// <summary>Reads NDJSON files into a temporary table; false (and no table) when DuckDB cannot read them.</summary>
+    private static bool TryStage(DuckDbConnection connection, string table, List<string> files)
+    {
+        try
+        {
+            connection.Execute($"CREATE TEMP TABLE {table} AS SELECT * FROM {NdjsonSource(files)}");
+            return true;
+        }
+        catch (DuckDbException ex) when (ex.ErrorType is not DuckDbErrorType.Interrupt)
+        {
+            connection.Execute($"DROP TABLE IF EXISTS {table}");
+            return false;
+        }
     }
 
     private static Dictionary<string, string> Settings(int threads) => new() { ["threads"] = threads.ToString(CultureInfo.InvariantCulture) };
@@ -293,6 +339,9 @@ public sealed record HourCompaction(Partition Partition, int Inputs, long Events
 {
     /// <summary>Files of the hour left out because the collector may still append to them.</summary>
     public int OpenFiles { get; init; }
+
+    /// <summary>Files of the hour left where they are because DuckDB cannot read them (queries leave them out too).</summary>
+    public IReadOnlyList<string> Unreadable { get; init; } = [];
 }
 
 /// <summary>What a compaction run did.</summary>

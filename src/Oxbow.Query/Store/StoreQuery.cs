@@ -23,6 +23,12 @@ public sealed class StoreQueryOptions
 
     /// <summary>DuckDB's memory limit, such as <c>1GB</c>. Default null: DuckDB's own (80 % of RAM).</summary>
     public string? MemoryLimit { get; init; }
+
+    /// <summary>
+    /// Told once for each file the views leave out because DuckDB cannot read it (the file and why), so the host can
+    /// log it. Default none. Queries report the files left out in <see cref="QueryStats.SkippedFiles"/> either way.
+    /// </summary>
+    public Action<string, string>? FileSkipped { get; init; }
 }
 
 /// <summary>
@@ -42,6 +48,8 @@ public sealed class StoreQuery(StoreQueryOptions options) : IDisposable
     private string? _profileDirectory;
     private string _fingerprint = "";
     private readonly Dictionary<string, string> _broken = new(StringComparer.Ordinal);
+    // Files DuckDB could not read, with why: left out of the views (sealed files do not change, so once is enough).
+    private readonly Dictionary<string, string> _skipped = new(StringComparer.Ordinal);
     private readonly List<string> _views = [];
     private DirectorySnapshot? _snapshot;
     private bool _profiling;
@@ -182,7 +190,7 @@ public sealed class StoreQuery(StoreQueryOptions options) : IDisposable
             }
 
             // The profile is written when the query's result is destroyed.
-            return ReadStats(profile, stopwatch.Elapsed);
+            return ReadStats(profile, stopwatch.Elapsed) with { SkippedFiles = [.. _skipped.Select(f => $"{f.Key}: {f.Value}")] };
         }
     }
 
@@ -328,20 +336,42 @@ public sealed class StoreQuery(StoreQueryOptions options) : IDisposable
         var broken = _broken;
         List<string> definitions = _views;
         List<string> typeViews = [];
+        // Skipped files that are gone (compacted, removed by retention) are forgotten.
+        var present = all.SelectMany(p => p.Active.Concat(p.Sealed).Concat(p.Parquet)).ToHashSet(StringComparer.Ordinal);
+        foreach (var gone in _skipped.Keys.Where(f => !present.Contains(f)).ToList())
+        {
+            _skipped.Remove(gone);
+        }
+
         foreach (var group in all.GroupBy(p => p.Partition.Type).OrderBy(g => g.Key, StringComparer.Ordinal))
         {
-            var files = group.ToList();
+            var files = group.Select(WithoutSkipped).ToList();
             string? select;
             try
             {
                 select = SelectFor(connection, files);
             }
-            catch (DuckDbException ex) when (ex.ErrorType is DuckDbErrorType.IO or DuckDbErrorType.InvalidInput)
+            catch (DuckDbException ex) when (IsReadError(ex))
             {
-                broken[group.Key] = FindDamagedFile(ex.Message) is { } damaged
-                    ? $"{ex.Message.Split('\n')[0]} (damaged file: {damaged})"
-                    : ex.Message.ReplaceLineEndings(" ").Trim();
-                continue;
+                // One file DuckDB cannot read (damaged, or stored before ingest repaired keys) must not take its type,
+                // and events, down with it: find it, leave it out, say so, and define the view over the rest.
+                try
+                {
+                    foreach (var (file, problem) in UnreadableFiles(connection, files))
+                    {
+                        Skip(file, problem);
+                    }
+
+                    files = group.Select(WithoutSkipped).ToList();
+                    select = SelectFor(connection, files);
+                }
+                catch (DuckDbException again) when (IsReadError(again))
+                {
+                    broken[group.Key] = FindDamagedFile(again.Message) is { } damaged
+                        ? $"{again.Message.Split('\n')[0]} (damaged file: {damaged})"
+                        : again.Message.ReplaceLineEndings(" ").Trim();
+                    continue;
+                }
             }
 
             if (select is null)
@@ -377,6 +407,63 @@ public sealed class StoreQuery(StoreQueryOptions options) : IDisposable
             {
                 connection.Execute($"CREATE VIEW {Sql.Identifier(name)} AS SELECT * FROM read_parquet({Sql.Literal(file)})");
                 definitions.Add(name);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Defining a view runs only Oxbow's own SQL over the files, so any DuckDB error there is about a file (a damaged
+    /// stream, a schema it will not read such as "Duplicate name in struct", which DuckDB calls Not implemented), except
+    /// an interrupt.
+    /// </summary>
+    private static bool IsReadError(DuckDbException ex) => ex.ErrorType is not DuckDbErrorType.Interrupt;
+
+    private PartitionFiles WithoutSkipped(PartitionFiles files) => _skipped.Count == 0 ? files : files with
+    {
+        Active = [.. files.Active.Where(f => !_skipped.ContainsKey(f))],
+        Sealed = [.. files.Sealed.Where(f => !_skipped.ContainsKey(f))],
+        Parquet = [.. files.Parquet.Where(f => !_skipped.ContainsKey(f))],
+    };
+
+    private void Skip(string file, string problem)
+    {
+        if (_skipped.TryAdd(file, problem))
+        {
+            options.FileSkipped?.Invoke(file, problem);
+        }
+    }
+
+    /// <summary>
+    /// The files of one type that DuckDB cannot read, found by halving: a set that defines a view is fine, one that
+    /// does not is split until single files remain. A few probes per bad file, none when nothing is wrong.
+    /// </summary>
+    private static List<(string File, string Problem)> UnreadableFiles(DuckDbConnection connection, List<PartitionFiles> files)
+    {
+        List<(string, string)> bad = [];
+        var all = files.SelectMany(f => f.Sealed.Select(s => (File: s, Kind: 's')).Concat(f.Active.Select(a => (File: a, Kind: 'a'))).Concat(f.Parquet.Select(q => (File: q, Kind: 'p')))).ToList();
+        Probe(all);
+        return bad;
+
+        void Probe(List<(string File, char Kind)> set)
+        {
+            try
+            {
+                var probe = new PartitionFiles(files[0].Partition, [.. set.Where(f => f.Kind == 'a').Select(f => f.File)], [.. set.Where(f => f.Kind == 's').Select(f => f.File)], [.. set.Where(f => f.Kind == 'p').Select(f => f.File)]);
+                if (SelectFor(connection, [probe]) is { } select)
+                {
+                    using var result = connection.Query($"SELECT count(*) FROM ({select})");
+                }
+            }
+            catch (DuckDbException ex) when (IsReadError(ex))
+            {
+                if (set.Count == 1)
+                {
+                    bad.Add((set[0].File, ex.Message.ReplaceLineEndings(" ").Trim()));
+                    return;
+                }
+
+                Probe(set[..(set.Count / 2)]);
+                Probe(set[(set.Count / 2)..]);
             }
         }
     }
@@ -529,7 +616,8 @@ public sealed class StoreQuery(StoreQueryOptions options) : IDisposable
 
     /// <summary>Formats stats as one line, for a terminal.</summary>
     public static string Describe(QueryStats stats) => string.Create(CultureInfo.InvariantCulture,
-        $"files read: {stats.FilesRead} of {stats.FilesConsidered} in {stats.Scans} scan(s); {stats.Elapsed.TotalMilliseconds:0.0} ms");
+        $"files read: {stats.FilesRead} of {stats.FilesConsidered} in {stats.Scans} scan(s); {stats.Elapsed.TotalMilliseconds:0.0} ms")
+        + (stats.SkippedFiles.Count == 0 ? "" : $"; {stats.SkippedFiles.Count} unreadable file(s) left out: {string.Join("; ", stats.SkippedFiles)}");
 }
 
 /// <summary>A query's result and, when asked for, what it read.</summary>
@@ -542,4 +630,8 @@ public sealed record StoreQueryResult(QueryResult Result, QueryStats? Stats);
 /// <param name="FilesRead">Files opened, over all scans.</param>
 /// <param name="FilesConsidered">Files the scans could have opened before pruning.</param>
 /// <param name="Elapsed">Time to define the views and run the query.</param>
-public sealed record QueryStats(int Scans, long FilesRead, long FilesConsidered, TimeSpan Elapsed);
+public sealed record QueryStats(int Scans, long FilesRead, long FilesConsidered, TimeSpan Elapsed)
+{
+    /// <summary>Files the views leave out because DuckDB cannot read them, each with why. Default none.</summary>
+    public IReadOnlyList<string> SkippedFiles { get; init; } = [];
+}
