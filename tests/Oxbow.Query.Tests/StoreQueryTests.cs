@@ -134,7 +134,7 @@ public sealed class StoreQueryTests
     }
 
     [Fact]
-    public void Bad_sql_an_unknown_type_and_an_unreadable_file_are_clear_errors()
+    public void Bad_sql_and_an_unknown_type_are_clear_errors_and_an_unreadable_file_is_left_out_and_reported()
     {
         using var dir = new TempDirectory();
         KnownDataset.Write(dir.Path);
@@ -144,14 +144,18 @@ public sealed class StoreQueryTests
         var unknown = Assert.Throws<DuckDbException>(() => query.Run("SELECT * FROM billing"));
         Assert.Equal("Catalog Error: Table with name billing does not exist! The store has types: postcode_search, request, request.db; " +
             "query them by name, or all of them as events.", unknown.Message);
+        var requests = query.Run("SELECT count(*) FROM request").Result.Rows[0][0];
+        var events = query.Run("SELECT count(*) FROM events").Result.Rows[0][0];
 
         var damaged = Path.Combine(dir.Path, "type=request/day=2026-11-20/hour=09/test_c0ffee-9999999999.ndjson.gz");
         File.WriteAllBytes(damaged, [0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3, 1, 2, 3, 4, 5]);
-        var unreadable = Assert.Throws<DuckDbException>(() => query.Run("SELECT count(*) FROM request"));
-        Assert.StartsWith("type request cannot be read: IO Error: Failed to decode gzip stream", unreadable.Message);
-        Assert.Contains("(damaged file: " + damaged + ": ", unreadable.Message);
-        Assert.StartsWith("type request cannot be read", Assert.Throws<DuckDbException>(() => query.Run("SELECT count(*) FROM events")).Message);
-        // The other types are unaffected.
+        // One damaged file does not take its type, or events, down: it is left out, and said to be.
+        var answer = query.Run("SELECT count(*) FROM request", collectStats: true);
+        Assert.Equal(requests, answer.Result.Rows[0][0]);
+        var skipped = Assert.Single(answer.Stats!.SkippedFiles);
+        Assert.StartsWith(damaged + ": IO Error: Failed to decode gzip stream", skipped);
+        Assert.Contains("1 unreadable file(s) left out: " + damaged, StoreQuery.Describe(answer.Stats));
+        Assert.Equal(events, query.Run("SELECT count(*) FROM events").Result.Rows[0][0]);
         Assert.Equal(720L, query.Run("SELECT count(*) FROM postcode_search").Result.Rows[0][0]);
     }
 

@@ -77,6 +77,18 @@ public sealed class DaemonOptions
     /// <summary>How far ahead of the clock an event's <c>end</c> may be; later events are refused. Default 1 day.</summary>
     public TimeSpan? AcceptFuture { get; set; } = TimeSpan.FromDays(1);
 
+    /// <summary>A query's time on the control port unless its request names one. Default 60 s.</summary>
+    public TimeSpan QueryTimeout { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>
+    /// DuckDB's memory limit for queries, as DuckDB spells it (<c>2GB</c>, <c>512MiB</c>). Default a quarter of the
+    /// memory the process may use (DuckDB's own default is 80 %: one large aggregation could take the host).
+    /// </summary>
+    public string QueryMemoryLimit { get; set; } = DefaultQueryMemory();
+
+    private static string DefaultQueryMemory() =>
+        string.Create(CultureInfo.InvariantCulture, $"{Math.Max(256, GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / 4 >> 20)}MiB");
+
     /// <summary>Syslog over UDP (RFC 5424 and 3164, CEE payloads parsed) on this address. Default off.</summary>
     public IPEndPoint? SyslogUdp { get; set; }
 
@@ -129,6 +141,9 @@ public sealed class DaemonOptions
         new("max-open-files", "OXBOW_MAX_OPEN_FILES", "most store files open at once; the least recently written is sealed beyond it", (o, v) => o.MaxOpenFiles = (int)ParseInteger(v, 1, 100_000, "files")),
         new("accept-past", "OXBOW_ACCEPT_PAST", "seconds an event's end may lie before the clock, or off (any age)", (o, v) => o.AcceptPast = v is "off" ? null : ParseSeconds(v, 60, 100 * 366 * 86400.0)),
         new("accept-future", "OXBOW_ACCEPT_FUTURE", "seconds an event's end may lie after the clock, or off", (o, v) => o.AcceptFuture = v is "off" ? null : ParseSeconds(v, 60, 100 * 366 * 86400.0)),
+        new("query-timeout", "OXBOW_QUERY_TIMEOUT", "seconds a query may run on the control port unless its request says otherwise", (o, v) => o.QueryTimeout = ParseSeconds(v, 0.1, 86400)),
+        new("query-memory", "OXBOW_QUERY_MEMORY", "DuckDB memory limit for queries, such as 2GB (default a quarter of memory)", (o, v) => o.QueryMemoryLimit =
+            System.Text.RegularExpressions.Regex.IsMatch(v, @"^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$", System.Text.RegularExpressions.RegexOptions.IgnoreCase) ? v : throw new FormatException($"'{v}' is not a size such as 512MiB or 2GB")),
         new("syslog-udp", "OXBOW_SYSLOG_UDP", "syslog over UDP on host:port (off by default)", (o, v) => o.SyslogUdp = ParseEndPoint(v)),
         new("syslog-tcp", "OXBOW_SYSLOG_TCP", "syslog over TCP on host:port (off by default)", (o, v) => o.SyslogTcp = ParseEndPoint(v)),
         new("syslog-type", "OXBOW_SYSLOG_TYPE", "event type of syslog messages that name none", (o, v) => o.SyslogType = Oxbow.EventType.IsValid(v) ? v : throw new FormatException($"'{v}' is not a valid type name")),

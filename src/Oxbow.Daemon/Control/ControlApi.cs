@@ -56,6 +56,7 @@ internal static class ControlApi
         var query = status.Store is null ? null : new Query.Store.StoreQuery(new Query.Store.StoreQueryOptions
         {
             DataDirectory = status.Options.DataDirectory,
+            MemoryLimit = status.Options.QueryMemoryLimit,
             FileSkipped = (file, problem) => OxbowDaemonLog.Warning("store_file_unreadable", "path", file, "reason", problem, "effect", "left out of queries"),
         });
         if (query is not null)
@@ -63,7 +64,8 @@ internal static class ControlApi
             app.Lifetime.ApplicationStopped.Register(query.Dispose);
         }
 
-        app.MapPost("/v1/query", (Delegate)((HttpContext http) => QueryAsync(http, access, query)));
+        var queries = new QueryPolicy(status.Options.QueryTimeout, app.Lifetime.ApplicationStopping);
+        app.MapPost("/v1/query", (Delegate)((HttpContext http) => QueryAsync(http, access, query, queries)));
         app.MapPost("/v1/store/seal", async (HttpContext http) =>
         {
             if (Admin(http, access) is { } refusal)
@@ -102,27 +104,33 @@ internal static class ControlApi
     }
 
     /// <summary>
-    /// <c>POST /v1/query</c> with <c>{"sql": "…", "format": "json|jsonl|csv|table", "stats": false, "max_rows": 10000}</c>.
+    /// <c>POST /v1/query</c> with <c>{"sql": "…", "format": "json|jsonl|csv|table", "stats": false, "max_rows": 10000, "timeout_seconds": 60}</c>.
     /// Format json (the default) answers <c>{"columns": […], "rows": [[…]], "row_count": n, "truncated": false, "stats": {…}}</c>;
-    /// the others answer the text <c>oxbow query</c> prints, with stats in an <c>Oxbow-Query-Stats</c> header. Needs
-    /// the admin token: SQL reads every type, whatever an ingest token's scope.
+    /// the others answer the text <c>oxbow query</c> prints, with <c>Oxbow-Truncated</c> and (when asked) an
+    /// <c>Oxbow-Query-Stats</c> header. Rows are streamed; DuckDB is asked for at most <c>max_rows</c> (at most
+    /// 1,000,000), so no answer is larger than that. A query is interrupted at its timeout (answer 408), when its client
+    /// disconnects, and when the daemon stops. Needs the admin token: SQL reads every type, whatever an ingest
+    /// token's scope.
     /// </summary>
-    private static async Task<IResult> QueryAsync(HttpContext http, AccessPolicy access, Query.Store.StoreQuery? query)
+    private static async Task QueryAsync(HttpContext http, AccessPolicy access, Query.Store.StoreQuery? query, QueryPolicy policy)
     {
         if (Admin(http, access) is { } refusal)
         {
-            return refusal;
+            await refusal.ExecuteAsync(http).ConfigureAwait(false);
+            return;
         }
 
         if (query is null)
         {
-            return Problem(409, "this daemon is an agent; query the collector");
+            await Problem(409, "this daemon is an agent; query the collector").ExecuteAsync(http).ConfigureAwait(false);
+            return;
         }
 
         string sql;
         string format;
         bool collectStats;
         int maxRows;
+        TimeSpan timeout;
         try
         {
             using var request = await System.Text.Json.JsonDocument.ParseAsync(http.Request.Body, cancellationToken: http.RequestAborted).ConfigureAwait(false);
@@ -130,7 +138,10 @@ internal static class ControlApi
             sql = root.TryGetProperty("sql", out var s) && s.ValueKind == System.Text.Json.JsonValueKind.String ? s.GetString()! : throw new FormatException("the body needs \"sql\"");
             format = root.TryGetProperty("format", out var f) ? f.GetString() ?? "json" : "json";
             collectStats = root.TryGetProperty("stats", out var st) && st.ValueKind == System.Text.Json.JsonValueKind.True;
-            maxRows = root.TryGetProperty("max_rows", out var m) && m.TryGetInt32(out var n) && n > 0 ? n : 10_000;
+            maxRows = root.TryGetProperty("max_rows", out var m) && m.TryGetInt32(out var n) && n > 0 ? Math.Min(n, MaxRowsCeiling) : 10_000;
+            timeout = root.TryGetProperty("timeout_seconds", out var t) && t.ValueKind == System.Text.Json.JsonValueKind.Number
+                ? (t.TryGetDouble(out var seconds) && seconds > 0 && seconds <= 86400 ? TimeSpan.FromSeconds(seconds) : throw new FormatException("timeout_seconds must be from 0 to 86400"))
+                : policy.Timeout;
             if (format is not ("json" or "jsonl" or "csv" or "table"))
             {
                 throw new FormatException($"format '{format}' is not one of json, jsonl, csv, table");
@@ -138,114 +149,53 @@ internal static class ControlApi
         }
         catch (Exception ex) when (ex is System.Text.Json.JsonException or FormatException or InvalidOperationException)
         {
-            return Problem(400, ex is System.Text.Json.JsonException ? "the body must be JSON: {\"sql\": \"SELECT …\"}" : ex.Message);
+            await Problem(400, ex is System.Text.Json.JsonException ? "the body must be JSON: {\"sql\": \"SELECT …\"}" : ex.Message).ExecuteAsync(http).ConfigureAwait(false);
+            return;
         }
 
+        using var timer = new CancellationTokenSource(timeout);
+        using var cancel = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted, policy.Stopping, timer.Token);
+        IResult? failure = null;
         try
         {
-            await QuerySlots.WaitAsync(http.RequestAborted).ConfigureAwait(false);
+            await policy.Slots.WaitAsync(cancel.Token).ConfigureAwait(false);
             try
             {
-                var (body, contentType, stats) = await Task.Run(() => QueryBody(query, sql, format, collectStats, maxRows), http.RequestAborted).ConfigureAwait(false);
-                if (stats is not null)
-                {
-                    http.Response.Headers["Oxbow-Query-Stats"] = Query.Store.StoreQuery.Describe(stats);
-                }
-
-                return Results.Bytes(body, contentType);
+                // Rows go straight from DuckDB's result to the socket, on the query's own thread.
+                http.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpBodyControlFeature>()!.AllowSynchronousIO = true;
+                var limits = new Query.Store.QueryLimits { Cancellation = cancel.Token, MaxRows = maxRows };
+                await Task.Run(() => QueryBody.Write(http, query, sql, format, collectStats, limits), CancellationToken.None).ConfigureAwait(false);
             }
             finally
             {
-                QuerySlots.Release();
+                policy.Slots.Release();
             }
+        }
+        catch (Exception ex) when (ex is OperationCanceledException || ex is Query.DuckDb.DuckDbException { ErrorType: Query.DuckDb.DuckDbErrorType.Interrupt })
+        {
+            failure = timer.IsCancellationRequested
+                ? Problem(408, string.Create(System.Globalization.CultureInfo.InvariantCulture, $"the query was stopped after {timeout.TotalSeconds:0.###} s (timeout_seconds, or the collector's query-timeout)"))
+                : policy.Stopping.IsCancellationRequested ? Problem(503, "the collector is stopping; the query was stopped")
+                : null; // the client left: nobody to answer
         }
         catch (Query.DuckDb.DuckDbException ex)
         {
-            return Problem(400, ex.Message.ReplaceLineEndings(" ").Trim());
+            failure = Problem(400, ex.Message.ReplaceLineEndings(" ").Trim());
         }
-        catch (Exception ex) when (ex is not (OutOfMemoryException or OperationCanceledException))
+        catch (Exception ex) when (ex is not OutOfMemoryException)
         {
             // A bug answers as one, with a reason and a log line: never an empty 500.
             OxbowDaemonLog.Error("query_failed", ex);
-            return Problem(500, $"the query failed inside the collector ({ex.GetType().Name}: {ex.Message})");
+            failure = Problem(500, $"the query failed inside the collector ({ex.GetType().Name}: {ex.Message})");
         }
-    }
 
-    /// <summary>Queries run on their own threads (DuckDB blocks); the engine takes them one at a time, and at most two wait.</summary>
-    private static readonly SemaphoreSlim QuerySlots = new(2, 2);
-
-    private static (byte[] Body, string ContentType, Query.Store.QueryStats? Stats) QueryBody(Query.Store.StoreQuery query, string sql, string format, bool collectStats, int maxRows)
-    {
-        using var buffer = new MemoryStream();
-        Query.Store.QueryStats? stats;
-        if (format == "json")
+        if (failure is not null && !http.Response.HasStarted)
         {
-            using var json = new System.Text.Json.Utf8JsonWriter(buffer);
-            var count = 0;
-            var truncated = false;
-            json.WriteStartObject();
-            stats = query.Read(sql, reader =>
-            {
-                json.WriteStartArray("columns");
-                foreach (var column in reader.Columns)
-                {
-                    json.WriteStartObject();
-                    json.WriteString("name", column.Name);
-                    json.WriteString("type", column.Type);
-                    json.WriteEndObject();
-                }
-
-                json.WriteEndArray();
-                json.WriteStartArray("rows");
-                foreach (var row in reader.Rows())
-                {
-                    if (count == maxRows)
-                    {
-                        truncated = true;
-                        break;
-                    }
-
-                    json.WriteStartArray();
-                    foreach (var value in row)
-                    {
-                        Query.Output.ValueJson.Write(json, value);
-                    }
-
-                    json.WriteEndArray();
-                    count++;
-                }
-
-                json.WriteEndArray();
-            }, collectStats);
-            json.WriteNumber("row_count", count);
-            json.WriteBoolean("truncated", truncated);
-            if (stats is not null)
-            {
-                json.WriteStartObject("stats");
-                json.WriteNumber("scans", stats.Scans);
-                json.WriteNumber("files_read", stats.FilesRead);
-                json.WriteNumber("files_considered", stats.FilesConsidered);
-                json.WriteNumber("elapsed_ms", Math.Round(stats.Elapsed.TotalMilliseconds, 1));
-                json.WriteStartArray("skipped_files");
-                foreach (var skipped in stats.SkippedFiles)
-                {
-                    json.WriteStringValue(skipped);
-                }
-
-                json.WriteEndArray();
-                json.WriteEndObject();
-            }
-
-            json.WriteEndObject();
-            json.Flush();
-            buffer.WriteByte((byte)'\n');
-            return (buffer.ToArray(), "application/json", stats);
+            await failure.ExecuteAsync(http).ConfigureAwait(false);
         }
-
-        var resultFormat = format switch { "csv" => Query.Output.ResultFormat.Csv, "jsonl" => Query.Output.ResultFormat.Json, _ => Query.Output.ResultFormat.Table };
-        stats = query.Read(sql, reader => Query.Output.ResultWriter.Write(buffer, resultFormat, reader.Columns, reader.Rows()), collectStats);
-        return (buffer.ToArray(), format == "csv" ? "text/csv; charset=utf-8" : format == "jsonl" ? "application/x-ndjson" : "text/plain; charset=utf-8", stats);
     }
+
+    private const int MaxRowsCeiling = 1_000_000;
 
     private static TokenGrant? Grant(HttpContext http, AccessPolicy access)
     {

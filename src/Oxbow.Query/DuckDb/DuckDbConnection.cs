@@ -61,10 +61,40 @@ public sealed unsafe class DuckDbConnection : IDisposable
     public DuckDbResult QueryReadOnly(string sql)
     {
         ObjectDisposedException.ThrowIf(_handle == 0, this);
+        if (Refusal(sql) is { } refusal)
+        {
+            throw refusal;
+        }
+
+        return Query(sql);
+    }
+
+    /// <summary>
+    /// As <see cref="QueryReadOnly(string)"/>, asking DuckDB for at most <paramref name="maxRows"/> rows: the query
+    /// becomes <c>SELECT * FROM (query) LIMIT n</c>, so a result of millions of rows is never built (DuckDB keeps the
+    /// inner ORDER BY). A statement that cannot be a subquery runs as it is.
+    /// </summary>
+    public DuckDbResult QueryReadOnly(string sql, long maxRows)
+    {
+        ObjectDisposedException.ThrowIf(_handle == 0, this);
+        if (Refusal(sql) is { } refusal)
+        {
+            throw refusal;
+        }
+
+        // A trailing semicolon ends the statement; a trailing line comment is ended by the newline.
+        var inner = sql.TrimEnd().TrimEnd(';');
+        var limited = $"SELECT * FROM (\n{inner}\n) LIMIT {maxRows.ToString(System.Globalization.CultureInfo.InvariantCulture)}";
+        return Query(Refusal(limited) is null ? limited : sql);
+    }
+
+    /// <summary>Why <paramref name="sql"/> may not run as a read-only query, or null when it may.</summary>
+    private DuckDbException? Refusal(string sql)
+    {
         // The check depends on the text alone, and dashboards send the same few queries again and again.
         if (_readOnlyTexts.Contains(sql))
         {
-            return Query(sql);
+            return null;
         }
 
         // Parse only (json_serialize_sql serializes SELECTs and refuses everything else), then run once: preparing
@@ -82,7 +112,7 @@ public sealed unsafe class DuckDbConnection : IDisposable
             {
                 var type = root.TryGetProperty("error_type", out var t) ? t.GetString() : null;
                 var message = root.TryGetProperty("error_message", out var m) ? m.GetString() : null;
-                throw type == "parser"
+                return type == "parser"
                     ? new DuckDbException($"Parser Error: {message}", DuckDbErrorType.Parser)
                     : new DuckDbException($"only queries (SELECT) can run here; this statement is {KindOf(sql)}", DuckDbErrorType.Unknown);
             }
@@ -90,12 +120,12 @@ public sealed unsafe class DuckDbConnection : IDisposable
             var count = root.GetProperty("statements").GetArrayLength();
             if (count == 0)
             {
-                throw new DuckDbException("the query is empty", DuckDbErrorType.Parser);
+                return new DuckDbException("the query is empty", DuckDbErrorType.Parser);
             }
 
             if (count > 1)
             {
-                throw new DuckDbException($"one statement at a time: this text holds {count}", DuckDbErrorType.Parser);
+                return new DuckDbException($"one statement at a time: this text holds {count}", DuckDbErrorType.Parser);
             }
         }
 
@@ -105,9 +135,8 @@ public sealed unsafe class DuckDbConnection : IDisposable
         }
 
         _readOnlyTexts.Add(sql);
-        return Query(sql);
+        return null;
     }
-
 
     /// <summary>The kind of a statement that is not a SELECT, for the refusal's message (prepares it, never runs it).</summary>
     private string KindOf(string sql)

@@ -42,6 +42,12 @@ public sealed unsafe class DuckDbResult : IDisposable
     /// <summary>The result's columns.</summary>
     public IReadOnlyList<QueryColumn> Columns { get; }
 
+    /// <summary>
+    /// How many rows the result holds: known before reading them, because <c>duckdb_query</c> materializes its result
+    /// (so a caller can say "truncated" in a header before streaming the rows).
+    /// </summary>
+    public long RowCount => _native == null ? throw new ObjectDisposedException(nameof(DuckDbResult)) : (long)NativeMethods.RowCount(_native);
+
     /// <summary>The rows, fetched chunk by chunk; enumerate once. Each chunk is freed before the next is fetched.</summary>
     public IEnumerable<object?[]> Rows()
     {

@@ -73,6 +73,10 @@ internal static unsafe partial class NativeMethods
     [LibraryImport(Library, EntryPoint = "duckdb_column_count")]
     internal static partial ulong ColumnCount(NativeResult* result);
 
+    // Deprecated in the C API, but the one way to learn a materialized result's size before reading it.
+    [LibraryImport(Library, EntryPoint = "duckdb_row_count")]
+    internal static partial ulong RowCount(NativeResult* result);
+
     [LibraryImport(Library, EntryPoint = "duckdb_column_name")]
     internal static partial nint ColumnName(NativeResult* result, ulong column);
 

@@ -52,7 +52,6 @@ public sealed class StoreQuery(StoreQueryOptions options) : IDisposable
     private readonly Dictionary<string, string> _skipped = new(StringComparer.Ordinal);
     private readonly List<string> _views = [];
     private DirectorySnapshot? _snapshot;
-    private bool _profiling;
 
     /// <summary>The directory reference tables live in.</summary>
     public static string TablesDirectory(string dataDirectory) => Path.Combine(dataDirectory, "_tables");
@@ -71,7 +70,17 @@ public sealed class StoreQuery(StoreQueryOptions options) : IDisposable
     /// come (for results too large to hold). Returns stats when <paramref name="collectStats"/> is set.
     /// </summary>
     /// <exception cref="DuckDbException">DuckDB's error: bad SQL, an unknown type (with the known ones listed), an unreadable file.</exception>
-    public QueryStats? Read(string sql, Action<DuckDbResult> consume, bool collectStats = false)
+    public QueryStats? Read(string sql, Action<DuckDbResult> consume, bool collectStats = false) =>
+        Read(sql, consume, new QueryLimits(), collectStats);
+
+    /// <summary>
+    /// As <see cref="Read(string, Action{DuckDbResult}, bool)"/>, within <paramref name="limits"/>: the query is
+    /// interrupted when its token is cancelled (a timeout, a client that left, shutdown), and asked for at most
+    /// <see cref="QueryLimits.MaxRows"/> plus one rows, so a huge result is never built (the extra row tells the
+    /// consumer the answer was cut). Queries run side by side, each on its own connection.
+    /// </summary>
+    /// <exception cref="DuckDbException">DuckDB's error; <see cref="DuckDbErrorType.Interrupt"/> when cancelled.</exception>
+    public QueryStats? Read(string sql, Action<DuckDbResult> consume, QueryLimits limits, bool collectStats = false)
     {
         // A compaction or seal may replace files between listing and reading them: list again and retry, as long as
         // the consumer has seen nothing yet.
@@ -84,7 +93,7 @@ public sealed class StoreQuery(StoreQueryOptions options) : IDisposable
                 {
                     started = true;
                     consume(reader);
-                }, collectStats);
+                }, limits, collectStats);
             }
             catch (DuckDbException ex) when (attempt < 10 && !started && ex.ErrorType == DuckDbErrorType.IO && IsVanishedFile(ex.Message))
             {
@@ -114,22 +123,88 @@ public sealed class StoreQuery(StoreQueryOptions options) : IDisposable
     {
         lock (_gate)
         {
-            _connection?.Dispose();
-            _database?.Dispose();
-            _connection = null;
-            _database = null;
-            if (_profileDirectory is not null && Directory.Exists(_profileDirectory))
+            _disposed = true;
+            foreach (var busy in _busy)
             {
-                Directory.Delete(_profileDirectory, recursive: true);
+                // Their threads dispose them when they come back (see Return).
+                busy.Connection.Interrupt();
+            }
+
+            foreach (var idle in _idle)
+            {
+                idle.Connection.Dispose();
+            }
+
+            _idle.Clear();
+            if (_busy.Count == 0)
+            {
+                CloseDatabase();
             }
         }
     }
 
-    private QueryStats? ReadOnce(string sql, Action<DuckDbResult> consume, bool collectStats)
+    private void CloseDatabase()
+    {
+        _connection?.Dispose();
+        _database?.Dispose();
+        _connection = null;
+        _database = null;
+        if (_profileDirectory is not null && Directory.Exists(_profileDirectory))
+        {
+            Directory.Delete(_profileDirectory, recursive: true);
+        }
+    }
+
+    /// <summary>A connection queries run on, one query at a time, with its own profiling state and file.</summary>
+    private sealed class Worker(DuckDbConnection connection, string profile)
+    {
+        public DuckDbConnection Connection { get; } = connection;
+
+        public string Profile { get; } = profile;
+
+        public bool Profiling { get; set; }
+    }
+
+    private readonly Stack<Worker> _idle = new();
+    private readonly List<Worker> _busy = [];
+    private bool _disposed;
+    private int _workers;
+
+    /// <summary>Under the gate: an idle connection, or a new one on the same database (views and settings are shared).</summary>
+    private Worker Borrow()
+    {
+        var worker = _idle.Count > 0 ? _idle.Pop() : new Worker(_database!.Connect(), Path.Combine(_profileDirectory!, $"profile-{++_workers}.json"));
+        _busy.Add(worker);
+        return worker;
+    }
+
+    private void Return(Worker worker)
     {
         lock (_gate)
         {
-            var stopwatch = Stopwatch.StartNew();
+            _busy.Remove(worker);
+            if (!_disposed)
+            {
+                _idle.Push(worker);
+                return;
+            }
+
+            worker.Connection.Dispose();
+            if (_busy.Count == 0)
+            {
+                CloseDatabase();
+            }
+        }
+    }
+
+    private QueryStats? ReadOnce(string sql, Action<DuckDbResult> consume, QueryLimits limits, bool collectStats)
+    {
+        var stopwatch = Stopwatch.StartNew();
+        Worker worker;
+        Dictionary<string, string> broken;
+        lock (_gate)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
             var connection = EnsureOpen();
             // Every query sees the files on disk when it starts. Listing every hour costs milliseconds, so a snapshot
             // of directory times (and the sizes of files being appended to) says when a listing can be skipped; the
@@ -147,51 +222,76 @@ public sealed class StoreQuery(StoreQueryOptions options) : IDisposable
                 }
             }
 
-            var profile = Path.Combine(_profileDirectory!, "profile.json");
-            File.Delete(profile);
-            if (collectStats)
-            {
-                connection.Execute($"SET enable_profiling = 'json'; SET profiling_output = {Sql.Literal(profile)}");
-            }
-            else if (_profiling)
-            {
-                connection.Execute("PRAGMA disable_profiling");
-            }
-
-            _profiling = collectStats;
-            DuckDbResult reader;
-            try
-            {
-                reader = connection.QueryReadOnly(sql);
-            }
-            catch (DuckDbException ex) when (ex.ErrorType == DuckDbErrorType.Catalog && MissingTable(ex.Message) is { } table
-                && (_broken.ContainsKey(table) || (table == "events" && _broken.Count > 0)))
-            {
-                // A type whose files cannot be read has no view: say why, rather than that it does not exist.
-                var (type, problem) = _broken.TryGetValue(table, out var own) ? (table, own) : (_broken.First().Key, _broken.First().Value);
-                throw new DuckDbException($"type {type} cannot be read: {problem}", DuckDbErrorType.IO);
-            }
-            catch (DuckDbException ex) when (ex.ErrorType == DuckDbErrorType.Catalog && ex.Message.Contains("Table with name", StringComparison.Ordinal))
-            {
-                var types = Roots.SelectMany(StoreLayout.Types).Distinct().Order(StringComparer.Ordinal).ToList();
-                throw new DuckDbException(
-                    $"{ex.Message.Split('\n')[0]} The store has types: {(types.Count == 0 ? "(none yet)" : string.Join(", ", types))}; " +
-                    "query them by name, or all of them as events.", DuckDbErrorType.Catalog);
-            }
-
-            using (reader)
-            {
-                consume(reader);
-            }
-
-            if (!collectStats)
-            {
-                return null;
-            }
-
-            // The profile is written when the query's result is destroyed.
-            return ReadStats(profile, stopwatch.Elapsed) with { SkippedFiles = [.. _skipped.Select(f => $"{f.Key}: {f.Value}")] };
+            broken = new Dictionary<string, string>(_broken, StringComparer.Ordinal);
+            worker = Borrow();
         }
+
+        // The query itself runs outside the gate: a slow one does not hold up the others, and a cancellation
+        // interrupts exactly this connection.
+        try
+        {
+            using var interrupt = limits.Cancellation.Register(worker.Connection.Interrupt);
+            limits.Cancellation.ThrowIfCancellationRequested();
+            return Execute(worker, sql, consume, limits, collectStats, broken, stopwatch);
+        }
+        finally
+        {
+            Return(worker);
+        }
+    }
+
+    private QueryStats? Execute(Worker worker, string sql, Action<DuckDbResult> consume, QueryLimits limits, bool collectStats, Dictionary<string, string> broken, Stopwatch stopwatch)
+    {
+        var connection = worker.Connection;
+        File.Delete(worker.Profile);
+        if (collectStats)
+        {
+            connection.Execute($"SET enable_profiling = 'json'; SET profiling_output = {Sql.Literal(worker.Profile)}");
+        }
+        else if (worker.Profiling)
+        {
+            connection.Execute("PRAGMA disable_profiling");
+        }
+
+        worker.Profiling = collectStats;
+        DuckDbResult reader;
+        try
+        {
+            reader = limits.MaxRows is { } max ? connection.QueryReadOnly(sql, max + 1) : connection.QueryReadOnly(sql);
+        }
+        catch (DuckDbException ex) when (ex.ErrorType == DuckDbErrorType.Catalog && MissingTable(ex.Message) is { } table
+            && (broken.ContainsKey(table) || (table == "events" && broken.Count > 0)))
+        {
+            // A type whose files cannot be read has no view: say why, rather than that it does not exist.
+            var (type, problem) = broken.TryGetValue(table, out var own) ? (table, own) : (broken.First().Key, broken.First().Value);
+            throw new DuckDbException($"type {type} cannot be read: {problem}", DuckDbErrorType.IO);
+        }
+        catch (DuckDbException ex) when (ex.ErrorType == DuckDbErrorType.Catalog && ex.Message.Contains("Table with name", StringComparison.Ordinal))
+        {
+            var types = Roots.SelectMany(StoreLayout.Types).Distinct().Order(StringComparer.Ordinal).ToList();
+            throw new DuckDbException(
+                $"{ex.Message.Split('\n')[0]} The store has types: {(types.Count == 0 ? "(none yet)" : string.Join(", ", types))}; " +
+                "query them by name, or all of them as events.", DuckDbErrorType.Catalog);
+        }
+
+        using (reader)
+        {
+            consume(reader);
+        }
+
+        if (!collectStats)
+        {
+            return null;
+        }
+
+        // The profile is written when the query's result is destroyed.
+        List<string> skipped;
+        lock (_gate)
+        {
+            skipped = [.. _skipped.Select(f => $"{f.Key}: {f.Value}")];
+        }
+
+        return ReadStats(worker.Profile, stopwatch.Elapsed) with { SkippedFiles = skipped };
     }
 
     /// <summary>The file set, with the sizes of files still being appended to (their schema may grow).</summary>
@@ -221,7 +321,7 @@ public sealed class StoreQuery(StoreQueryOptions options) : IDisposable
 
     /// <summary>
     /// Opens the database once: DuckDB may then reach the data directories (and its private profile directory) and
-    /// nothing else; that switch cannot be turned back. Only SELECTs run (<see cref="DuckDbConnection.QueryReadOnly"/>),
+    /// nothing else; that switch cannot be turned back. Only SELECTs run (<see cref="DuckDbConnection.QueryReadOnly(string)"/>),
     /// so nothing can be written or reconfigured from SQL either.
     /// </summary>
     private DuckDbConnection EnsureOpen()
@@ -618,6 +718,19 @@ public sealed class StoreQuery(StoreQueryOptions options) : IDisposable
     public static string Describe(QueryStats stats) => string.Create(CultureInfo.InvariantCulture,
         $"files read: {stats.FilesRead} of {stats.FilesConsidered} in {stats.Scans} scan(s); {stats.Elapsed.TotalMilliseconds:0.0} ms")
         + (stats.SkippedFiles.Count == 0 ? "" : $"; {stats.SkippedFiles.Count} unreadable file(s) left out: {string.Join("; ", stats.SkippedFiles)}");
+}
+
+/// <summary>Bounds on one query.</summary>
+public readonly record struct QueryLimits
+{
+    /// <summary>Interrupts the query (DuckDB's interrupt) when cancelled. Default none.</summary>
+    public CancellationToken Cancellation { get; init; }
+
+    /// <summary>
+    /// The most rows the consumer will read: DuckDB is asked for one more (to tell that there were more) and no
+    /// further. Default null: all of them.
+    /// </summary>
+    public int? MaxRows { get; init; }
 }
 
 /// <summary>A query's result and, when asked for, what it read.</summary>
