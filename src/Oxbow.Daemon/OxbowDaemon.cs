@@ -7,6 +7,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Oxbow.Daemon.Auth;
+using Oxbow.Daemon.Connections;
 using Oxbow.Daemon.Buffers;
 using Oxbow.Daemon.Compaction;
 using Oxbow.Daemon.Configuration;
@@ -94,14 +95,18 @@ public sealed class OxbowDaemon
             }
         }
 
+        // Stopping ends idle connections at once (Kestrel would otherwise wait out its shutdown timeout for them).
+        using var stopping = new CancellationTokenSource();
+        var limits = new ConnectionLimits(options.Connections, stats, stopping.Token);
         var syslog = new SyslogIntake(pipeline, access, options.SyslogType, options.MaxEventBytes, TimeProvider.System);
         using var syslogUdp = options.SyslogUdp is { } udp ? new SyslogUdpListener(udp, syslog) : null;
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         builder.Services.AddSingleton(pipeline);
         builder.Services.AddSingleton(access);
-        builder.Services.AddSingleton(new IngestConnectionHandler(pipeline, access, options.Name));
-        builder.Services.AddSingleton(new SyslogTcpHandler(syslog));
+        builder.Services.AddSingleton(new IngestConnectionHandler(pipeline, access, options.Name, limits));
+        builder.Services.AddSingleton(new SyslogTcpHandler(syslog, limits));
+        builder.Services.AddSingleton(limits);
         builder.Services.AddSingleton<IMemoryPoolFactory<byte>>(new LargeBlockMemoryPoolFactory());
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
@@ -124,6 +129,7 @@ public sealed class OxbowDaemon
         });
         builder.Services.Configure<HostOptions>(h => h.ShutdownTimeout = TimeSpan.FromSeconds(20));
         var app = builder.Build();
+        app.Lifetime.ApplicationStopping.Register(stopping.Cancel);
         var started = DateTime.UtcNow;
         var status = new DaemonStatus(options, started, spool, stats, tail, store, forwarder, compaction);
         ControlApi.Map(app, status, pipeline, access, tail, forwarder);

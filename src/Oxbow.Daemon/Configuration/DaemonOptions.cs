@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net;
 using System.Text.Json;
+using Oxbow.Daemon.Connections;
 using Oxbow.Daemon.Spool;
 using Oxbow.Transport;
 
@@ -89,6 +90,9 @@ public sealed class DaemonOptions
     private static string DefaultQueryMemory() =>
         string.Create(CultureInfo.InvariantCulture, $"{Math.Max(256, GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / 4 >> 20)}MiB");
 
+    /// <summary>Bounds on connections: count per listener, idle and frame timeouts, the partial-data budget.</summary>
+    public ConnectionLimitOptions Connections { get; set; } = new();
+
     /// <summary>Syslog over UDP (RFC 5424 and 3164, CEE payloads parsed) on this address. Default off.</summary>
     public IPEndPoint? SyslogUdp { get; set; }
 
@@ -144,6 +148,10 @@ public sealed class DaemonOptions
         new("query-timeout", "OXBOW_QUERY_TIMEOUT", "seconds a query may run on the control port unless its request says otherwise", (o, v) => o.QueryTimeout = ParseSeconds(v, 0.1, 86400)),
         new("query-memory", "OXBOW_QUERY_MEMORY", "DuckDB memory limit for queries, such as 2GB (default a quarter of memory)", (o, v) => o.QueryMemoryLimit =
             System.Text.RegularExpressions.Regex.IsMatch(v, @"^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$", System.Text.RegularExpressions.RegexOptions.IgnoreCase) ? v : throw new FormatException($"'{v}' is not a size such as 512MiB or 2GB")),
+        new("max-connections", "OXBOW_MAX_CONNECTIONS", "connections open at once per listener (binary ingest, syslog TCP)", (o, v) => o.Connections = o.Connections.With(max: (int)ParseInteger(v, 1, 1_000_000, "connections"))),
+        new("idle-timeout", "OXBOW_IDLE_TIMEOUT", "seconds a connection may send nothing between frames before it is closed", (o, v) => o.Connections = o.Connections.With(idle: ParseSeconds(v, 1, 86400))),
+        new("frame-timeout", "OXBOW_FRAME_TIMEOUT", "seconds a frame or syslog message begun has to arrive whole", (o, v) => o.Connections = o.Connections.With(frame: ParseSeconds(v, 1, 3600))),
+        new("partial-bytes-budget", "OXBOW_PARTIAL_BYTES_BUDGET", "bytes of partly received frames and bodies held across all connections", (o, v) => o.Connections = o.Connections.With(budget: ParseInteger(v, 1L << 20, long.MaxValue, "bytes"))),
         new("syslog-udp", "OXBOW_SYSLOG_UDP", "syslog over UDP on host:port (off by default)", (o, v) => o.SyslogUdp = ParseEndPoint(v)),
         new("syslog-tcp", "OXBOW_SYSLOG_TCP", "syslog over TCP on host:port (off by default)", (o, v) => o.SyslogTcp = ParseEndPoint(v)),
         new("syslog-type", "OXBOW_SYSLOG_TYPE", "event type of syslog messages that name none", (o, v) => o.SyslogType = Oxbow.EventType.IsValid(v) ? v : throw new FormatException($"'{v}' is not a valid type name")),

@@ -1,6 +1,7 @@
 using System.Text;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Oxbow.Daemon.Auth;
 using Oxbow.Daemon.Forwarding;
@@ -247,18 +248,35 @@ internal static class ControlApi
             return Problem(413, $"body of {http.Request.ContentLength} bytes is over the limit of {limit} bytes");
         }
 
-        // Read with a hard cap, so a body without Content-Length cannot grow past the limit either.
+        // Read with a hard cap, so a body without Content-Length cannot grow past the limit either; what is held
+        // counts in the budget shared with the binary port's partly received frames.
+        var limits = http.RequestServices.GetRequiredService<Connections.ConnectionLimits>();
+        long held = 0;
         using var body = new MemoryStream();
-        var buffer = new byte[81920];
-        int read;
-        while ((read = await http.Request.Body.ReadAsync(buffer, http.RequestAborted).ConfigureAwait(false)) > 0)
+        try
         {
-            body.Write(buffer, 0, read);
-            if (body.Length > limit)
+            var buffer = new byte[81920];
+            int read;
+            while ((read = await http.Request.Body.ReadAsync(buffer, http.RequestAborted).ConfigureAwait(false)) > 0)
             {
-                pipeline.Stats.Reject(RejectReason.FrameTooLarge);
-                return Problem(413, $"body is over the limit of {limit} bytes");
+                body.Write(buffer, 0, read);
+                if (body.Length > limit)
+                {
+                    pipeline.Stats.Reject(RejectReason.FrameTooLarge);
+                    return Problem(413, $"body is over the limit of {limit} bytes");
+                }
+
+                if (!limits.TryHold(ref held, body.Length))
+                {
+                    pipeline.Stats.Reject(RejectReason.Busy);
+                    http.Response.Headers.RetryAfter = "1";
+                    return Problem(503, "the collector holds as much partly received data as it may (partial-bytes-budget); retry later");
+                }
             }
+        }
+        finally
+        {
+            limits.TryHold(ref held, 0);
         }
 
         var id = BatchId.New();

@@ -4,6 +4,7 @@ using System.Net;
 using System.Threading.Channels;
 using Microsoft.AspNetCore.Connections;
 using Oxbow.Daemon.Auth;
+using Oxbow.Daemon.Connections;
 using Oxbow.Transport;
 
 namespace Oxbow.Daemon.Ingest;
@@ -13,8 +14,10 @@ namespace Oxbow.Daemon.Ingest;
 /// durable in a pipeline while acknowledgements go back in order. A broken frame ends only this connection, with an
 /// ERROR frame naming the problem; a bad batch is refused with REJECT and the connection carries on.
 /// </summary>
-internal sealed class IngestConnectionHandler(IngestPipeline pipeline, AccessPolicy access, string serverName) : ConnectionHandler
+internal sealed class IngestConnectionHandler(IngestPipeline pipeline, AccessPolicy access, string serverName, ConnectionLimits limits) : ConnectionHandler
 {
+    private readonly ConnectionLimits.Listener _listener = limits.NewListener();
+
     // Batches up to 1 MiB (the client library sends about 300 KiB) are copied into pooled arrays; 32 per size class
     // covers every batch in flight from a few busy senders, and bounds what the pool keeps.
     private const int PooledBatchBytes = 1 << 20;
@@ -27,8 +30,28 @@ internal sealed class IngestConnectionHandler(IngestPipeline pipeline, AccessPol
 
     public override async Task OnConnectedAsync(ConnectionContext connection)
     {
+        if (!_listener.TryEnter())
+        {
+            await connection.Transport.Output.WriteAsync(Frames.Error(new ErrorMessage(RejectReason.Busy,
+                $"this listener has {limits.Options.MaxConnections} connections open (max-connections); retry later"))).ConfigureAwait(false);
+            return;
+        }
+
+        try
+        {
+            await ServeAsync(connection).ConfigureAwait(false);
+        }
+        finally
+        {
+            _listener.Exit();
+        }
+    }
+
+    private async Task ServeAsync(ConnectionContext connection)
+    {
         var stats = pipeline.Stats;
         stats.ConnectionOpened();
+        long held = 0; // bytes of a partly received frame this connection holds, in the shared budget
         var input = connection.Transport.Input;
         var output = connection.Transport.Output;
         var replies = Channel.CreateBounded<Task<byte[]>>(new BoundedChannelOptions(MaxBatchesInFlight) { SingleReader = true, SingleWriter = true });
@@ -41,13 +64,20 @@ internal sealed class IngestConnectionHandler(IngestPipeline pipeline, AccessPol
                 return;
             }
 
+            long? frameStarted = null;
             while (true)
             {
-                // No cancellation on ConnectionClosed: after a client half-closes, the frames it already sent are still processed.
-                var result = await input.ReadAsync().ConfigureAwait(false);
+                // No cancellation on ConnectionClosed: after a client half-closes, the frames it already sent are still
+                // processed. The limits end a connection idle between frames, or slower than the frame timeout within one.
+                if (await limits.ReadAsync(input, frameStarted).ConfigureAwait(false) is not { } result)
+                {
+                    break;
+                }
+
                 var buffer = result.Buffer;
                 try
                 {
+                    var framesRead = false;
                     while (Frames.TryRead(ref buffer, pipeline.MaxBatchBytes, out var header, out var payload))
                     {
                         if (header.Type != FrameType.Batch)
@@ -55,6 +85,7 @@ internal sealed class IngestConnectionHandler(IngestPipeline pipeline, AccessPol
                             throw new ProtocolException(RejectReason.UnknownFrameType, $"expected BATCH, got frame type {(byte)header.Type}");
                         }
 
+                        framesRead = true;
                         var reply = Accept(header, payload, grant);
                         await replies.Writer.WriteAsync(reply).ConfigureAwait(false);
                     }
@@ -62,6 +93,13 @@ internal sealed class IngestConnectionHandler(IngestPipeline pipeline, AccessPol
                     if (result.IsCompleted && !buffer.IsEmpty)
                     {
                         throw new ProtocolException(RejectReason.MalformedFrame, $"connection closed inside a frame ({buffer.Length} bytes left over)");
+                    }
+
+                    // What is left is the start of the next frame: its clock starts now, and its bytes count in the budget.
+                    frameStarted = buffer.IsEmpty ? null : framesRead ? Environment.TickCount64 : frameStarted ?? Environment.TickCount64;
+                    if (!limits.TryHold(ref held, buffer.Length))
+                    {
+                        throw new ProtocolException(RejectReason.Busy, "the collector holds as much partly received data as it may (partial-bytes-budget); retry later");
                     }
                 }
                 catch (ProtocolException)
@@ -88,12 +126,18 @@ internal sealed class IngestConnectionHandler(IngestPipeline pipeline, AccessPol
             await writer.ConfigureAwait(false);
             await DrainAsync(input).ConfigureAwait(false);
         }
+        catch (TimeoutException ex)
+        {
+            // A frame trickling in slower than the frame timeout: say so and close (counted by the limits).
+            replies.Writer.TryWrite(Task.FromResult(Frames.Error(new ErrorMessage(RejectReason.MalformedFrame, ex.Message))));
+        }
         catch (Exception ex) when (ex is IOException or OperationCanceledException or ConnectionResetException or InvalidOperationException)
         {
             // The peer went away; anything not acknowledged will be resent by it.
         }
         finally
         {
+            limits.TryHold(ref held, 0);
             replies.Writer.TryComplete();
             await writer.ConfigureAwait(false);
             stats.ConnectionClosed();

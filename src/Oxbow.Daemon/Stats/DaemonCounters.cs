@@ -37,6 +37,18 @@ public static class DaemonCounters
     /// <summary>Events stored with keys renamed so DuckDB can read them (empty, or equal to another ignoring case).</summary>
     public const string KeysRepaired = "events_keys_repaired";
 
+    /// <summary>Connections refused because their listener had <c>max-connections</c> open.</summary>
+    public const string ConnectionsRefused = "connections_refused";
+
+    /// <summary>Connections closed after <c>idle-timeout</c> without a byte between frames.</summary>
+    public const string ConnectionsIdleClosed = "connections_idle_closed";
+
+    /// <summary>Connections ended because a frame (or syslog message) begun was not complete within <c>frame-timeout</c>.</summary>
+    public const string ConnectionsFrameTimeout = "connections_frame_timeout";
+
+    /// <summary>Connections or HTTP bodies refused because partly received data would pass <c>partial-bytes-budget</c>.</summary>
+    public const string PartialBudgetRefused = "partial_budget_refused";
+
     /// <summary>One line of help for <c>/metrics</c>.</summary>
     public static string Help(string name) => name switch
     {
@@ -50,6 +62,10 @@ public static class DaemonCounters
         SchemaInvalid => "Events that failed their stream's schema, sent to the dead-letter stream.",
         OutsideWindow => "Events refused because their end time was outside the accepted window.",
         KeysRepaired => "Events stored with keys renamed (empty, or equal to another ignoring case).",
+        ConnectionsRefused => "Connections refused because their listener was at max-connections.",
+        ConnectionsIdleClosed => "Connections closed after idle-timeout without a byte.",
+        ConnectionsFrameTimeout => "Connections ended because a frame begun was not complete within frame-timeout.",
+        PartialBudgetRefused => "Connections or bodies refused because partly received data would pass the memory budget.",
         _ => name,
     };
 }

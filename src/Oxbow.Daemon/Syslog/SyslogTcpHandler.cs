@@ -1,6 +1,8 @@
 using System.Buffers;
 using System.Net;
+using System.Runtime.CompilerServices;
 using Microsoft.AspNetCore.Connections;
+using Oxbow.Daemon.Connections;
 
 namespace Oxbow.Daemon.Syslog;
 
@@ -11,25 +13,55 @@ namespace Oxbow.Daemon.Syslog;
 /// limit is skipped and counted, and the stream stays in step. A full spool stops this connection's reads until there
 /// is room again, which pushes back on the sender.
 /// </summary>
-internal sealed class SyslogTcpHandler(SyslogIntake intake) : ConnectionHandler
+internal sealed class SyslogTcpHandler(SyslogIntake intake, ConnectionLimits limits) : ConnectionHandler
 {
+    private readonly ConnectionLimits.Listener _listener = limits.NewListener();
+
     public override async Task OnConnectedAsync(ConnectionContext connection)
     {
         var sender = (connection.RemoteEndPoint as IPEndPoint)?.Address;
-        if (!intake.Admits(sender))
+        if (!intake.Admits(sender) || !_listener.TryEnter())
         {
             return;
         }
+
+        var held = new StrongBox<long>();
+        try
+        {
+            await ServeAsync(connection, sender, held).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            // A message trickling in slower than the frame timeout: the connection ends (counted by the limits).
+        }
+        finally
+        {
+            limits.TryHold(ref held.Value, 0);
+            _listener.Exit();
+        }
+    }
+
+    /// <param name="connection">The connection.</param>
+    /// <param name="sender">Its address.</param>
+    /// <param name="held">Bytes of a partial message it holds, in the shared budget.</param>
+    private async Task ServeAsync(ConnectionContext connection, IPAddress? sender, StrongBox<long> held)
+    {
 
         var input = connection.Transport.Input;
         var max = intake.MaxMessageBytes;
         long skip = 0; // bytes of an oversized message still to discard
         var skipToNewline = false;
         var batch = new List<ReceivedMessage>();
+        long? messageStarted = null;
         while (true)
         {
-            var result = await input.ReadAsync().ConfigureAwait(false);
+            if (await limits.ReadAsync(input, messageStarted).ConfigureAwait(false) is not { } result)
+            {
+                return;
+            }
+
             var buffer = result.Buffer;
+            var before = buffer.Length;
             while (true)
             {
                 if (skip > 0)
@@ -147,8 +179,10 @@ internal sealed class SyslogTcpHandler(SyslogIntake intake) : ConnectionHandler
                 batch.Clear();
             }
 
+            // A partial message left over: its clock starts when it began, and its bytes count in the shared budget.
+            messageStarted = buffer.IsEmpty ? null : buffer.Length < before ? Environment.TickCount64 : messageStarted ?? Environment.TickCount64;
             input.AdvanceTo(buffer.Start, buffer.End);
-            if (result.IsCompleted)
+            if (result.IsCompleted || !limits.TryHold(ref held.Value, buffer.Length))
             {
                 return;
             }

@@ -36,6 +36,19 @@ internal static class RawConnection
         return received.ToArray();
     }
 
+    /// <summary>The whole frames in <paramref name="bytes"/>; false while a frame is still partial.</summary>
+    public static bool TryFrames(byte[] bytes, out List<(FrameType Type, ReadOnlySequence<byte> Payload)> frames)
+    {
+        var buffer = new ReadOnlySequence<byte>(bytes);
+        frames = [];
+        while (Transport.Frames.TryRead(ref buffer, 1 << 20, out var header, out var payload))
+        {
+            frames.Add((header.Type, payload));
+        }
+
+        return buffer.IsEmpty;
+    }
+
     /// <summary>The frames in <paramref name="bytes"/>; fails the test on a partial frame.</summary>
     public static List<(FrameType Type, ReadOnlySequence<byte> Payload)> Frames(byte[] bytes)
     {
