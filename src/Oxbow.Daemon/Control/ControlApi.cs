@@ -310,6 +310,7 @@ internal static class ControlApi
                 RejectReason.Forbidden => 403,
                 RejectReason.Busy => 429,
                 RejectReason.Internal => 503,
+                RejectReason.DiskFull => 507,
                 RejectReason.FrameTooLarge => 413,
                 _ => 400,
             };

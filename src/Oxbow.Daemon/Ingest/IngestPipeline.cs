@@ -88,6 +88,8 @@ internal sealed class IngestPipeline(SpoolLog spool, DaemonStats stats, TailHub 
                     return (events.Count, true);
                 case AppendResult.Full:
                     throw new ProtocolException(RejectReason.Busy, "the spool is full; retry later");
+                case AppendResult.DiskFull:
+                    throw new ProtocolException(RejectReason.DiskFull, "the collector's disk is full; the batch was not stored; retry later");
                 default:
                     throw new ProtocolException(RejectReason.Internal, "the batch could not be made durable; retry later");
             }

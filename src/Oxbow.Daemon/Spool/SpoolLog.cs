@@ -69,6 +69,8 @@ public sealed class SpoolLog : IDisposable
     private long _duplicates;
     private long _fullRejects;
     private long _failedAppends;
+    private AppendResult _failure = AppendResult.Failed; // what the appends of a failing group are told
+    private bool _diskFull; // logged once when the disk fills and once when a write succeeds again
     private long _droppedEvents;
     private long _droppedRecords;
 
@@ -369,7 +371,7 @@ public sealed class SpoolLog : IDisposable
                 }
                 catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
                 {
-                    OxbowDaemonLog.Error("store_write_failed", ex);
+                    Failed("store_write_failed", ex);
                     FailUnsynced(group);
                     return;
                 }
@@ -410,7 +412,7 @@ public sealed class SpoolLog : IDisposable
             }
             catch (IOException ex)
             {
-                OxbowDaemonLog.Error("spool_write_failed", ex);
+                Failed("spool_write_failed", ex);
                 if (_placement is not null)
                 {
                     // This batch is placed already, and undoing one placement means undoing all since the last sync.
@@ -418,7 +420,7 @@ public sealed class SpoolLog : IDisposable
                     return;
                 }
 
-                pending.Result = AppendResult.Failed;
+                pending.Result = _failure;
                 Interlocked.Increment(ref _failedAppends);
                 TryTruncate(_active.Length);
                 continue;
@@ -475,9 +477,16 @@ public sealed class SpoolLog : IDisposable
         }
         catch (IOException ex)
         {
-            OxbowDaemonLog.Error("spool_sync_failed", ex);
+            Failed("spool_sync_failed", ex);
             FailUnsynced(group);
             return false;
+        }
+
+        if (_diskFull)
+        {
+            _diskFull = false;
+            _failure = AppendResult.Failed;
+            OxbowDaemonLog.Info("disk_space_available", "effect", "batches are accepted again");
         }
 
         _placement?.Committed();
@@ -560,13 +569,36 @@ public sealed class SpoolLog : IDisposable
                 continue;
             }
 
-            if (pending.Result != AppendResult.Failed)
+            if (pending.Result is not (AppendResult.Failed or AppendResult.DiskFull))
             {
                 Interlocked.Increment(ref _failedAppends);
             }
 
-            pending.Completion.TrySetResult(AppendResult.Failed);
+            pending.Completion.TrySetResult(_failure);
         }
+    }
+
+    /// <summary>
+    /// Says why a write failed. A full disk is a state, not an event: it is logged once when it starts (and once
+    /// when a write succeeds again), without a stack trace, and its batches are told <see cref="AppendResult.DiskFull"/>.
+    /// Any other failure is logged each time, with its trace.
+    /// </summary>
+    private void Failed(string what, Exception ex)
+    {
+        if (DiskErrors.IsDiskFull(ex))
+        {
+            _failure = AppendResult.DiskFull;
+            if (!_diskFull)
+            {
+                _diskFull = true;
+                OxbowDaemonLog.Warning("disk_full", "directory", _options.Directory, "while", what, "effect", "batches are refused as disk_full (retryable) until space is freed");
+            }
+
+            return;
+        }
+
+        _failure = AppendResult.Failed;
+        OxbowDaemonLog.Error(what, ex);
     }
 
     private bool MakeRoom(long size)

@@ -37,4 +37,7 @@ public enum AppendResult
 
     /// <summary>Writing or syncing failed; try again later.</summary>
     Failed,
+
+    /// <summary>Writing or syncing failed because the disk (or a quota) is full; try again once space is freed.</summary>
+    DiskFull,
 }

@@ -44,6 +44,8 @@ public sealed class PartitionStore : IBatchPlacement
     // Names reserved (and made durable in the intents) for partitions the batch being placed will open.
     private readonly Dictionary<string, string> _reserved = new(StringComparer.Ordinal);
     private long _useClock; // orders files by last use, for closing the least recently used
+    private readonly Queue<(string Relative, long SealedAt)> _sealedSources = new(); // under _sealLock
+    private static readonly TimeSpan SealedSourceGrace = TimeSpan.FromSeconds(90);
     private long _filesEvicted;
     private readonly Dictionary<string, long> _sealing = new(StringComparer.Ordinal);
     private readonly object _sealLock = new();
@@ -144,6 +146,7 @@ public sealed class PartitionStore : IBatchPlacement
 
             SealDue();
             ServeSealRequests();
+            DeleteSealedSources(all: false);
         }
 
         while (_sealRequests.TryDequeue(out var request))
@@ -158,6 +161,7 @@ public sealed class PartitionStore : IBatchPlacement
         }
 
         await Task.WhenAll(seals).ConfigureAwait(false);
+        DeleteSealedSources(all: true);
         lock (_filesLock)
         {
             _closed = true;
@@ -733,10 +737,11 @@ public sealed class PartitionStore : IBatchPlacement
             }
 
             File.Move(temporary, target, overwrite: true);
-            File.Delete(source);
             lock (_sealLock)
             {
-                _sealing.Remove(relative);
+                // The NDJSON stays a while for queries that listed it before the .gz existed (listings ignore it
+                // now); the ledger keeps it under sealing until it goes, so recovery removes it after a crash.
+                _sealedSources.Enqueue((relative, Environment.TickCount64));
                 _sealedFiles++;
             }
         }
@@ -745,6 +750,39 @@ public sealed class PartitionStore : IBatchPlacement
             // Left in the sealing list: the next start retries it.
             File.Delete(temporary);
             OxbowDaemonLog.Error("store_seal_failed", ex);
+        }
+    }
+
+    /// <summary>Removes the NDJSON of sealed files once no query can still be reading it (or all, when stopping).</summary>
+    private void DeleteSealedSources(bool all)
+    {
+        var now = Environment.TickCount64;
+        while (true)
+        {
+            string relative;
+            lock (_sealLock)
+            {
+                if (!_sealedSources.TryPeek(out var next) || (!all && now - next.SealedAt < (long)SealedSourceGrace.TotalMilliseconds))
+                {
+                    return;
+                }
+
+                relative = _sealedSources.Dequeue().Relative;
+            }
+
+            try
+            {
+                File.Delete(FullPath(relative));
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                OxbowDaemonLog.Error("store_seal_cleanup_failed", ex);
+            }
+
+            lock (_sealLock)
+            {
+                _sealing.Remove(relative);
+            }
         }
     }
 

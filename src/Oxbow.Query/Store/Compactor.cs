@@ -261,6 +261,13 @@ public sealed class Compactor(CompactorOptions options)
         FaultPoints.Hit("compaction-after-commit");
         foreach (var input in inputs)
         {
+            if (input.EndsWith(".ndjson.gz", StringComparison.Ordinal))
+            {
+                // The collector keeps a sealed file's NDJSON for a while (queries listed before the seal may still
+                // read it); it goes first, so it never outlives its .gz and counts again.
+                File.Delete(input[..^3]);
+            }
+
             File.Delete(input);
             File.Delete(input + StoreLayout.SourcesSuffix);
         }

@@ -96,6 +96,9 @@ public enum RejectReason : byte
 
     /// <summary>The receiver failed to make the batch durable: retry later.</summary>
     Internal = 11,
+
+    /// <summary>The receiver's disk is full: retry later, once its operator has freed space.</summary>
+    DiskFull = 12,
 }
 
 /// <summary>Names of <see cref="RejectReason"/> values as they appear in stats and metrics.</summary>
@@ -115,9 +118,10 @@ public static class RejectReasons
         RejectReason.InvalidEvent => "invalid_event",
         RejectReason.Busy => "busy",
         RejectReason.Internal => "internal",
+        RejectReason.DiskFull => "disk_full",
         _ => "unknown",
     };
 
     /// <summary>Whether a sender should retry a batch refused for this reason (the fault is not in the batch).</summary>
-    public static bool IsRetryable(RejectReason reason) => reason is RejectReason.Busy or RejectReason.Internal;
+    public static bool IsRetryable(RejectReason reason) => reason is RejectReason.Busy or RejectReason.Internal or RejectReason.DiskFull;
 }
