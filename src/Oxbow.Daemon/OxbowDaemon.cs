@@ -98,8 +98,8 @@ public sealed class OxbowDaemon
         // Stopping ends idle connections at once (Kestrel would otherwise wait out its shutdown timeout for them).
         using var stopping = new CancellationTokenSource();
         var limits = new ConnectionLimits(options.Connections, stats, stopping.Token);
-        var syslog = new SyslogIntake(pipeline, access, options.SyslogType, options.MaxEventBytes, TimeProvider.System);
-        using var syslogUdp = options.SyslogUdp is { } udp ? new SyslogUdpListener(udp, syslog) : null;
+        var syslog = new SyslogIntake(pipeline, new SyslogPolicy(options.SyslogType, options.SyslogTypePrefix, options.SyslogAllow), options.MaxEventBytes, TimeProvider.System);
+        using var syslogUdp = options.SyslogUdp is { } udp ? new SyslogUdpListener(udp, syslog, options.SyslogUdpBuffer) : null;
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         builder.Services.AddSingleton(pipeline);

@@ -108,7 +108,8 @@ public sealed class SyslogInputTests : IAsyncLifetime
         await LoggerAsync("--tcp", "-n", "127.0.0.1", "-P", $"{rsyslogPort}", "-t", "deployer", "plain words");
 
         var events = await StoredAsync(4);
-        var deploys = events.Where(e => e.GetProperty("type").GetString() == "deploy").ToList();
+        // The type a syslog message names is kept under the syslog prefix: a sender without a token cannot leave it.
+        var deploys = events.Where(e => e.GetProperty("type").GetString() == "syslog.deploy").ToList();
         Assert.Equal(2, deploys.Count);
         Assert.All(deploys, e =>
         {
@@ -122,7 +123,7 @@ public sealed class SyslogInputTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task An_event_sent_by_the_Oxbow_syslog_sink_arrives_with_its_own_id_type_level_trace_and_duration()
+    public async Task An_event_sent_by_the_Oxbow_syslog_sink_arrives_with_its_own_id_level_trace_and_duration_and_its_type_under_the_syslog_prefix()
     {
         var end = new DateTime(2026, 11, 22, 9, 30, 5, DateTimeKind.Utc).AddTicks(1_234_560);
         var sent = new OxbowEvent
@@ -147,7 +148,7 @@ public sealed class SyslogInputTests : IAsyncLifetime
 
         var got = CanonicalJson.Parse(Encoding.UTF8.GetBytes((await StoredAsync(1))[0].GetRawText()));
         Assert.Equal(
-            (sent.Id, sent.Type, sent.Start, sent.End, sent.Level, sent.Host, sent.Pid, sent.App, sent.TraceId, sent.SpanId),
+            (sent.Id, "syslog." + sent.Type, sent.Start, sent.End, sent.Level, sent.Host, sent.Pid, sent.App, sent.TraceId, sent.SpanId),
             (got.Id, got.Type, got.Start, got.End, got.Level, got.Host, got.Pid, got.App, got.TraceId, got.SpanId));
         Assert.Equal(12L, got.Body["amount"]);
         Assert.Equal("visa", got.Body["type"]);

@@ -99,6 +99,18 @@ public sealed class DaemonOptions
     /// <summary>Syslog over TCP (octet-counted or LF-framed) on this address. Default off.</summary>
     public IPEndPoint? SyslogTcp { get; set; }
 
+    /// <summary>
+    /// Every syslog event's type is this or under it (<c>syslog.billing</c>): a sender with no token cannot write
+    /// another type. Empty: types as sent. Default <c>syslog</c>.
+    /// </summary>
+    public string SyslogTypePrefix { get; set; } = "syslog";
+
+    /// <summary>Source networks that may send syslog. Default loopback only.</summary>
+    public IReadOnlyList<System.Net.IPNetwork> SyslogAllow { get; set; } = Syslog.SyslogPolicy.LoopbackNetworks;
+
+    /// <summary>The UDP syslog socket's kernel receive buffer: what absorbs a burst. Default 8 MiB.</summary>
+    public int SyslogUdpBuffer { get; set; } = 8 << 20;
+
     /// <summary>Event type of syslog messages whose CEE payload names none. Default <c>syslog</c>.</summary>
     public string SyslogType { get; set; } = "syslog";
 
@@ -154,6 +166,9 @@ public sealed class DaemonOptions
         new("partial-bytes-budget", "OXBOW_PARTIAL_BYTES_BUDGET", "bytes of partly received frames and bodies held across all connections", (o, v) => o.Connections = o.Connections.With(budget: ParseInteger(v, 1L << 20, long.MaxValue, "bytes"))),
         new("syslog-udp", "OXBOW_SYSLOG_UDP", "syslog over UDP on host:port (off by default)", (o, v) => o.SyslogUdp = ParseEndPoint(v)),
         new("syslog-tcp", "OXBOW_SYSLOG_TCP", "syslog over TCP on host:port (off by default)", (o, v) => o.SyslogTcp = ParseEndPoint(v)),
+        new("syslog-type-prefix", "OXBOW_SYSLOG_TYPE_PREFIX", "types syslog senders may write: this prefix and under it (off: as sent)", (o, v) => o.SyslogTypePrefix = v is "off" ? "" : Oxbow.EventType.IsValid(v) ? v : throw new FormatException($"'{v}' is not a valid type name")),
+        new("syslog-allow", "OXBOW_SYSLOG_ALLOW", "networks that may send syslog: CIDR[,CIDR…], loopback, any", (o, v) => o.SyslogAllow = Syslog.SyslogPolicy.ParseNetworks(v)),
+        new("syslog-udp-buffer", "OXBOW_SYSLOG_UDP_BUFFER", "kernel receive buffer of the UDP syslog socket, bytes", (o, v) => o.SyslogUdpBuffer = (int)ParseInteger(v, 4096, 1 << 30, "bytes")),
         new("syslog-type", "OXBOW_SYSLOG_TYPE", "event type of syslog messages that name none", (o, v) => o.SyslogType = Oxbow.EventType.IsValid(v) ? v : throw new FormatException($"'{v}' is not a valid type name")),
         new("schemas", "OXBOW_SCHEMAS", "directory of <type>.schema.json files that event bodies are checked against", (o, v) => o.SchemaDirectory = v),
         new("name", "OXBOW_NAME", "daemon name in stats", (o, v) => o.Name = v),
@@ -198,6 +213,13 @@ public sealed class DaemonOptions
 
             var setting = Settings.FirstOrDefault(s => s.Flag == flag) ?? throw new FormatException($"unknown option --{flag}");
             Apply(setting, options, value, "--" + flag);
+        }
+
+        if (options.SyslogTypePrefix.Length > 0 && new Syslog.SyslogPolicy("", options.SyslogTypePrefix, []).Confine(options.SyslogType) != options.SyslogType)
+        {
+            // A default type outside the prefix would be moved under it without a word: say so instead.
+            options.SyslogType = options.SyslogType == "syslog" ? options.SyslogTypePrefix
+                : throw new FormatException($"--syslog-type {options.SyslogType} is outside --syslog-type-prefix {options.SyslogTypePrefix}");
         }
 
         if ((options.TlsCertificate is null) != (options.TlsKey is null))

@@ -25,7 +25,10 @@ public static class DaemonCounters
     /// <summary>Syslog messages dropped because the spool was full or failed (UDP has no way to push back).</summary>
     public const string SyslogDropped = "syslog_dropped";
 
-    /// <summary>Syslog messages from a non-loopback sender refused because the daemon has no token file.</summary>
+    /// <summary>Syslog datagrams the kernel dropped because the UDP receive buffer was full (also in <see cref="SyslogDropped"/>).</summary>
+    public const string SyslogKernelDropped = "syslog_kernel_dropped";
+
+    /// <summary>Syslog messages from a sender outside the allowed networks (<c>syslog-allow</c>): dropped.</summary>
     public const string SyslogUnauthorized = "syslog_unauthorized";
 
     /// <summary>Events that failed their stream's schema and went to the dead-letter stream instead.</summary>
@@ -58,7 +61,8 @@ public static class DaemonCounters
         SyslogOversized => "Syslog messages over the event size limit, dropped.",
         SyslogRepairedUtf8 => "Syslog messages whose invalid UTF-8 was replaced and kept.",
         SyslogDropped => "Syslog messages dropped because the spool was full or failed.",
-        SyslogUnauthorized => "Syslog messages from non-loopback senders refused (no token file).",
+        SyslogUnauthorized => "Syslog messages from senders outside syslog-allow, dropped.",
+        SyslogKernelDropped => "Syslog datagrams the kernel dropped because the UDP receive buffer was full.",
         SchemaInvalid => "Events that failed their stream's schema, sent to the dead-letter stream.",
         OutsideWindow => "Events refused because their end time was outside the accepted window.",
         KeysRepaired => "Events stored with keys renamed (empty, or equal to another ignoring case).",

@@ -47,6 +47,7 @@ public sealed class PartitionStore : IBatchPlacement
     private readonly Queue<(string Relative, long SealedAt)> _sealedSources = new(); // under _sealLock
     private static readonly TimeSpan SealedSourceGrace = TimeSpan.FromSeconds(90);
     private long _filesEvicted;
+    private bool _sealFullLogged; // seals run one at a time on the sealer
     private readonly Dictionary<string, long> _sealing = new(StringComparer.Ordinal);
     private readonly object _sealLock = new();
     private readonly List<Task> _sealTasks = [];
@@ -123,6 +124,7 @@ public sealed class PartitionStore : IBatchPlacement
         }
 
         _sealsBeforeStart.Clear();
+        var checkpointFull = false; // a full disk is logged once, not every 250 ms
         while (!cancellationToken.IsCancellationRequested)
         {
             try
@@ -137,11 +139,12 @@ public sealed class PartitionStore : IBatchPlacement
             try
             {
                 Checkpoint(spool);
+                checkpointFull = false;
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {
                 // Acknowledged batches are safe in the spool's records; the ledger is retried next time.
-                OxbowDaemonLog.Error("store_checkpoint_failed", ex);
+                DiskErrors.Log("store_checkpoint_failed", ex, ref checkpointFull);
             }
 
             SealDue();
@@ -749,7 +752,7 @@ public sealed class PartitionStore : IBatchPlacement
         {
             // Left in the sealing list: the next start retries it.
             File.Delete(temporary);
-            OxbowDaemonLog.Error("store_seal_failed", ex);
+            DiskErrors.Log("store_seal_failed", ex, ref _sealFullLogged);
         }
     }
 

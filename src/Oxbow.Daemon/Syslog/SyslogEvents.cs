@@ -18,7 +18,7 @@ internal static class SyslogEvents
     private const string CeeCookie = "@cee:";
 
     /// <summary>Writes the event for <paramref name="m"/> as one JSON line (with its newline) to <paramref name="output"/>.</summary>
-    public static void Write(SyslogMessage m, string defaultType, string sender, DateTime arrivalUtc, IBufferWriter<byte> output)
+    public static void Write(SyslogMessage m, SyslogPolicy policy, string sender, DateTime arrivalUtc, IBufferWriter<byte> output)
     {
         JsonDocument? cee = null;
         var text = m.Message.AsSpan().TrimStart(' ');
@@ -43,7 +43,7 @@ internal static class SyslogEvents
         {
             var envelope = new Envelope
             {
-                Type = defaultType,
+                Type = policy.DefaultType,
                 End = (m.Time?.UtcDateTime ?? arrivalUtc).ToString("O", CultureInfo.InvariantCulture),
                 Level = m.Level,
                 Host = m.Host ?? sender,
@@ -78,6 +78,8 @@ internal static class SyslogEvents
                 fields.WriteEndObject();
             }
 
+            // A syslog sender has no token: the type it names is kept under the policy's prefix, never outside it.
+            envelope.Type = policy.Confine(envelope.Type);
             envelope.WriteTo(json);
             json.WritePropertyName("body");
             json.WriteRawValue(body.WrittenSpan, skipInputValidation: true);

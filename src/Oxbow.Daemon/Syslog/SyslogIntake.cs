@@ -16,9 +16,9 @@ internal readonly record struct ReceivedMessage(ReadOnlyMemory<byte> Bytes, IPAd
 /// What the syslog listeners share: decode, parse and convert messages, then hand them to the ingest pipeline as one
 /// batch. A message that cannot be used is counted by reason and dropped alone; the rest of its batch goes on.
 /// </summary>
-internal sealed class SyslogIntake(IngestPipeline pipeline, AccessPolicy access, string defaultType, int maxEventBytes, TimeProvider time)
+internal sealed class SyslogIntake(IngestPipeline pipeline, SyslogPolicy policy, int maxEventBytes, TimeProvider time)
 {
-    // Syslog carries no token: what a sender may write is decided by who may reach the port (see docs/syslog.md).
+    // Scopes are the policy's type prefix instead, applied as each event is made.
     private static readonly TokenGrant SyslogGrant = new("syslog", true, ["*"]);
 
     // How long a TCP sender is held back before the spool is asked again.
@@ -28,16 +28,23 @@ internal sealed class SyslogIntake(IngestPipeline pipeline, AccessPolicy access,
 
     private DaemonStats Stats => pipeline.Stats;
 
-    /// <summary>Whether a sender may use the syslog inputs: anyone reaching the port with a token file, else loopback only.</summary>
+    /// <summary>Whether a sender may use the syslog inputs: only from the allowed networks (loopback by default).</summary>
     public bool Admits(IPAddress? sender)
     {
-        if (access.RequiresTokens || sender is null || IPAddress.IsLoopback(sender))
+        if (policy.Admits(sender))
         {
             return true;
         }
 
         Stats.Count(DaemonCounters.SyslogUnauthorized);
         return false;
+    }
+
+    /// <summary>Counts datagrams the kernel dropped before the daemon could read them (a full receive buffer).</summary>
+    public void KernelDropped(long count)
+    {
+        Stats.Count(DaemonCounters.SyslogDropped, count);
+        Stats.Count(DaemonCounters.SyslogKernelDropped, count);
     }
 
     /// <summary>
@@ -162,7 +169,7 @@ internal sealed class SyslogIntake(IngestPipeline pipeline, AccessPolicy access,
         }
 
         var output = new ArrayBufferWriter<byte>(bytes.Length + 256);
-        SyslogEvents.Write(parsed, defaultType, message.Sender?.ToString() ?? "", arrival, output);
+        SyslogEvents.Write(parsed, policy, message.Sender?.ToString() ?? "", arrival, output);
         return output.WrittenMemory;
     }
 
