@@ -112,12 +112,21 @@ public sealed class OxbowDaemon
         {
             kestrel.Limits.MaxRequestBodySize = null; // HTTP ingest enforces its own limit and answers 413 itself.
             kestrel.AddServerHeader = false;
-            kestrel.Listen(options.Control, listen => listen.Protocols = HttpProtocols.Http1);
+            // With TLS configured both ports use it: the control port carries bearer tokens for ingest, query and shutdown.
+            var certificate = options.TlsCertificate is null ? null : X509Certificate2.CreateFromPemFile(options.TlsCertificate, options.TlsKey);
+            kestrel.Listen(options.Control, listen =>
+            {
+                listen.Protocols = HttpProtocols.Http1;
+                if (certificate is not null)
+                {
+                    listen.UseHttps(certificate);
+                }
+            });
             kestrel.Listen(options.Listen, listen =>
             {
-                if (options.TlsCertificate is not null)
+                if (certificate is not null)
                 {
-                    listen.UseHttps(X509Certificate2.CreateFromPemFile(options.TlsCertificate, options.TlsKey));
+                    listen.UseHttps(certificate);
                 }
 
                 listen.UseConnectionHandler<IngestConnectionHandler>();
@@ -159,11 +168,14 @@ public sealed class OxbowDaemon
         if (store is not null)
         {
             // Lets `oxbow store zip --data DIR` find this collector to ask it to seal closed hours.
-            File.WriteAllText(Path.Combine(options.DataDirectory, "_oxbow", "control"), options.Control.ToString());
+            // Line 1 the control URL; line 2, with TLS, the certificate a local client pins.
+            File.WriteAllText(Path.Combine(options.DataDirectory, "_oxbow", "control"), options.TlsCertificate is null
+                ? $"http://{options.Control}\n"
+                : $"https://{options.Control}\n{Path.GetFullPath(options.TlsCertificate)}\n");
         }
 
         OxbowDaemonLog.Info("started", "role", options.IsAgent ? "agent" : "collector", "data", Path.GetFullPath(options.DataDirectory));
-        OxbowDaemonLog.Info("listening", "ingest", options.Listen.ToString(), "control", options.Control.ToString());
+        OxbowDaemonLog.Info("listening", "ingest", options.Listen.ToString(), "control", $"{(options.TlsCertificate is null ? "http" : "https")}://{options.Control}");
         if (!access.RequiresTokens)
         {
             OxbowDaemonLog.Warning("no_token_file", "accepting", "loopback clients only");

@@ -6,7 +6,8 @@ namespace Oxbow.Daemon.Tests;
 
 public sealed class CliTests
 {
-    private static async Task<(int Code, string Output)> Oxbow(params string[] arguments)
+    /// <summary>Runs the real <c>oxbow</c> command; its exit code and its stdout and stderr together.</summary>
+    internal static async Task<(int Code, string Output)> Oxbow(params string[] arguments)
     {
         var output = new StringBuilder();
         using var process = DaemonProcess.Start([DaemonProcess.CliDll, .. arguments], output);

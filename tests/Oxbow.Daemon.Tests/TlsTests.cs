@@ -79,4 +79,27 @@ public sealed class TlsTests
         Assert.False(send.IsCompleted);
         Assert.Equal(0, await collector.StatAsync("spool", "appended_events"));
     }
+
+    [Fact]
+    public async Task With_tls_configured_the_control_port_serves_https_only_and_the_cli_pins_the_certificate()
+    {
+        using var dir = new TempDirectory();
+        var (certPath, keyPath, _) = SelfSigned(dir.Sub("pki"), "collector");
+        var tokens = dir.Sub("tokens");
+        await File.WriteAllTextAsync(tokens, "admin adm1n\n");
+        await using var collector = new DaemonProcess(dir.Sub("collector"), "--tls-cert", certPath, "--tls-key", keyPath, "--token-file", tokens);
+        await collector.StartAsync(); // over https, pinned
+
+        // Plain HTTP to the control port gets no HTTP answer: bearer tokens never cross it in clear text.
+        using (var plain = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{collector.ControlPort}/"), Timeout = TimeSpan.FromSeconds(30) })
+        {
+            await Assert.ThrowsAsync<HttpRequestException>(() => plain.GetAsync("healthz"));
+        }
+
+        var status = await CliTests.Oxbow("ctl", "status", "--control", $"https://127.0.0.1:{collector.ControlPort}", "--control-cert", certPath, "--token", "adm1n");
+        Assert.True(status.Code == 0, status.Output);
+        Assert.Contains("collector", status.Output);
+        var unpinned = await CliTests.Oxbow("ctl", "status", "--control", $"https://127.0.0.1:{collector.ControlPort}", "--token", "adm1n");
+        Assert.Equal(1, unpinned.Code); // a self-signed certificate is not trusted without the pin
+    }
 }

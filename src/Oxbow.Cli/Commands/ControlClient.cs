@@ -16,16 +16,37 @@ internal static class ControlClient
         Description = "token (default $OXBOW_TOKEN; not needed on loopback without a token file)",
     };
 
+    public static readonly Option<string> ControlCertificate = new("--control-cert")
+    {
+        Description = "PEM certificate to trust (pin) for an https:// control address (default $OXBOW_CONTROL_CERT; else the system store)",
+    };
+
     public static void AddTo(Command command)
     {
         command.Options.Add(Control);
         command.Options.Add(Token);
+        command.Options.Add(ControlCertificate);
     }
 
-    public static HttpClient Create(ParseResult parse, TimeSpan? timeout = null)
+    /// <summary>A client for the control port at <paramref name="address"/> (default the option, $OXBOW_CONTROL, then 127.0.0.1:3513).</summary>
+    /// <param name="parse">The command line.</param>
+    /// <param name="timeout">Per request; default 30 s.</param>
+    /// <param name="address"><c>host:port</c> (plain HTTP) or an <c>http://</c> or <c>https://</c> URL.</param>
+    /// <param name="pinned">A PEM certificate to trust for https, when the option and $OXBOW_CONTROL_CERT name none.</param>
+    public static HttpClient Create(ParseResult parse, TimeSpan? timeout = null, string? address = null, string? pinned = null)
     {
-        var address = parse.GetValue(Control) ?? Environment.GetEnvironmentVariable("OXBOW_CONTROL") ?? "127.0.0.1:3513";
-        var client = new HttpClient { BaseAddress = new Uri($"http://{address}/"), Timeout = timeout ?? TimeSpan.FromSeconds(30) };
+        address ??= parse.GetValue(Control) ?? Environment.GetEnvironmentVariable("OXBOW_CONTROL") ?? "127.0.0.1:3513";
+        var url = address.Contains("://", StringComparison.Ordinal) ? address.TrimEnd('/') + "/" : $"http://{address}/";
+        var certificate = parse.GetValue(ControlCertificate) ?? Environment.GetEnvironmentVariable("OXBOW_CONTROL_CERT") ?? pinned;
+        var handler = new HttpClientHandler();
+        if (certificate is not null)
+        {
+            // Pinned: exactly this certificate is trusted (a self-signed one works), whatever the system store says.
+            var trusted = System.Security.Cryptography.X509Certificates.X509CertificateLoader.LoadCertificateFromFile(certificate);
+            handler.ServerCertificateCustomValidationCallback = (_, presented, _, _) => presented is not null && presented.RawData.AsSpan().SequenceEqual(trusted.RawData);
+        }
+
+        var client = new HttpClient(handler) { BaseAddress = new Uri(url), Timeout = timeout ?? TimeSpan.FromSeconds(30) };
         var token = parse.GetValue(Token) ?? Environment.GetEnvironmentVariable("OXBOW_TOKEN");
         if (!string.IsNullOrEmpty(token))
         {

@@ -92,7 +92,9 @@ internal static class StoreCommand
     private static async Task AskCollectorToSealAsync(ParseResult parse, string directory)
     {
         var file = Path.Combine(directory, "_oxbow", "control");
-        var address = parse.GetValue(ControlClient.Control) ?? (File.Exists(file) ? File.ReadAllText(file).Trim() : null);
+        // The collector writes its control URL (and, with TLS, the certificate to pin) there while it runs.
+        var written = File.Exists(file) ? File.ReadAllLines(file) : [];
+        var address = parse.GetValue(ControlClient.Control) ?? written.FirstOrDefault();
         if (address is null)
         {
             return;
@@ -100,8 +102,7 @@ internal static class StoreCommand
 
         try
         {
-            using var client = ControlClient.Create(parse, TimeSpan.FromSeconds(70));
-            client.BaseAddress = new Uri($"http://{address}/");
+            using var client = ControlClient.Create(parse, TimeSpan.FromSeconds(70), address, written.Length > 1 ? written[1] : null);
             using var response = await client.PostAsync("v1/store/seal", null);
             if (!response.IsSuccessStatusCode)
             {

@@ -17,7 +17,24 @@ internal sealed class DaemonProcess : IAsyncDisposable
         IngestPort = FreePort();
         ControlPort = FreePort();
         ExtraArguments = extraArguments;
-        Http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{ControlPort}/"), Timeout = TimeSpan.FromSeconds(30) };
+        Http = CreateHttp();
+    }
+
+    /// <summary>
+    /// A client for the control port: with <c>--tls-cert</c> the daemon serves HTTPS there, and the client pins that
+    /// certificate, as <c>oxbow --control-cert</c> does.
+    /// </summary>
+    private HttpClient CreateHttp()
+    {
+        var at = Array.IndexOf(ExtraArguments, "--tls-cert");
+        if (at < 0)
+        {
+            return new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{ControlPort}/"), Timeout = TimeSpan.FromSeconds(30) };
+        }
+
+        var trusted = System.Security.Cryptography.X509Certificates.X509CertificateLoader.LoadCertificateFromFile(ExtraArguments[at + 1]);
+        var handler = new HttpClientHandler { ServerCertificateCustomValidationCallback = (_, presented, _, _) => presented is not null && presented.RawData.AsSpan().SequenceEqual(trusted.RawData) };
+        return new HttpClient(handler) { BaseAddress = new Uri($"https://127.0.0.1:{ControlPort}/"), Timeout = TimeSpan.FromSeconds(30) };
     }
 
     public string DataDirectory { get; }
