@@ -117,6 +117,14 @@ public sealed class BadInputTests
         Assert.Equal(3, (await collector.StatsAsync()).GetProperty("rejects").GetProperty("invalid_event").GetInt64());
         var stored = await Store.StoredAsync(collector.DataDirectory, 2, () => collector.Output);
         Assert.All(stored, e => Assert.Equal("\U0001F600 \\ud800", e.GetProperty("body").GetProperty("v").GetString()));
+
+        // A sender is told once and gives the batch up (the fault is in the batch), rather than resending it for ever.
+        await using var sender = new BatchSender(new BatchSenderOptions { Endpoints = [collector.Ingest], MinBackoff = TimeSpan.FromMilliseconds(10) });
+        var outcome = await sender.SendAsync(new OutgoingBatch(BatchId.New(), 1, "{\"type\":\"x\",\"v\":\"\\ud800\"}\n"u8.ToArray())).WaitAsync(TimeSpan.FromSeconds(60));
+        Assert.False(outcome.Acknowledged);
+        Assert.Equal(RejectReason.InvalidEvent, outcome.Rejection!.Reason);
+        Assert.False(outcome.Rejection.Retryable);
+        Assert.Equal(4, (await collector.StatsAsync()).GetProperty("rejects").GetProperty("invalid_event").GetInt64());
     }
 
     private static void AssertError(List<(FrameType Type, ReadOnlySequence<byte> Payload)> replies, RejectReason reason, string text)
