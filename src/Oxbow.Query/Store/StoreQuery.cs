@@ -42,12 +42,17 @@ public sealed class StoreQueryOptions
 /// </summary>
 public sealed class StoreQuery(StoreQueryOptions options) : IDisposable
 {
-    private readonly Lock _gate = new();
+    private readonly Lock _gate = new(); // the connection pool, the skipped files, disposal
+    private readonly SemaphoreSlim _viewsGate = new(1, 1); // the listing and the views
     private DuckDbDatabase? _database;
     private DuckDbConnection? _connection;
     private string? _profileDirectory;
     private string _fingerprint = "";
     private readonly Dictionary<string, string> _broken = new(StringComparer.Ordinal);
+    // The flattening SELECT of each set of sealed files the views use (keyed by the files); entries the latest
+    // definition did not use are dropped.
+    private Dictionary<string, string> _flattened = new(StringComparer.Ordinal);
+    private Dictionary<string, string> _flattenedUsed = new(StringComparer.Ordinal); // filled by the definition under way
     // Files DuckDB could not read, with why: left out of the views (sealed files do not change, so once is enough).
     private readonly Dictionary<string, string> _skipped = new(StringComparer.Ordinal);
     private readonly List<string> _views = [];
@@ -83,7 +88,9 @@ public sealed class StoreQuery(StoreQueryOptions options) : IDisposable
     public QueryStats? Read(string sql, Action<DuckDbResult> consume, QueryLimits limits, bool collectStats = false)
     {
         // A compaction or seal may replace files between listing and reading them: list again and retry, as long as
-        // the consumer has seen nothing yet.
+        // the consumer has seen nothing yet. Each retry means another process made progress, so this converges; a
+        // storm of compactions can take many, bounded by the query's own cancellation (its timeout).
+        const int MaxAttempts = 100;
         for (var attempt = 0; ; attempt++)
         {
             var started = false;
@@ -95,16 +102,15 @@ public sealed class StoreQuery(StoreQueryOptions options) : IDisposable
                     consume(reader);
                 }, limits, collectStats);
             }
-            catch (DuckDbException ex) when (attempt < 10 && !started && ex.ErrorType == DuckDbErrorType.IO && IsVanishedFile(ex.Message))
+            catch (DuckDbException ex) when (attempt < MaxAttempts && !started && ex.ErrorType == DuckDbErrorType.IO && IsVanishedFile(ex.Message))
             {
+                _snapshot = null;
+                limits.Cancellation.ThrowIfCancellationRequested();
             }
-            catch (IOException ex) when (attempt < 10 && !started && ex is FileNotFoundException or DirectoryNotFoundException)
+            catch (IOException ex) when (attempt < MaxAttempts && !started && ex is FileNotFoundException or DirectoryNotFoundException)
             {
                 // A file sealed or compacted while the store was being listed: list again.
-                lock (_gate)
-                {
-                    _snapshot = null;
-                }
+                _snapshot = null;
             }
             catch (DuckDbException ex) when (started && ex.ErrorType == DuckDbErrorType.IO && IsVanishedFile(ex.Message))
             {
@@ -202,10 +208,19 @@ public sealed class StoreQuery(StoreQueryOptions options) : IDisposable
         var stopwatch = Stopwatch.StartNew();
         Worker worker;
         Dictionary<string, string> broken;
-        lock (_gate)
+        // One query at a time brings the views up to date; waiting for that, and the work itself, end with the
+        // query's cancellation (its timeout), so a slow definition never holds a caller past its time.
+        _viewsGate.Wait(limits.Cancellation);
+        try
         {
-            ObjectDisposedException.ThrowIf(_disposed, this);
-            var connection = EnsureOpen();
+            DuckDbConnection connection;
+            lock (_gate)
+            {
+                ObjectDisposedException.ThrowIf(_disposed, this);
+                connection = EnsureOpen();
+            }
+
+            using var interrupt = limits.Cancellation.Register(connection.Interrupt);
             // Every query sees the files on disk when it starts. Listing every hour costs milliseconds, so a snapshot
             // of directory times (and the sizes of files being appended to) says when a listing can be skipped; the
             // views are redefined only when the listing changed.
@@ -222,8 +237,15 @@ public sealed class StoreQuery(StoreQueryOptions options) : IDisposable
                 }
             }
 
-            broken = new Dictionary<string, string>(_broken, StringComparer.Ordinal);
-            worker = Borrow();
+            lock (_gate)
+            {
+                broken = new Dictionary<string, string>(_broken, StringComparer.Ordinal);
+                worker = Borrow();
+            }
+        }
+        finally
+        {
+            _viewsGate.Release();
         }
 
         // The query itself runs outside the gate: a slow one does not hold up the others, and a cancellation
@@ -500,6 +522,8 @@ public sealed class StoreQuery(StoreQueryOptions options) : IDisposable
             definitions.Add("events");
         }
 
+        _flattened = _flattenedUsed;
+        _flattenedUsed = new(StringComparer.Ordinal);
         foreach (var file in Tables())
         {
             var name = Path.GetFileNameWithoutExtension(file);
@@ -537,7 +561,7 @@ public sealed class StoreQuery(StoreQueryOptions options) : IDisposable
     /// The files of one type that DuckDB cannot read, found by halving: a set that defines a view is fine, one that
     /// does not is split until single files remain. A few probes per bad file, none when nothing is wrong.
     /// </summary>
-    private static List<(string File, string Problem)> UnreadableFiles(DuckDbConnection connection, List<PartitionFiles> files)
+    private List<(string File, string Problem)> UnreadableFiles(DuckDbConnection connection, List<PartitionFiles> files)
     {
         List<(string, string)> bad = [];
         var all = files.SelectMany(f => f.Sealed.Select(s => (File: s, Kind: 's')).Concat(f.Active.Select(a => (File: a, Kind: 'a'))).Concat(f.Parquet.Select(q => (File: q, Kind: 'p')))).ToList();
@@ -579,7 +603,7 @@ public sealed class StoreQuery(StoreQueryOptions options) : IDisposable
     /// Files being appended to are read with <c>ignore_errors</c>, since their last line may be mid-write; sealed and
     /// compacted files are read strictly, so damage is an error that names the file.
     /// </summary>
-    private static string? SelectFor(DuckDbConnection connection, List<PartitionFiles> files)
+    private string? SelectFor(DuckDbConnection connection, List<PartitionFiles> files)
     {
         List<string> branches = [];
         var active = files.SelectMany(f => f.Active).ToList();
@@ -622,7 +646,28 @@ public sealed class StoreQuery(StoreQueryOptions options) : IDisposable
     /// the view: a view that detected it itself would parse every line twice on every query that binds it. The views
     /// are redefined whenever the files change (or an open file grows), so a new field still appears at once.
     /// </summary>
-    private static string Flattened(DuckDbConnection connection, List<string> files, bool tolerateTornLines)
+    private string Flattened(DuckDbConnection connection, List<string> files, bool tolerateTornLines)
+    {
+        // Sealed files never change: the SELECT over a set of them is kept, so a query after one more event (an open
+        // file grew) re-reads the schema of the open files only, not of every sealed file of the type.
+        var key = (tolerateTornLines ? "a\n" : "s\n") + string.Join('\n', files);
+        // A definition interrupted by a timeout keeps what it learned (in the used set) for the next one.
+        if (!tolerateTornLines && (_flattened.TryGetValue(key, out var known) || _flattenedUsed.TryGetValue(key, out known)))
+        {
+            _flattenedUsed[key] = known;
+            return known;
+        }
+
+        var select = FlattenedUncached(connection, files, tolerateTornLines);
+        if (!tolerateTornLines)
+        {
+            _flattenedUsed[key] = select;
+        }
+
+        return select;
+    }
+
+    private static string FlattenedUncached(DuckDbConnection connection, List<string> files, bool tolerateTornLines)
     {
         var detecting = Compactor.NdjsonSource(files, tolerateTornLines, hive: true);
         var described = connection.QueryAll($"DESCRIBE SELECT * FROM {detecting}");
