@@ -38,6 +38,7 @@ internal static class JsonSyntax
     /// (which this scan does not decode). A false <paramref name="keysClean"/> stops the scan: the caller checks and
     /// repairs the line the slow way.
     /// </summary>
+    [System.Runtime.CompilerServices.SkipLocalsInit] // every slot is written before it is read: no need to zero 2 KiB per event
     public static bool IsValidObjectRest(ReadOnlySpan<byte> rest, out bool keysClean)
     {
         var keys = new KeyTracker(stackalloc int[MaxKeys * 2], stackalloc int[MaxDepth + 1]);
@@ -86,9 +87,12 @@ internal static class JsonSyntax
                 return Clean = false;
             }
 
+            // Same length, then the same first byte ignoring case (| 0x20 folds ASCII letters), before the full compare.
+            var first = key[0] | 0x20;
             for (var j = _firstKey[depth]; j < _count; j++)
             {
-                if (_keys[(2 * j) + 1] == length && System.Text.Ascii.EqualsIgnoreCase(json.Slice(_keys[2 * j], length), key))
+                if (_keys[(2 * j) + 1] == length && (json[_keys[2 * j]] | 0x20) == first
+                    && System.Text.Ascii.EqualsIgnoreCase(json.Slice(_keys[2 * j], length), key))
                 {
                     return Clean = false;
                 }
@@ -100,9 +104,14 @@ internal static class JsonSyntax
             return true;
         }
 
-        private static bool IsHeadKey(ReadOnlySpan<byte> key) =>
-            System.Text.Ascii.EqualsIgnoreCase(key, "id"u8) || System.Text.Ascii.EqualsIgnoreCase(key, "type"u8)
-            || System.Text.Ascii.EqualsIgnoreCase(key, "start"u8) || System.Text.Ascii.EqualsIgnoreCase(key, "end"u8);
+        private static bool IsHeadKey(ReadOnlySpan<byte> key) => key.Length switch
+        {
+            2 => System.Text.Ascii.EqualsIgnoreCase(key, "id"u8),
+            3 => System.Text.Ascii.EqualsIgnoreCase(key, "end"u8),
+            4 => System.Text.Ascii.EqualsIgnoreCase(key, "type"u8),
+            5 => System.Text.Ascii.EqualsIgnoreCase(key, "start"u8),
+            _ => false,
+        };
     }
 
     /// <param name="json">The text.</param>

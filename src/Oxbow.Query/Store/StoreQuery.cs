@@ -538,9 +538,10 @@ public sealed class StoreQuery(StoreQueryOptions options) : IDisposable
     /// <summary>
     /// Defining a view runs only Oxbow's own SQL over the files, so any DuckDB error there is about a file (a damaged
     /// stream, a schema it will not read such as "Duplicate name in struct", which DuckDB calls Not implemented), except
-    /// an interrupt.
+    /// an interrupt, and a file that vanished (sealed or compacted since the listing), which the caller lists again for.
     /// </summary>
-    private static bool IsReadError(DuckDbException ex) => ex.ErrorType is not DuckDbErrorType.Interrupt;
+    private static bool IsReadError(DuckDbException ex) =>
+        ex.ErrorType is not DuckDbErrorType.Interrupt && !(ex.ErrorType == DuckDbErrorType.IO && IsVanishedFile(ex.Message));
 
     private PartitionFiles WithoutSkipped(PartitionFiles files) => _skipped.Count == 0 ? files : files with
     {
