@@ -79,4 +79,22 @@ public sealed class SyslogPolicyTests
         Assert.True(dropped > 0);
         Assert.True(await daemon.StatAsync("counters", "syslog_dropped") >= dropped);
     }
+
+    [Fact]
+    public async Task A_receive_buffer_the_kernel_caps_is_warned_about_at_start_up_with_the_fix()
+    {
+        var cap = long.Parse((await File.ReadAllTextAsync("/proc/sys/net/core/rmem_max")).Trim(), System.Globalization.CultureInfo.InvariantCulture);
+        using var dir = new TempDirectory();
+        var asked = (cap * 2).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        // Without CAP_NET_ADMIN the daemon cannot pass net.core.rmem_max, as an unprivileged service cannot.
+        await using var daemon = new DaemonProcess(dir.Sub("data"), "--syslog-udp", $"127.0.0.1:{DaemonProcess.FreePort()}", "--syslog-udp-buffer", asked)
+        {
+            Launcher = ["setpriv", "--bounding-set", "-net_admin", "--inh-caps", "-net_admin"],
+        };
+        await daemon.StartAsync();
+        var warning = daemon.Output.Split('\n').Single(l => l.Contains("syslog_udp_buffer_capped", StringComparison.Ordinal));
+        Assert.Contains($"asked={asked}", warning);
+        Assert.Contains($"got={cap}", warning);
+        Assert.Contains($"sysctl -w net.core.rmem_max={asked}", warning);
+    }
 }

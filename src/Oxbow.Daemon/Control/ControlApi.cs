@@ -160,16 +160,36 @@ internal static class ControlApi
         try
         {
             await policy.Slots.WaitAsync(cancel.Token).ConfigureAwait(false);
+            // Rows go straight from DuckDB's result to the socket, on the query's own thread.
+            http.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpBodyControlFeature>()!.AllowSynchronousIO = true;
+            var limits = new Query.Store.QueryLimits { Cancellation = cancel.Token, MaxRows = maxRows };
+            var handoff = new QueryHandoff();
+            var work = Task.Run(() => QueryBody.Write(http, query, sql, format, collectStats, limits, handoff), CancellationToken.None);
+            var slotHeld = true;
             try
             {
-                // Rows go straight from DuckDB's result to the socket, on the query's own thread.
-                http.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpBodyControlFeature>()!.AllowSynchronousIO = true;
-                var limits = new Query.Store.QueryLimits { Cancellation = cancel.Token, MaxRows = maxRows };
-                await Task.Run(() => QueryBody.Write(http, query, sql, format, collectStats, limits), CancellationToken.None).ConfigureAwait(false);
+                await work.WaitAsync(cancel.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (handoff.TryAbandon())
+            {
+                // Some of DuckDB's work (binding a query over many files) does not look at the interrupt often: the
+                // caller is answered at its timeout all the same, and the work gives its slot back when it ends.
+                slotHeld = false;
+                _ = work.ContinueWith(_ => policy.Slots.Release(), CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
+                throw;
+            }
+            catch (OperationCanceledException) when (!work.IsCompleted)
+            {
+                // Rows are being written: the interrupt ends them, and the handler waits for the writer to stop.
+                await work.ConfigureAwait(false);
+                throw;
             }
             finally
             {
-                policy.Slots.Release();
+                if (slotHeld)
+                {
+                    policy.Slots.Release();
+                }
             }
         }
         catch (Exception ex) when (ex is OperationCanceledException || ex is Query.DuckDb.DuckDbException { ErrorType: Query.DuckDb.DuckDbErrorType.Interrupt })

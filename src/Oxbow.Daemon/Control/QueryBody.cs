@@ -13,7 +13,14 @@ namespace Oxbow.Daemon.Control;
 internal static class QueryBody
 {
     /// <summary>Runs on the query's thread (synchronous writes are allowed for this request).</summary>
-    public static void Write(HttpContext http, StoreQuery query, string sql, string format, bool collectStats, QueryLimits limits)
+    /// <param name="http">The request.</param>
+    /// <param name="query">The engine.</param>
+    /// <param name="sql">The query.</param>
+    /// <param name="format">json, jsonl, csv or table.</param>
+    /// <param name="collectStats">Whether to add what the query read.</param>
+    /// <param name="limits">Timeout and row cap.</param>
+    /// <param name="handoff">Says whether the handler answered already (the query's time ran out first).</param>
+    public static void Write(HttpContext http, StoreQuery query, string sql, string format, bool collectStats, QueryLimits limits, QueryHandoff handoff)
     {
         var maxRows = limits.MaxRows ?? int.MaxValue;
         // Stats are known only once the result is gone: with them, the (bounded) answer is buffered for the header.
@@ -21,6 +28,11 @@ internal static class QueryBody
         var output = buffer ?? http.Response.Body;
         var stats = query.Read(sql, reader =>
         {
+            if (!handoff.TryStartWriting())
+            {
+                throw new OperationCanceledException("the query's time ran out before its rows came");
+            }
+
             var truncated = reader.RowCount > maxRows;
             var rows = reader.Rows().Take(maxRows);
             http.Response.Headers["Oxbow-Truncated"] = truncated ? "true" : "false";
@@ -40,7 +52,7 @@ internal static class QueryBody
                 ResultWriter.Write(output, format == "csv" ? ResultFormat.Csv : format == "jsonl" ? ResultFormat.Json : ResultFormat.Table, reader.Columns, rows);
             }
         }, limits, collectStats);
-        if (buffer is null)
+        if (buffer is null || !handoff.TryStartWriting())
         {
             return;
         }

@@ -106,7 +106,7 @@ internal sealed class DaemonProcess : IAsyncDisposable
     {
         var arguments = new List<string> { CliDll, "serve", "--data", DataDirectory, "--listen", Ingest, "--control", $"127.0.0.1:{ControlPort}" };
         arguments.AddRange(ExtraArguments);
-        _process = Start(arguments, _output);
+        _process = Start(arguments, _output, launcher: Launcher);
         var deadline = DateTime.UtcNow.AddSeconds(30);
         while (DateTime.UtcNow < deadline)
         {
@@ -215,9 +215,23 @@ internal sealed class DaemonProcess : IAsyncDisposable
         throw new TimeoutException($"{string.Join('.', path)} stayed at {last}, expected {expected}:\n{Output}");
     }
 
-    public static Process Start(IEnumerable<string> arguments, StringBuilder output, bool redirectInput = false)
+    /// <summary>A command the daemon is started through (such as <c>setpriv …</c> to drop a capability); default none.</summary>
+    public string[] Launcher { get; init; } = [];
+
+    public static Process Start(IEnumerable<string> arguments, StringBuilder output, bool redirectInput = false, string[]? launcher = null)
     {
-        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = redirectInput, UseShellExecute = false };
+        launcher ??= [];
+        var info = new ProcessStartInfo(launcher.Length > 0 ? launcher[0] : "dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = redirectInput, UseShellExecute = false };
+        if (launcher.Length > 0)
+        {
+            foreach (var part in launcher.Skip(1))
+            {
+                info.ArgumentList.Add(part);
+            }
+
+            info.ArgumentList.Add("dotnet");
+        }
+
         foreach (var argument in arguments)
         {
             info.ArgumentList.Add(argument);
