@@ -11,18 +11,6 @@ using Xunit.Abstractions;
 
 namespace Oxbow.Daemon.Tests;
 
-/// <summary>Runs only when <c>OXBOW_SOAK_MINUTES</c> is set: a long test, not for every CI run.</summary>
-public sealed class SoakFactAttribute : FactAttribute
-{
-    public SoakFactAttribute()
-    {
-        if (Environment.GetEnvironmentVariable("OXBOW_SOAK_MINUTES") is null)
-        {
-            Skip = "a soak test: set OXBOW_SOAK_MINUTES (10 for the recorded run) to run it";
-        }
-    }
-}
-
 /// <summary>
 /// Mixed valid and hostile traffic against one real collector for minutes: fuzzed frames, idle and trickling
 /// connections, poison events, backfills, syslog from anywhere, runaway queries; meanwhile a valid client sends and
@@ -33,10 +21,11 @@ public sealed class SoakTests(ITestOutputHelper output)
     private const long RssBound = 1536L << 20; // 1.5 GiB: DuckDB's 512 MiB (--query-memory below) and the rest
     private const int DescriptorBound = 512;
 
-    [SoakFact]
+    [Fact]
     public async Task Under_mixed_valid_and_hostile_traffic_every_acknowledged_event_is_stored_once_within_stated_bounds_and_every_query_answers()
     {
-        var minutes = double.Parse(Environment.GetEnvironmentVariable("OXBOW_SOAK_MINUTES")!, CultureInfo.InvariantCulture);
+        // One minute in every run (CI included); OXBOW_SOAK_MINUTES=10 is the recorded run in docs/daemon.md.
+        var minutes = double.Parse(Environment.GetEnvironmentVariable("OXBOW_SOAK_MINUTES") ?? "1", CultureInfo.InvariantCulture);
         using var dir = new TempDirectory();
         var udpPort = DaemonProcess.FreePort();
         var tcpPort = DaemonProcess.FreePort();

@@ -1,0 +1,243 @@
+using System.Buffers.Binary;
+using System.Globalization;
+using System.IO.Compression;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Microsoft.Win32.SafeHandles;
+using Oxbow.Daemon.Ingest;
+using Oxbow.Daemon.Spool;
+using Oxbow.Daemon.Threading;
+using Oxbow.IO;
+using Oxbow.Transport;
+
+namespace Oxbow.Daemon.Storage;
+
+/// <summary>Placing a batch: each line into its partition file, and the bound on open files.</summary>
+public sealed partial class PartitionStore
+{
+    private (long Events, long Bytes) Write(ReadOnlySpan<byte> span)
+    {
+        var runStart = 0;
+        var runLength = 0;
+        PartitionFile? runFile = null;
+        var now = Environment.TickCount64;
+        long written = 0;
+        Span<char> key = stackalloc char[Oxbow.EventType.MaxLength + 16];
+        var lookup = _open.GetAlternateLookup<ReadOnlySpan<char>>();
+        // Consecutive events mostly share type, day and hour: such a line goes to the file of the line before it,
+        // which was fully checked, without checking and looking up again.
+        PartitionFile? lastFile = null;
+        ReadOnlySpan<byte> lastType = default, lastDayHour = default;
+        long events = 0;
+        var offset = 0;
+        var reserved = false;
+        while (offset < span.Length)
+        {
+            var newline = span[offset..].IndexOf((byte)'\n');
+            var end = newline < 0 ? span.Length : offset + newline + 1;
+            var line = span[offset..(newline < 0 ? span.Length : offset + newline)];
+            PartitionFile file;
+            if (lastFile is not null && CanonicalLine.TryLocate(line, out var located)
+                && located.Type.SequenceEqual(lastType) && located.DayAndHour.SequenceEqual(lastDayHour))
+            {
+                file = lastFile;
+            }
+            else
+            {
+                if (!CanonicalLine.TryParse(line, out var canonical))
+                {
+                    // Validated at ingest, so only damage gets here: keep going, count it.
+                    Interlocked.Increment(ref _unreadable);
+                    offset = end;
+                    continue;
+                }
+
+                var keyLength = PartitionKey(canonical, key);
+                if (!lookup.TryGetValue(key[..keyLength], out var found))
+                {
+                    if (!reserved)
+                    {
+                        ReserveNames(span[offset..]);
+                        reserved = true;
+                    }
+
+                    // Opening may close the least recently used file to stay within the bound: write out the run
+                    // gathered so far first, while its file is still open.
+                    written += Append(runFile, span.Slice(runStart, runLength), now);
+                    runFile = null;
+                    runLength = 0;
+                    found = Open(new string(key[..keyLength]));
+                }
+
+                found.LastUse = ++_useClock;
+
+                file = lastFile = found;
+                lastType = canonical.Type;
+                lastDayHour = canonical.DayAndHour;
+            }
+
+            if (file != runFile || runStart + runLength != offset)
+            {
+                written += Append(runFile, span.Slice(runStart, runLength), now);
+                runFile = file;
+                runStart = offset;
+                runLength = 0;
+            }
+
+            runLength += end - offset;
+            events++;
+            offset = end;
+        }
+
+        written += Append(runFile, span.Slice(runStart, runLength), now);
+        if (newlineMissing(span))
+        {
+            written += Append(runFile, "\n"u8, now);
+        }
+
+        _reserved.Clear();
+        return (events, written);
+
+        static bool newlineMissing(ReadOnlySpan<byte> s) => !s.IsEmpty && s[^1] != '\n';
+    }
+
+    private long Append(PartitionFile? file, ReadOnlySpan<byte> bytes, long now)
+    {
+        if (file is null || bytes.IsEmpty)
+        {
+            return 0;
+        }
+
+        if (!_touched.Contains(file))
+        {
+            _touched.Add(file);
+            file.BatchStart = file.Length;
+            file.BatchChecksum = 0;
+        }
+
+        RandomAccess.Write(file.Handle, bytes, file.Length);
+        file.Length += bytes.Length;
+        file.LastWriteTicks = now;
+        file.BatchChecksum = Crc32C.Append(file.BatchChecksum, bytes);
+        return bytes.Length;
+    }
+
+    private static int PartitionKey(CanonicalLine line, Span<char> key)
+    {
+        var n = Encoding.ASCII.GetChars(line.Type, key);
+        key[n++] = '/';
+        n += Encoding.ASCII.GetChars(line.Day, key[n..]);
+        key[n++] = '/';
+        n += Encoding.ASCII.GetChars(line.Hour, key[n..]);
+        return n;
+    }
+
+    private PartitionFile Open(string key)
+    {
+        if (!_reserved.Remove(key, out var relative))
+        {
+            // Closed by the bound earlier in this batch and needed again: a new name, with its own intent.
+            relative = NewName(key);
+            WriteIntents([relative]);
+        }
+
+        if (_open.Count >= _options.MaxOpenFiles)
+        {
+            CloseLeastRecentlyUsed();
+        }
+
+        var full = FullPath(relative);
+        Directory.CreateDirectory(Path.GetDirectoryName(full)!);
+        var file = new PartitionFile(key, relative, File.OpenHandle(full, FileMode.Create, FileAccess.ReadWrite, FileShare.Read | FileShare.Delete), 0);
+        _open[key] = file;
+        _openCount = _open.Count;
+        return file;
+    }
+
+    private string NewName(string key)
+    {
+        var parts = key.Split('/');
+        return $"type={parts[0]}/day={parts[1]}/hour={parts[2]}/{CollectorId}-{_nextSequence++.ToString("D10", CultureInfo.InvariantCulture)}.ndjson";
+    }
+
+    /// <summary>
+    /// Names every file the rest of the batch will need to open, and makes their intents durable with one fsync, before
+    /// the first of them has a byte (so recovery can find and remove a file it never checkpointed). A batch that spans
+    /// a thousand hours costs one fsync here, not a thousand.
+    /// </summary>
+    private void ReserveNames(ReadOnlySpan<byte> rest)
+    {
+        Span<char> key = stackalloc char[Oxbow.EventType.MaxLength + 16];
+        var lookup = _open.GetAlternateLookup<ReadOnlySpan<char>>();
+        var reserved = _reserved.GetAlternateLookup<ReadOnlySpan<char>>();
+        List<string> names = [];
+        while (!rest.IsEmpty)
+        {
+            var newline = rest.IndexOf((byte)'\n');
+            var line = newline < 0 ? rest : rest[..newline];
+            rest = newline < 0 ? default : rest[(newline + 1)..];
+            if (CanonicalLine.TryParse(line, out var canonical))
+            {
+                var keyLength = PartitionKey(canonical, key);
+                if (!lookup.ContainsKey(key[..keyLength]) && !reserved.ContainsKey(key[..keyLength]))
+                {
+                    var name = new string(key[..keyLength]);
+                    var relative = NewName(name);
+                    _reserved[name] = relative;
+                    names.Add(relative);
+                }
+            }
+        }
+
+        WriteIntents(names);
+    }
+
+    private void WriteIntents(List<string> relatives)
+    {
+        if (relatives.Count == 0)
+        {
+            return;
+        }
+
+        using (var intents = new FileStream(_intentsPath, FileMode.Append, FileAccess.Write, FileShare.Read))
+        {
+            intents.Write(Encoding.UTF8.GetBytes(string.Concat(relatives.Select(r => r + "\n"))));
+            intents.Flush(flushToDisk: true);
+        }
+
+        _intentsWritten += relatives.Count;
+    }
+
+    /// <summary>
+    /// Keeps the open files within <see cref="StorageOptions.MaxOpenFiles"/>: closes the least recently used one and
+    /// seals it. A file with bytes of the batch being placed is fsynced first and sealed once the batch commits.
+    /// </summary>
+    private void CloseLeastRecentlyUsed()
+    {
+        PartitionFile? idle = null, busy = null;
+        foreach (var file in _open.Values)
+        {
+            ref var best = ref file.Length == file.CommittedLength ? ref idle : ref busy;
+            if (best is null || file.LastUse < best.LastUse)
+            {
+                best = file;
+            }
+        }
+
+        if (idle is not null)
+        {
+            Close(idle);
+            _ = StartSeal(idle.Relative, idle.CommittedLength);
+        }
+        else if (busy is not null)
+        {
+            EnsureLinked(busy);
+            RandomAccess.FlushToDisk(busy.Handle);
+            Close(busy);
+            _closedInBatch.Add(busy);
+        }
+
+        Interlocked.Increment(ref _filesEvicted);
+    }
+}

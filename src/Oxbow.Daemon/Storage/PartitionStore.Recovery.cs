@@ -1,0 +1,279 @@
+using System.Buffers.Binary;
+using System.Globalization;
+using System.IO.Compression;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Microsoft.Win32.SafeHandles;
+using Oxbow.Daemon.Ingest;
+using Oxbow.Daemon.Spool;
+using Oxbow.Daemon.Threading;
+using Oxbow.IO;
+using Oxbow.Transport;
+
+namespace Oxbow.Daemon.Storage;
+
+/// <summary>Recovery at start-up: files cut back to what was acknowledged, unacknowledged files removed, recent batches checked.</summary>
+public sealed partial class PartitionStore
+{
+    /// <inheritdoc/>
+    public void Recover(JsonElement? state, IReadOnlyList<RecoveredBatch> batches)
+    {
+        // The length each file had when its last acknowledged batch was in it.
+        Dictionary<string, long> lengths = new(StringComparer.Ordinal);
+        HashSet<string> sealing = new(StringComparer.Ordinal);
+        if (state is { } s)
+        {
+            _nextSequence = s.GetProperty("next").GetInt64();
+            foreach (var entry in s.GetProperty("open").EnumerateArray())
+            {
+                lengths[entry.GetProperty("path").GetString()!] = entry.GetProperty("length").GetInt64();
+            }
+
+            foreach (var entry in s.GetProperty("sealing").EnumerateArray())
+            {
+                var relative = entry.GetProperty("path").GetString()!;
+                sealing.Add(relative);
+                lengths.Remove(relative);
+                var full = FullPath(relative);
+                File.Delete(full + ".gz.tmp");
+                if (File.Exists(full + ".gz"))
+                {
+                    File.Delete(full);
+                }
+                else if (File.Exists(full))
+                {
+                    using var handle = File.OpenHandle(full, FileMode.Open, FileAccess.ReadWrite);
+                    StartSeal(relative, CutToAcknowledged(handle, relative, entry.GetProperty("length").GetInt64()));
+                }
+            }
+        }
+
+        List<PlacedRegion> regions = [];
+        foreach (var batch in batches)
+        {
+            if (batch.Placed)
+            {
+                foreach (var region in PlacementRecord.Read(batch.Data.Span))
+                {
+                    if (!sealing.Contains(region.Path))
+                    {
+                        lengths[region.Path] = Math.Max(region.End, lengths.GetValueOrDefault(region.Path));
+                        regions.Add(region);
+                    }
+                }
+            }
+        }
+
+        if (File.Exists(_intentsPath))
+        {
+            foreach (var relative in File.ReadAllLines(_intentsPath))
+            {
+                if (relative.Length > 0 && !lengths.ContainsKey(relative) && !sealing.Contains(relative) && relative.StartsWith("type=", StringComparison.Ordinal))
+                {
+                    // Created since the last checkpoint, and no acknowledged batch is in it.
+                    var full = FullPath(relative);
+                    if (File.Exists(full))
+                    {
+                        _discardedBytes += new FileInfo(full).Length;
+                        _discardedFiles++;
+                        File.Delete(full);
+                    }
+
+                    File.Delete(full + ".gz.tmp");
+                }
+            }
+
+            _intentsWritten = 1; // emptied at the first checkpoint, once the ledger names what it keeps
+        }
+
+        // Oldest first, so that of two files for one partition the newer stays open and the older is sealed.
+        foreach (var (relative, acknowledged) in lengths.OrderBy(l => l.Key, StringComparer.Ordinal))
+        {
+            _nextSequence = Math.Max(_nextSequence, SequenceOf(relative) + 1);
+            var full = FullPath(relative);
+            if (File.Exists(full + ".gz"))
+            {
+                File.Delete(full);
+                continue;
+            }
+
+            if (!File.Exists(full))
+            {
+                continue;
+            }
+
+            var handle = File.OpenHandle(full, FileMode.Open, FileAccess.ReadWrite, FileShare.Read | FileShare.Delete);
+            var length = CutToAcknowledged(handle, relative, acknowledged);
+            var key = KeyOf(relative);
+            if (_open.TryGetValue(key, out var older))
+            {
+                Close(older);
+                StartSeal(older.Relative, older.CommittedLength);
+            }
+
+            _open[key] = new PartitionFile(key, relative, handle, length) { CommittedLength = length, LastWriteTicks = Environment.TickCount64, LastUse = SequenceOf(relative) };
+            if (_open.Count > _options.MaxOpenFiles)
+            {
+                // Restart needs no more descriptors than running: the oldest files beyond the bound are sealed.
+                CloseLeastRecentlyUsed();
+            }
+        }
+
+        _openCount = _open.Count;
+        VerifyRegions(regions);
+        if (_discardedBytes > 0)
+        {
+            // Normal after a kill mid-batch: those batches were never acknowledged, and their senders resend them.
+            OxbowDaemonLog.Warning("store_unacknowledged_data_discarded", "bytes", _discardedBytes, "files_removed", _discardedFiles);
+        }
+
+        // A spool from before placements holds the data itself: store it now, once.
+        var legacy = false;
+        foreach (var batch in batches)
+        {
+            if (!batch.Placed)
+            {
+                _ = Place(batch.Data);
+                legacy = true;
+            }
+        }
+
+        if (legacy)
+        {
+            Flush();
+            Committed();
+        }
+    }
+
+    /// <summary>
+    /// Cuts a file back to <paramref name="acknowledged"/> bytes and counts what was cut; returns the length it now has.
+    /// A file shorter than that lost acknowledged bytes (the disk or something outside Oxbow): it is never padded,
+    /// which would put zeros among the events, but cut to its last whole line (so the next batch starts a line of its
+    /// own), said loudly and counted.
+    /// </summary>
+    private long CutToAcknowledged(SafeFileHandle handle, string relative, long acknowledged)
+    {
+        var actual = RandomAccess.GetLength(handle);
+        if (actual < acknowledged)
+        {
+            var whole = EndOfLastLine(handle, actual);
+            if (whole < actual)
+            {
+                RandomAccess.SetLength(handle, whole);
+            }
+
+            _missingBytes += acknowledged - whole;
+            OxbowDaemonLog.Warning("store_file_shorter_than_acknowledged", "path", relative, "length", whole, "acknowledged", acknowledged);
+            return whole;
+        }
+
+        if (actual > acknowledged)
+        {
+            _discardedBytes += actual - acknowledged;
+            RandomAccess.SetLength(handle, acknowledged);
+        }
+
+        return acknowledged;
+    }
+
+    /// <summary>
+    /// Checks the acknowledged batches that only the spool's records vouch for (those since the last checkpoint)
+    /// against their checksums. A mismatch is damage to acknowledged data: there is nothing to repair it from, so it is
+    /// kept (a query skips lines that do not parse), logged with where it is, and counted.
+    /// </summary>
+    private void VerifyRegions(List<PlacedRegion> regions)
+    {
+        byte[] buffer = [];
+        foreach (var file in regions.Where(r => r.Length is not null).GroupBy(r => r.Path, StringComparer.Ordinal))
+        {
+            // A file sealed since has its bytes in the .gz (under gzip's own CRC) and nothing left here to check.
+            var full = FullPath(file.Key);
+            if (!File.Exists(full))
+            {
+                continue;
+            }
+
+            using var handle = File.OpenHandle(full, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+            var fileLength = RandomAccess.GetLength(handle);
+            foreach (var region in file)
+            {
+                var length = (int)region.Length!.Value;
+                if (region.End > fileLength)
+                {
+                    continue; // counted as missing already
+                }
+
+                if (buffer.Length < length)
+                {
+                    buffer = new byte[length];
+                }
+
+                var start = region.End - length;
+                var span = buffer.AsSpan(0, length);
+                if (RandomAccess.Read(handle, span, start) != length || Crc32C.Compute(span) != region.Checksum)
+                {
+                    _corruptBatches++;
+                    OxbowDaemonLog.Warning("store_batch_checksum_mismatch", "path", region.Path, "offset", start, "length", length);
+                }
+            }
+        }
+    }
+
+    /// <summary>The length of <paramref name="handle"/>'s first <paramref name="length"/> bytes up to and including their last newline.</summary>
+    private static long EndOfLastLine(SafeFileHandle handle, long length)
+    {
+        Span<byte> chunk = stackalloc byte[4096];
+        var end = length;
+        while (end > 0)
+        {
+            var start = Math.Max(0, end - chunk.Length);
+            var read = chunk[..RandomAccess.Read(handle, chunk[..(int)(end - start)], start)];
+            var newline = read.LastIndexOf((byte)'\n');
+            if (newline >= 0)
+            {
+                return start + newline + 1;
+            }
+
+            end = start;
+        }
+
+        return 0;
+    }
+
+    private static long SequenceOf(string relative)
+    {
+        // <collector-id>-<sequence>.ndjson
+        var name = Path.GetFileName(relative.AsSpan());
+        var dash = name.LastIndexOf('-');
+        var dot = name.IndexOf('.');
+        return dash >= 0 && dot > dash && long.TryParse(name[(dash + 1)..dot], NumberStyles.None, CultureInfo.InvariantCulture, out var n) ? n : 0;
+    }
+
+    private static string KeyOf(string relative)
+    {
+        var parts = relative.Split('/');
+        return $"{parts[0][5..]}/{parts[1][4..]}/{parts[2][5..]}";
+    }
+
+    /// <summary>
+    /// The collector's id: its name (lower-case letters, digits and <c>_</c>) and 6 random hex digits, made once and
+    /// kept. It starts every file name, so files from collectors that share a bucket never collide.
+    /// </summary>
+    private static string LoadOrCreateId(string path, string name)
+    {
+        if (File.Exists(path))
+        {
+            var existing = File.ReadAllText(path).Trim();
+            if (existing.Length > 0)
+            {
+                return existing;
+            }
+        }
+
+        var cleanName = new string([.. name.ToLowerInvariant().Select(c => char.IsAsciiLetterOrDigit(c) ? c : '_').Take(32)]);
+        var id = (cleanName.Length > 0 ? cleanName + "_" : "") + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(3));
+        AtomicFile.Write(path, Encoding.ASCII.GetBytes(id + "\n"));
+        return id;
+    }
+}

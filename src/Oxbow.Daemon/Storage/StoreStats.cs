@@ -1,0 +1,26 @@
+namespace Oxbow.Daemon.Storage;
+
+/// <summary>Store counters.</summary>
+public sealed record StoreStats(long Events, long Bytes, int OpenFiles, long SealedFiles, long UnreadableLines)
+{
+    /// <summary>Bytes found past the last acknowledged batch at start-up (a kill mid-batch), cut or removed with their files.</summary>
+    public long RecoveryDiscardedBytes { get; init; }
+
+    /// <summary>Files created for batches that were never acknowledged, removed at start-up.</summary>
+    public long RecoveryDiscardedFiles { get; init; }
+
+    /// <summary>Acknowledged bytes missing from files at start-up: damage from outside; never expected.</summary>
+    public long RecoveryMissingBytes { get; init; }
+
+    /// <summary>Acknowledged batches whose bytes no longer match their checksum at start-up: damage; never expected.</summary>
+    public long RecoveryCorruptBatches { get; init; }
+
+    /// <summary>Open partition files found removed (or replaced) from outside and recreated, whole, before an acknowledgement.</summary>
+    public long FilesRecreated { get; init; }
+
+    /// <summary>Files closed and sealed early to keep the open files within <see cref="MaxOpenFiles"/>.</summary>
+    public long FilesClosedByBound { get; init; }
+
+    /// <summary>The bound on open partition files (<see cref="StorageOptions.MaxOpenFiles"/>).</summary>
+    public int MaxOpenFiles { get; init; }
+}

@@ -1,0 +1,251 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using Oxbow.Query.DuckDb;
+
+namespace Oxbow.Query.Store;
+
+/// <summary>The views: one per type over its files (a file DuckDB cannot read left out), events over all of them, and reference tables.</summary>
+public sealed partial class StoreQuery
+{
+    /// <summary>
+    /// (Re)defines the views from <paramref name="all"/>. A type whose files cannot be read (a damaged file) gets no view and lands in
+    /// the broken list with the reason, and then neither does <c>events</c>: other types stay queryable,
+    /// and nothing silently leaves the damaged type out.
+    /// </summary>
+    private void DefineViews(DuckDbConnection connection, List<PartitionFiles> all)
+    {
+        foreach (var view in _views)
+        {
+            connection.Execute($"DROP VIEW IF EXISTS {Sql.Identifier(view)}");
+        }
+
+        _views.Clear();
+        _broken.Clear();
+        var broken = _broken;
+        List<string> definitions = _views;
+        List<string> typeViews = [];
+        // Skipped files that are gone (compacted, removed by retention) are forgotten.
+        var present = all.SelectMany(p => p.Active.Concat(p.Sealed).Concat(p.Parquet)).ToHashSet(StringComparer.Ordinal);
+        foreach (var gone in _skipped.Keys.Where(f => !present.Contains(f)).ToList())
+        {
+            _skipped.Remove(gone);
+        }
+
+        foreach (var group in all.GroupBy(p => p.Partition.Type).OrderBy(g => g.Key, StringComparer.Ordinal))
+        {
+            var files = group.Select(WithoutSkipped).ToList();
+            string? select;
+            try
+            {
+                select = SelectFor(connection, files);
+            }
+            catch (DuckDbException ex) when (IsReadError(ex))
+            {
+                // One file DuckDB cannot read (damaged, or stored before ingest repaired keys) must not take its type,
+                // and events, down with it: find it, leave it out, say so, and define the view over the rest.
+                try
+                {
+                    foreach (var (file, problem) in UnreadableFiles(connection, files))
+                    {
+                        Skip(file, problem);
+                    }
+
+                    files = group.Select(WithoutSkipped).ToList();
+                    select = SelectFor(connection, files);
+                }
+                catch (DuckDbException again) when (IsReadError(again))
+                {
+                    broken[group.Key] = FindDamagedFile(again.Message) is { } damaged
+                        ? $"{again.Message.Split('\n')[0]} (damaged file: {damaged})"
+                        : again.Message.ReplaceLineEndings(" ").Trim();
+                    continue;
+                }
+            }
+
+            if (select is null)
+            {
+                continue;
+            }
+
+            connection.Execute($"CREATE VIEW {Sql.Identifier(group.Key)} AS {select}");
+            definitions.Add(group.Key);
+            typeViews.Add(group.Key);
+            var alias = group.Key.Replace('.', '_');
+            if (alias != group.Key && !typeViews.Contains(alias))
+            {
+                connection.Execute($"CREATE VIEW {Sql.Identifier(alias)} AS SELECT * FROM {Sql.Identifier(group.Key)}");
+                definitions.Add(alias);
+            }
+        }
+
+        var events = broken.Count > 0 ? null : typeViews.Count == 0
+            ? "CREATE VIEW events AS SELECT NULL::VARCHAR AS id, NULL::VARCHAR AS type, NULL::TIMESTAMP AS \"start\", NULL::TIMESTAMP AS \"end\", " +
+              "NULL::VARCHAR AS level, NULL::VARCHAR AS host, NULL::BIGINT AS pid, NULL::VARCHAR AS app, NULL::VARCHAR AS day, NULL::INTEGER AS hour WHERE false"
+            : "CREATE VIEW events AS " + string.Join(" UNION ALL BY NAME ", typeViews.Select(t => $"SELECT * FROM {Sql.Identifier(t)}"));
+        if (events is not null)
+        {
+            connection.Execute(events);
+            definitions.Add("events");
+        }
+
+        _flattened = _flattenedUsed;
+        _flattenedUsed = new(StringComparer.Ordinal);
+        foreach (var file in Tables())
+        {
+            var name = Path.GetFileNameWithoutExtension(file);
+            if (ReferenceTables.IsValidName(name) && !typeViews.Contains(name))
+            {
+                connection.Execute($"CREATE VIEW {Sql.Identifier(name)} AS SELECT * FROM read_parquet({Sql.Literal(file)})");
+                definitions.Add(name);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Defining a view runs only Oxbow's own SQL over the files, so any DuckDB error there is about a file (a damaged
+    /// stream, a schema it will not read such as "Duplicate name in struct", which DuckDB calls Not implemented), except
+    /// an interrupt, and a file that vanished (sealed or compacted since the listing), which the caller lists again for.
+    /// </summary>
+    private static bool IsReadError(DuckDbException ex) =>
+        ex.ErrorType is not DuckDbErrorType.Interrupt && !(ex.ErrorType == DuckDbErrorType.IO && IsVanishedFile(ex.Message));
+
+    private PartitionFiles WithoutSkipped(PartitionFiles files) => _skipped.Count == 0 ? files : files with
+    {
+        Active = [.. files.Active.Where(f => !_skipped.ContainsKey(f))],
+        Sealed = [.. files.Sealed.Where(f => !_skipped.ContainsKey(f))],
+        Parquet = [.. files.Parquet.Where(f => !_skipped.ContainsKey(f))],
+    };
+
+    private void Skip(string file, string problem)
+    {
+        if (_skipped.TryAdd(file, problem))
+        {
+            options.FileSkipped?.Invoke(file, problem);
+        }
+    }
+
+    /// <summary>
+    /// The files of one type that DuckDB cannot read, found by halving: a set that defines a view is fine, one that
+    /// does not is split until single files remain. A few probes per bad file, none when nothing is wrong.
+    /// </summary>
+    private List<(string File, string Problem)> UnreadableFiles(DuckDbConnection connection, List<PartitionFiles> files)
+    {
+        List<(string, string)> bad = [];
+        var all = files.SelectMany(f => f.Sealed.Select(s => (File: s, Kind: 's')).Concat(f.Active.Select(a => (File: a, Kind: 'a'))).Concat(f.Parquet.Select(q => (File: q, Kind: 'p')))).ToList();
+        Probe(all);
+        return bad;
+
+        void Probe(List<(string File, char Kind)> set)
+        {
+            try
+            {
+                var probe = new PartitionFiles(files[0].Partition, [.. set.Where(f => f.Kind == 'a').Select(f => f.File)], [.. set.Where(f => f.Kind == 's').Select(f => f.File)], [.. set.Where(f => f.Kind == 'p').Select(f => f.File)]);
+                if (SelectFor(connection, [probe]) is { } select)
+                {
+                    using var result = connection.Query($"SELECT count(*) FROM ({select})");
+                }
+            }
+            catch (DuckDbException ex) when (IsReadError(ex))
+            {
+                if (set.Count == 1)
+                {
+                    bad.Add((set[0].File, ex.Message.ReplaceLineEndings(" ").Trim()));
+                    return;
+                }
+
+                Probe(set[..(set.Count / 2)]);
+                Probe(set[(set.Count / 2)..]);
+            }
+        }
+    }
+
+    private IEnumerable<string> Tables()
+    {
+        var tables = TablesDirectory(options.DataDirectory);
+        return Directory.Exists(tables) ? Directory.EnumerateFiles(tables, "*.parquet").Order(StringComparer.Ordinal) : [];
+    }
+
+    /// <summary>
+    /// One type's SELECT over its files: fresh NDJSON (flattened) and compacted Parquet (already flat), joined by name.
+    /// Files being appended to are read with <c>ignore_errors</c>, since their last line may be mid-write; sealed and
+    /// compacted files are read strictly, so damage is an error that names the file.
+    /// </summary>
+    private string? SelectFor(DuckDbConnection connection, List<PartitionFiles> files)
+    {
+        List<string> branches = [];
+        var active = files.SelectMany(f => f.Active).ToList();
+        var sealedFiles = files.SelectMany(f => f.Sealed).ToList();
+        var parquet = files.SelectMany(f => f.Parquet).ToList();
+        if (sealedFiles.Count > 0)
+        {
+            branches.Add(Flattened(connection, sealedFiles, tolerateTornLines: false));
+        }
+
+        if (active.Count > 0)
+        {
+            branches.Add(Flattened(connection, active, tolerateTornLines: true));
+        }
+
+        // Files with the same columns are read together without union_by_name, which would make every query read
+        // every file's schema again while binding; groups with different columns are then joined by name.
+        foreach (var group in ParquetBySchema(connection, parquet))
+        {
+            branches.Add($"SELECT * FROM read_parquet({Sql.List(group)}, hive_partitioning = true, hive_types = {{'day': 'VARCHAR', 'hour': 'INTEGER'}})");
+        }
+
+        return branches.Count == 0 ? null : string.Join(" UNION ALL BY NAME ", branches);
+    }
+
+    private static IEnumerable<List<string>> ParquetBySchema(DuckDbConnection connection, List<string> parquet)
+    {
+        if (parquet.Count == 0)
+        {
+            return [];
+        }
+
+        var schemas = connection.QueryAll($"SELECT file_name, string_agg(name || ' ' || type, ', ' ORDER BY name) FROM parquet_schema({Sql.List(parquet)}) GROUP BY file_name");
+        var byFile = schemas.Rows.ToDictionary(r => (string)r[0]!, r => (string?)r[1] ?? "", StringComparer.Ordinal);
+        return parquet.GroupBy(f => byFile.GetValueOrDefault(f, f), StringComparer.Ordinal).Select(g => g.ToList());
+    }
+
+    /// <summary>
+    /// The flattening SELECT over NDJSON files. Their schema is detected from every line once, here, and written into
+    /// the view: a view that detected it itself would parse every line twice on every query that binds it. The views
+    /// are redefined whenever the files change (or an open file grows), so a new field still appears at once.
+    /// </summary>
+    private string Flattened(DuckDbConnection connection, List<string> files, bool tolerateTornLines)
+    {
+        // Sealed files never change: the SELECT over a set of them is kept, so a query after one more event (an open
+        // file grew) re-reads the schema of the open files only, not of every sealed file of the type.
+        var key = (tolerateTornLines ? "a\n" : "s\n") + string.Join('\n', files);
+        // A definition interrupted by a timeout keeps what it learned (in the used set) for the next one.
+        if (!tolerateTornLines && (_flattened.TryGetValue(key, out var known) || _flattenedUsed.TryGetValue(key, out known)))
+        {
+            _flattenedUsed[key] = known;
+            return known;
+        }
+
+        var select = FlattenedUncached(connection, files, tolerateTornLines);
+        if (!tolerateTornLines)
+        {
+            _flattenedUsed[key] = select;
+        }
+
+        return select;
+    }
+
+    private static string FlattenedUncached(DuckDbConnection connection, List<string> files, bool tolerateTornLines)
+    {
+        var detecting = Compactor.NdjsonSource(files, tolerateTornLines, hive: true);
+        var described = connection.QueryAll($"DESCRIBE SELECT * FROM {detecting}");
+        var columns = "{" + string.Join(", ", described.Rows
+            .Select(r => ((string)r[0]!, (string)r[1]!))
+            .Where(c => c.Item1 is not ("day" or "hour"))
+            .Select(c => $"{Sql.Literal(c.Item1)}: {Sql.Literal(c.Item2)}")) + "}";
+        var source = Compactor.NdjsonSource(files, tolerateTornLines, hive: true, columns);
+        using var probe = connection.Query($"SELECT * FROM {source} LIMIT 0");
+        return $"SELECT {EventColumns.FlatteningSelectList(probe.Columns)} FROM {source}";
+    }
+}
