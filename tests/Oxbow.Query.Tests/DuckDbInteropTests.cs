@@ -149,13 +149,14 @@ public sealed class DuckDbInteropTests
         Directory.CreateDirectory(dir.Sub("data"));
         var missing = await Cli.RunAsync(new Dictionary<string, string> { ["OXBOW_DUCKDB_LIBRARY"] = dir.Sub("nope/libduckdb.so") }, "query", "SELECT 1", "--data", dir.Sub("data"));
         Assert.Equal(1, missing.Code);
-        Assert.Equal($"oxbow: DuckDB's native library was not found (tried {dir.Sub("nope/libduckdb.so")} and the system search path); " +
-            "run scripts/fetch-duckdb or set OXBOW_DUCKDB_LIBRARY to the path of libduckdb\n", missing.Stderr);
+        Assert.Equal($"oxbow: DuckDB's native library was not found (tried {dir.Sub("nope/libduckdb.so")}); " +
+            "set OXBOW_DUCKDB_LIBRARY to the path of a libduckdb v1.5 for this platform\n", missing.Stderr);
 
         // A copy elsewhere, named by the variable, is the one loaded.
         var copy = dir.Sub("lib/libduckdb.so");
         Directory.CreateDirectory(dir.Sub("lib"));
-        File.Copy(Path.Combine(AppContext.BaseDirectory, "libduckdb.so"), copy);
+        // The build's own copy comes from the DuckDB.NET.Bindings.Full package's native asset.
+        File.Copy(Path.Combine(AppContext.BaseDirectory, "runtimes", "linux-x64", "native", "libduckdb.so"), copy);
         var found = await Cli.RunAsync(new Dictionary<string, string> { ["OXBOW_DUCKDB_LIBRARY"] = copy }, "query", "SELECT 6 * 7 AS answer", "--data", dir.Sub("data"), "--format", "csv");
         Assert.Equal(0, found.Code);
         Assert.Equal("answer\r\n42\r\n", found.Stdout);

@@ -5,7 +5,9 @@ namespace Oxbow.Query.DuckDb;
 
 /// <summary>
 /// Finds DuckDB's native library. In order: <see cref="Path"/> if set, the <c>OXBOW_DUCKDB_LIBRARY</c> environment
-/// variable, <c>libduckdb.so</c> next to the program (the build puts it there), then the system's search path.
+/// variable, then the runtime's own probing: the <c>runtimes/&lt;rid&gt;/native</c> asset of the DuckDB.NET.Bindings.Full
+/// package listed in the program's deps.json (or beside the program when published for one runtime), then the system's
+/// search path.
 /// </summary>
 public static class DuckDbLibrary
 {
@@ -77,15 +79,17 @@ public static class DuckDbLibrary
                 }
             }
 
-            if (NativeLibrary.TryLoad("libduckdb.so", typeof(DuckDbLibrary).Assembly, DllImportSearchPath.SafeDirectories, out var system))
+            if (tried.Count == 0 &&
+                NativeLibrary.TryLoad(NativeMethods.Library, typeof(DuckDbLibrary).Assembly, searchPath: null, out var probed))
             {
-                Register(system, "libduckdb.so (system search path)");
+                Register(probed, "duckdb (the program's native assets and the system search path)");
                 return;
             }
 
+            var where = tried.Count == 0 ? "the program's native assets and the system search path" : string.Join(", ", tried);
             throw new DuckDbException(
-                $"DuckDB's native library was not found (tried {string.Join(", ", tried)} and the system search path); " +
-                $"run scripts/fetch-duckdb or set {EnvironmentVariable} to the path of libduckdb", DuckDbErrorType.Unknown);
+                $"DuckDB's native library was not found (tried {where}); set {EnvironmentVariable} to the path of a " +
+                "libduckdb v1.5 for this platform", DuckDbErrorType.Unknown);
         }
     }
 
@@ -101,13 +105,6 @@ public static class DuckDbLibrary
         {
             yield return System.IO.Path.GetFullPath(fromEnvironment);
             yield break;
-        }
-
-        yield return System.IO.Path.Combine(AppContext.BaseDirectory, "libduckdb.so");
-        var assemblyDirectory = System.IO.Path.GetDirectoryName(typeof(DuckDbLibrary).Assembly.Location);
-        if (!string.IsNullOrEmpty(assemblyDirectory))
-        {
-            yield return System.IO.Path.Combine(assemblyDirectory, "libduckdb.so");
         }
     }
 
