@@ -36,7 +36,7 @@ public sealed class DeliveryTests
             ids.Add(document.RootElement.GetProperty("id").GetString()!);
         }
 
-        using (var sink = new NetworkSink(new NetworkSinkOptions { Transport = new BatchSenderOptions { Endpoints = [agent.Ingest] } }))
+        using (var sink = new NetworkSink(new NetworkSinkOptions { Endpoints = [agent.Ingest] }))
         {
             for (var offset = 0; offset < 10; offset++)
             {
@@ -109,7 +109,9 @@ public sealed class DeliveryTests
         var first = SliceLines(sent, 0, 1000);
         var options = new NetworkSinkOptions
         {
-            Transport = new BatchSenderOptions { Endpoints = [collector.Ingest], MinBackoff = TimeSpan.FromMilliseconds(20), MaxBackoff = TimeSpan.FromMilliseconds(100) },
+            Endpoints = [collector.Ingest],
+            MinBackoff = TimeSpan.FromMilliseconds(20),
+            MaxBackoff = TimeSpan.FromMilliseconds(100),
             BufferCapacityBytes = first.Length * 5 / 2, // room for two batches of 1,000, not three
             FullMode = QueueFullMode.DropNewest,
             ShutdownTimeout = TimeSpan.FromSeconds(60),

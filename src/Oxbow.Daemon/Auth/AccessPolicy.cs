@@ -8,7 +8,7 @@ namespace Oxbow.Daemon.Auth;
 /// What a token may do: ingest (and tail) event types matching its scopes; read stats and metrics
 /// (<see cref="ReadsStats"/>); and, as admin, everything.
 /// </summary>
-public sealed record TokenGrant(string Name, bool Admin, IReadOnlyList<string> Scopes)
+internal sealed record TokenGrant(string Name, bool Admin, IReadOnlyList<string> Scopes)
 {
     /// <summary>Whether <c>GET /v1/stats</c> and <c>GET /metrics</c> may be read: admin and metrics tokens.</summary>
     public bool ReadsStats { get; init; } = Admin;
@@ -38,7 +38,7 @@ public sealed record TokenGrant(string Name, bool Admin, IReadOnlyList<string> S
 /// <c>web.*</c> is every type under <c>web.</c> (<c>web.api</c>, <c>web.api.db</c>); <c>web*</c> is <c>web</c> and
 /// every type under it. None of them matches <c>website</c>: a scope never crosses a segment boundary.
 /// </summary>
-public static class TypePattern
+internal static class TypePattern
 {
     /// <summary>Whether <paramref name="type"/> matches <paramref name="pattern"/>.</summary>
     public static bool Matches(string pattern, ReadOnlySpan<char> type)
@@ -73,7 +73,7 @@ public static class TypePattern
 /// <c>ingest &lt;token&gt; &lt;pattern&gt;[,&lt;pattern&gt;…]</c> with <see cref="TypePattern"/>s; or
 /// <c>metrics &lt;token&gt;</c>, which reads stats and metrics (for Prometheus) and nothing else.
 /// </remarks>
-public sealed class AccessPolicy
+internal sealed class AccessPolicy
 {
     private static readonly TokenGrant Loopback = new("loopback", true, ["*"]);
     private readonly List<(byte[] Token, TokenGrant Grant)> _tokens;

@@ -8,7 +8,7 @@ namespace Oxbow.Daemon.Forwarding;
 /// so a record resent after a restart or a lost acknowledgement is stored once. The spool position is committed as
 /// acknowledgements arrive in order; the <see cref="BatchSender"/> does failover and retries.
 /// </summary>
-public sealed class Forwarder(SpoolLog spool, BatchSender sender)
+internal sealed class Forwarder(SpoolLog spool, BatchSender sender)
 {
     private const int MaxOutstanding = 64;
     private long _forwardedEvents;
@@ -16,7 +16,7 @@ public sealed class Forwarder(SpoolLog spool, BatchSender sender)
     private long _rejectedEvents;
 
     /// <summary>The upstream connection's state.</summary>
-    public UpstreamStatus Upstream => sender.Status;
+    public SenderStatus Upstream => sender.Status;
 
     /// <summary>Events acknowledged upstream.</summary>
     public long ForwardedEvents => Interlocked.Read(ref _forwardedEvents);

@@ -15,7 +15,7 @@ namespace Oxbow.Daemon.Spool;
 /// <para>Errors: <see cref="Place"/> and <see cref="Flush"/> report I/O failures by throwing
 /// <see cref="IOException"/>; the others must not throw.</para>
 /// </remarks>
-public interface IBatchPlacement
+internal interface IBatchPlacement
 {
     /// <summary>
     /// Restores the placement after a restart, from the consumer state in the ledger and the batches the spool holds
@@ -40,4 +40,4 @@ public interface IBatchPlacement
 }
 
 /// <summary>A batch found in the spool on open: a placement record, or (from an older spool) the NDJSON itself.</summary>
-public readonly record struct RecoveredBatch(bool Placed, ReadOnlyMemory<byte> Data);
+internal readonly record struct RecoveredBatch(bool Placed, ReadOnlyMemory<byte> Data);

@@ -24,7 +24,7 @@ namespace Oxbow.Daemon.Spool;
 /// counted, the last segment is truncated there, and the daemon starts; it never crash-loops on its own files.</para>
 /// <para>A sealed segment is deleted once the consumer has committed a position past its end.</para>
 /// </remarks>
-public sealed class SpoolLog : IDisposable
+internal sealed class SpoolLog : IDisposable
 {
     internal const int SegmentHeaderLength = 16;
     internal const int RecordHeadLength = 28;
@@ -918,7 +918,7 @@ public sealed class SpoolLog : IDisposable
 }
 
 /// <summary>Spool depth and counters.</summary>
-public sealed record SpoolStats(
+internal sealed record SpoolStats(
     long PendingRecords,
     long PendingEvents,
     long Bytes,

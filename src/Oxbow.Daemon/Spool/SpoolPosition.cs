@@ -1,7 +1,7 @@
 namespace Oxbow.Daemon.Spool;
 
 /// <summary>A place in the spool: a segment number and a byte offset in it. Positions order like the records.</summary>
-public readonly record struct SpoolPosition(long Segment, long Offset) : IComparable<SpoolPosition>
+internal readonly record struct SpoolPosition(long Segment, long Offset) : IComparable<SpoolPosition>
 {
     /// <inheritdoc/>
     public int CompareTo(SpoolPosition other) =>
@@ -21,10 +21,10 @@ public readonly record struct SpoolPosition(long Segment, long Offset) : ICompar
 }
 
 /// <summary>One accepted batch read back from the spool. <see cref="Data"/> is NDJSON and belongs to the caller.</summary>
-public sealed record SpoolRecord(SpoolPosition Position, SpoolPosition Next, Transport.BatchId BatchId, int EventCount, ReadOnlyMemory<byte> Data);
+internal sealed record SpoolRecord(SpoolPosition Position, SpoolPosition Next, Transport.BatchId BatchId, int EventCount, ReadOnlyMemory<byte> Data);
 
 /// <summary>The outcome of <see cref="SpoolLog.AppendAsync"/>.</summary>
-public enum AppendResult
+internal enum AppendResult
 {
     /// <summary>The batch is on disk (fsync done).</summary>
     Durable,

@@ -5,7 +5,7 @@ namespace Oxbow.Daemon.Stats;
 /// <see cref="Transport.RejectReason"/>). Each appears in <c>/v1/stats</c> under <c>counters</c> and in
 /// <c>/metrics</c> as <c>oxbow_&lt;name&gt;_total</c>.
 /// </summary>
-public static class DaemonCounters
+internal static class DaemonCounters
 {
     /// <summary>Syslog messages received (UDP and TCP), before parsing.</summary>
     public const string SyslogReceived = "syslog_received";

@@ -7,7 +7,7 @@ using Oxbow.Transport;
 namespace Oxbow.Daemon.Stats;
 
 /// <summary>Counts for one event type or one host.</summary>
-public sealed class StreamCounters
+internal sealed class StreamCounters
 {
     private long _events;
     private long _bytes;
@@ -36,7 +36,7 @@ public sealed class StreamCounters
 }
 
 /// <summary>Everything <c>/v1/stats</c> and <c>/metrics</c> report that is not owned by another component.</summary>
-public sealed class DaemonStats
+internal sealed class DaemonStats
 {
     private readonly ConcurrentDictionary<string, StreamCounters> _types = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, StreamCounters> _hosts = new(StringComparer.Ordinal);

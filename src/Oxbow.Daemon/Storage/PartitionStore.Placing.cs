@@ -14,7 +14,7 @@ using Oxbow.Transport;
 namespace Oxbow.Daemon.Storage;
 
 /// <summary>Placing a batch: each line into its partition file, and the bound on open files.</summary>
-public sealed partial class PartitionStore
+internal sealed partial class PartitionStore
 {
     private (long Events, long Bytes) Write(ReadOnlySpan<byte> span)
     {

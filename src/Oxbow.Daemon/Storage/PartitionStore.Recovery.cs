@@ -14,7 +14,7 @@ using Oxbow.Transport;
 namespace Oxbow.Daemon.Storage;
 
 /// <summary>Recovery at start-up: files cut back to what was acknowledged, unacknowledged files removed, recent batches checked.</summary>
-public sealed partial class PartitionStore
+internal sealed partial class PartitionStore
 {
     /// <inheritdoc/>
     public void Recover(JsonElement? state, IReadOnlyList<RecoveredBatch> batches)

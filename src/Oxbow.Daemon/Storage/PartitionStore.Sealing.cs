@@ -14,7 +14,7 @@ using Oxbow.Transport;
 namespace Oxbow.Daemon.Storage;
 
 /// <summary>Sealing: idle, full and closed-hour files gzipped on the low-priority sealer; sealed NDJSON removed after its grace.</summary>
-public sealed partial class PartitionStore
+internal sealed partial class PartitionStore
 {
     private void SealDue()
     {

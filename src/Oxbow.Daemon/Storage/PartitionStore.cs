@@ -30,7 +30,7 @@ namespace Oxbow.Daemon.Storage;
 /// <para>Threads: the spool's writer places and fsyncs; <see cref="RunAsync"/> checkpoints and seals. They share the
 /// open files under one lock, which the writer never holds while waiting for anything but its own fsyncs.</para>
 /// </remarks>
-public sealed partial class PartitionStore : IBatchPlacement
+internal sealed partial class PartitionStore : IBatchPlacement
 {
     private readonly StorageOptions _options;
     private readonly string _stateDirectory;

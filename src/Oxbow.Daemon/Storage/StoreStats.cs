@@ -1,7 +1,7 @@
 namespace Oxbow.Daemon.Storage;
 
 /// <summary>Store counters.</summary>
-public sealed record StoreStats(long Events, long Bytes, int OpenFiles, long SealedFiles, long UnreadableLines)
+internal sealed record StoreStats(long Events, long Bytes, int OpenFiles, long SealedFiles, long UnreadableLines)
 {
     /// <summary>Bytes found past the last acknowledged batch at start-up (a kill mid-batch), cut or removed with their files.</summary>
     public long RecoveryDiscardedBytes { get; init; }

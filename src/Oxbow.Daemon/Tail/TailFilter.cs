@@ -10,7 +10,7 @@ namespace Oxbow.Daemon.Tail;
 /// such as <c>level=error</c> or <c>body.response.status=500</c> (a bare name is looked up at the top level, then in
 /// <c>body</c>).
 /// </summary>
-public sealed class TailFilter
+internal sealed class TailFilter
 {
     private readonly string _typePattern;
     private readonly (string[] Path, string Value)[] _fields;

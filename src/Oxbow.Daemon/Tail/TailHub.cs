@@ -6,7 +6,7 @@ namespace Oxbow.Daemon.Tail;
 /// Fans accepted events out to live-tail subscribers. Each subscriber has a bounded queue; when it is full the event
 /// is dropped for that subscriber and counted, so a slow reader never slows ingest.
 /// </summary>
-public sealed class TailHub
+internal sealed class TailHub
 {
     /// <summary>Events queued per subscriber before drops start.</summary>
     public const int SubscriberCapacity = 10_000;

@@ -3,7 +3,7 @@ using System.Text.Json;
 namespace Oxbow.Codec;
 
 /// <summary>Reads and writes the canonical encoding of <see cref="OxbowEvent"/> (docs/event-format.md).</summary>
-public static class CanonicalJson
+internal static class CanonicalJson
 {
     /// <summary>The canonical JSON of an event, without a trailing newline, redacting with the default policy.</summary>
     public static string ToJson(OxbowEvent e)

@@ -8,7 +8,7 @@ namespace Oxbow;
 /// <c>inner</c> lists an <see cref="AggregateException"/>'s inner exceptions, or the single
 /// <see cref="Exception.InnerException"/>; it is absent when there are none.
 /// </summary>
-public static class ExceptionData
+internal static class ExceptionData
 {
     /// <summary>Inner exceptions deeper than this are cut off, so a cyclic or runaway chain cannot blow up an event.</summary>
     public const int MaxInnerDepth = 8;

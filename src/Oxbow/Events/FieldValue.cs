@@ -14,7 +14,7 @@ namespace Oxbow;
 /// that code throws, the value becomes the marker <c>&lt;error: ExceptionType&gt;</c>, the failure is counted in
 /// <see cref="OxbowStats.ValueErrors"/>, and the rest of the event is kept.
 /// </remarks>
-public static class FieldValue
+internal static class FieldValue
 {
     /// <summary>Deepest nesting kept; anything deeper is written as the string <c>[too deep]</c>.</summary>
     public const int MaxDepth = 32;

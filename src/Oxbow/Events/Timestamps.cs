@@ -7,7 +7,7 @@ namespace Oxbow;
 /// such as <c>2026-11-22T03:39:00.123456Z</c>. Finer precision is truncated, never rounded, so an event's
 /// <c>start</c> can never be written later than its <c>end</c>.
 /// </summary>
-public static class Timestamps
+internal static class Timestamps
 {
     /// <summary>Length of a canonical timestamp in characters.</summary>
     public const int Length = 27;

@@ -89,8 +89,8 @@ public sealed class OxbowOptions
     public OxbowOptions WriteToOxbow(string endpoints, Action<NetworkSinkOptions>? configure = null)
     {
         var options = new NetworkSinkOptions();
-        options.Transport.Endpoints = endpoints.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
-        options.Transport.ClientName = $"{App}@{Host}";
+        options.Endpoints = endpoints.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+        options.ClientName = $"{App}@{Host}";
         configure?.Invoke(options);
         return WriteTo(new NetworkSink(options));
     }
@@ -188,7 +188,7 @@ public sealed class OxbowOptions
         if (getVariable("OXBOW_ENDPOINTS") is { Length: > 0 } endpoints)
         {
             var token = getVariable("OXBOW_TOKEN") ?? "";
-            options.WriteToOxbow(endpoints, o => o.Transport.Token = token);
+            options.WriteToOxbow(endpoints, o => o.Token = token);
         }
 
         if (getVariable("OXBOW_CONSOLE") is { Length: > 0 } console)

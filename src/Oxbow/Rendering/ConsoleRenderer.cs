@@ -117,7 +117,7 @@ public sealed class ConsoleRenderer : IEventRenderer
 }
 
 /// <summary>Decides whether to colour console output.</summary>
-public static class ColorSupport
+internal static class ColorSupport
 {
     /// <summary>Colour unless <c>NO_COLOR</c> is set and non-empty; forced by a non-empty <c>FORCE_COLOR</c> (other than 0); otherwise only when standard output is a terminal. NO_COLOR wins over FORCE_COLOR.</summary>
     public static bool Detect() => Detect(Environment.GetEnvironmentVariable, !Console.IsOutputRedirected);

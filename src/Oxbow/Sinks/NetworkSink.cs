@@ -6,6 +6,12 @@ namespace Oxbow.Sinks;
 public sealed record NetworkSinkStats(long Acknowledged, long Dropped, long Rejected, long PendingEvents, long PendingBytes, UpstreamStatus Upstream);
 
 /// <summary>
+/// Where a <see cref="NetworkSink"/> is connected: its endpoints, the one in use and since when (UTC), the last
+/// connection error, how many connections and failovers there have been, and the batches in flight.
+/// </summary>
+public sealed record UpstreamStatus(IReadOnlyList<string> Endpoints, string? Connected, DateTime? ConnectedSinceUtc, string? LastError, long Connects, long Failovers, int InFlight);
+
+/// <summary>
 /// Ships events to an Oxbow agent or collector over the binary protocol, acknowledged after the receiver has them
 /// on disk. Events are copied into a bounded buffer (the writer thread never waits on the network), sent in batches
 /// by a background loop, and resent on a new connection (failing over along the endpoint list) until acknowledged.
@@ -40,7 +46,7 @@ public sealed class NetworkSink : IEventSink, IDisposable
     public NetworkSink(NetworkSinkOptions options)
     {
         _options = options;
-        _sender = new BatchSender(options.Transport);
+        _sender = new BatchSender(options.ToSenderOptions());
         _current = new byte[Math.Min(options.MaxBatchBytes, 64 * 1024)];
         _loop = Task.Run(RunAsync);
     }
@@ -52,7 +58,9 @@ public sealed class NetworkSink : IEventSink, IDisposable
         {
             lock (_lock)
             {
-                return new NetworkSinkStats(_acknowledged, _dropped, _rejected, _pendingEvents, _pendingBytes, _sender.Status);
+                var status = _sender.Status;
+                var upstream = new UpstreamStatus(status.Endpoints, status.Connected, status.ConnectedSinceUtc, status.LastError, status.Connects, status.Failovers, status.InFlight);
+                return new NetworkSinkStats(_acknowledged, _dropped, _rejected, _pendingEvents, _pendingBytes, upstream);
             }
         }
     }
@@ -189,7 +197,7 @@ public sealed class NetworkSink : IEventSink, IDisposable
                 lock (_lock)
                 {
                     _inFlight.RemoveAll(t => t.IsCompleted);
-                    if (_inFlight.Count >= _options.Transport.MaxInFlightBatches * 2)
+                    if (_inFlight.Count >= _options.MaxInFlightBatches * 2)
                     {
                         break;
                     }
@@ -221,7 +229,7 @@ public sealed class NetworkSink : IEventSink, IDisposable
                 inFlight = [.. _inFlight];
             }
 
-            if (inFlight.Length >= _options.Transport.MaxInFlightBatches * 2)
+            if (inFlight.Length >= _options.MaxInFlightBatches * 2)
             {
                 await Task.WhenAny(inFlight).ConfigureAwait(false);
                 Signal();

@@ -3,7 +3,7 @@ using System.Security.Cryptography.X509Certificates;
 namespace Oxbow.Transport;
 
 /// <summary>Settings of a <see cref="BatchSender"/>. Every default is stated.</summary>
-public sealed class BatchSenderOptions
+internal sealed class BatchSenderOptions
 {
     /// <summary>Receivers as <c>host:port</c>, in order of preference. The sender uses the first that accepts it and fails over to the next. Required.</summary>
     public IReadOnlyList<string> Endpoints { get; set; } = [];
@@ -11,8 +11,8 @@ public sealed class BatchSenderOptions
     /// <summary>The ingest token sent in HELLO. Default empty (for a daemon without a token file, on loopback).</summary>
     public string Token { get; set; } = "";
 
-    /// <summary>A name for the receiver's stats. Default <c>app@host</c> of this process.</summary>
-    public string ClientName { get; set; } = $"{ProcessIdentity.Current.App}@{ProcessIdentity.Current.Host}";
+    /// <summary>A name for the receiver's stats. Default <c>process@machine</c>; every caller in Oxbow names itself.</summary>
+    public string ClientName { get; set; } = $"{AppDomain.CurrentDomain.FriendlyName}@{Environment.MachineName}";
 
     /// <summary>Whether to speak TLS. Default false.</summary>
     public bool UseTls { get; set; }

@@ -1,7 +1,7 @@
 namespace Oxbow.Transport;
 
 /// <summary>Constants of Oxbow's binary transport (docs/protocol.md).</summary>
-public static class Protocol
+internal static class Protocol
 {
     /// <summary>The only protocol version this build speaks. HELLO offers a range; WELCOME picks one.</summary>
     public const byte Version = 1;
@@ -29,7 +29,7 @@ public static class Protocol
 }
 
 /// <summary>What a frame carries. Any other value is a protocol error.</summary>
-public enum FrameType : byte
+internal enum FrameType : byte
 {
     /// <summary>Client → server, first frame: version range, token, client name.</summary>
     Hello = 1,
@@ -52,7 +52,7 @@ public enum FrameType : byte
 
 /// <summary>Flags in a frame header.</summary>
 [Flags]
-public enum FrameFlags : byte
+internal enum FrameFlags : byte
 {
     /// <summary>No flags.</summary>
     None = 0,
@@ -62,7 +62,7 @@ public enum FrameFlags : byte
 }
 
 /// <summary>Why a frame or batch was refused; sent in REJECT and ERROR frames and counted by the daemon.</summary>
-public enum RejectReason : byte
+internal enum RejectReason : byte
 {
     /// <summary>Bad magic, a truncated frame, or a payload that does not match its frame type.</summary>
     MalformedFrame = 1,
@@ -102,7 +102,7 @@ public enum RejectReason : byte
 }
 
 /// <summary>Names of <see cref="RejectReason"/> values as they appear in stats and metrics.</summary>
-public static class RejectReasons
+internal static class RejectReasons
 {
     /// <summary>The snake_case name, as used in <c>/v1/stats</c> and <c>/metrics</c>.</summary>
     public static string Name(RejectReason reason) => reason switch

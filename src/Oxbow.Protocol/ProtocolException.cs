@@ -1,7 +1,7 @@
 namespace Oxbow.Transport;
 
 /// <summary>A peer broke the protocol or sent something that cannot be accepted; <see cref="Reason"/> says how.</summary>
-public sealed class ProtocolException(RejectReason reason, string message) : Exception(message)
+internal sealed class ProtocolException(RejectReason reason, string message) : Exception(message)
 {
     /// <summary>The reason, as sent to the peer and counted.</summary>
     public RejectReason Reason { get; } = reason;

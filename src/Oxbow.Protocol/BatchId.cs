@@ -8,7 +8,7 @@ namespace Oxbow.Transport;
 /// The 128-bit identity of a batch. A sender gives every batch a new random id and resends a batch with the same id,
 /// so a receiver that already made it durable acknowledges it again instead of storing it twice.
 /// </summary>
-public readonly record struct BatchId(ulong High, ulong Low)
+internal readonly record struct BatchId(ulong High, ulong Low)
 {
     /// <summary>A new random id.</summary>
     public static BatchId New()

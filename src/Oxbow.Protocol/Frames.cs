@@ -5,29 +5,29 @@ using System.Text;
 namespace Oxbow.Transport;
 
 /// <summary>A decoded frame header.</summary>
-public readonly record struct FrameHeader(FrameType Type, FrameFlags Flags, int PayloadLength);
+internal readonly record struct FrameHeader(FrameType Type, FrameFlags Flags, int PayloadLength);
 
 /// <summary>HELLO: the version range a client speaks, its token (empty for none) and a name for stats.</summary>
-public sealed record HelloMessage(byte MinVersion, byte MaxVersion, string Token, string ClientName);
+internal sealed record HelloMessage(byte MinVersion, byte MaxVersion, string Token, string ClientName);
 
 /// <summary>WELCOME: the version chosen, the largest payload the server accepts, and its name.</summary>
-public sealed record WelcomeMessage(byte Version, int MaxFrameBytes, string ServerName);
+internal sealed record WelcomeMessage(byte Version, int MaxFrameBytes, string ServerName);
 
 /// <summary>ACK: the batch is durable. <see cref="Duplicate"/> is true when it was already stored by an earlier try.</summary>
-public readonly record struct AckMessage(BatchId BatchId, int EventCount, bool Duplicate);
+internal readonly record struct AckMessage(BatchId BatchId, int EventCount, bool Duplicate);
 
 /// <summary>REJECT: the batch was not stored.</summary>
-public sealed record RejectMessage(BatchId BatchId, RejectReason Reason, string Message)
+internal sealed record RejectMessage(BatchId BatchId, RejectReason Reason, string Message)
 {
     /// <summary>Whether sending the same batch again may succeed.</summary>
     public bool Retryable => RejectReasons.IsRetryable(Reason);
 }
 
 /// <summary>ERROR: the connection is over.</summary>
-public sealed record ErrorMessage(RejectReason Reason, string Message);
+internal sealed record ErrorMessage(RejectReason Reason, string Message);
 
 /// <summary>Encodes and decodes frames (docs/protocol.md). Every integer is big-endian.</summary>
-public static class Frames
+internal static class Frames
 {
     /// <summary>Bytes before the events in a BATCH payload: batch id, event count, CRC-32C.</summary>
     public const int BatchPrefixLength = Protocol.BatchIdLength + 8;

@@ -7,17 +7,17 @@ using System.Threading.Channels;
 namespace Oxbow.Transport;
 
 /// <summary>A batch to send: an id that stays the same across retries, the event count, and NDJSON data.</summary>
-public sealed record OutgoingBatch(BatchId Id, int EventCount, ReadOnlyMemory<byte> Data);
+internal sealed record OutgoingBatch(BatchId Id, int EventCount, ReadOnlyMemory<byte> Data);
 
 /// <summary>How a batch ended: acknowledged (perhaps as a duplicate of an earlier try), or refused for good.</summary>
-public sealed record SendOutcome(bool Acknowledged, bool Duplicate, RejectMessage? Rejection)
+internal sealed record SendOutcome(bool Acknowledged, bool Duplicate, RejectMessage? Rejection)
 {
     internal static readonly SendOutcome Stored = new(true, false, null);
     internal static readonly SendOutcome AlreadyStored = new(true, true, null);
 }
 
 /// <summary>Where a sender is connected, for stats.</summary>
-public sealed record UpstreamStatus(IReadOnlyList<string> Endpoints, string? Connected, DateTime? ConnectedSinceUtc, string? LastError, long Connects, long Failovers, int InFlight);
+internal sealed record SenderStatus(IReadOnlyList<string> Endpoints, string? Connected, DateTime? ConnectedSinceUtc, string? LastError, long Connects, long Failovers, int InFlight);
 
 /// <summary>
 /// Delivers batches over Oxbow's binary protocol with acknowledgements: one connection at a time to the first
@@ -25,7 +25,7 @@ public sealed record UpstreamStatus(IReadOnlyList<string> Endpoints, string? Con
 /// failure a reconnect (with backoff, failing over along the list) that resends every unacknowledged batch with its
 /// original id, so the receiver stores it once.
 /// </summary>
-public sealed class BatchSender : IAsyncDisposable
+internal sealed class BatchSender : IAsyncDisposable
 {
     private readonly BatchSenderOptions _options;
     private readonly Channel<Pending> _incoming = Channel.CreateUnbounded<Pending>(new UnboundedChannelOptions { SingleReader = true });
@@ -61,13 +61,13 @@ public sealed class BatchSender : IAsyncDisposable
     }
 
     /// <summary>The current upstream and counters.</summary>
-    public UpstreamStatus Status
+    public SenderStatus Status
     {
         get
         {
             lock (_lock)
             {
-                return new UpstreamStatus(_endpoints, _connected, _connectedSince, _lastError, _connects, _failovers, _inFlight.Count);
+                return new SenderStatus(_endpoints, _connected, _connectedSince, _lastError, _connects, _failovers, _inFlight.Count);
             }
         }
     }

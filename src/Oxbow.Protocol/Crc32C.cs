@@ -7,7 +7,7 @@ namespace Oxbow.Transport;
 /// CRC-32C (Castagnoli), the checksum on batches and spool records. System.IO.Hashing is not available here, and
 /// <see cref="BitOperations.Crc32C(uint, ulong)"/> uses the CPU's CRC32 instruction where there is one.
 /// </summary>
-public static class Crc32C
+internal static class Crc32C
 {
     /// <summary>The CRC-32C of <paramref name="data"/>.</summary>
     public static uint Compute(ReadOnlySpan<byte> data) => Append(0, data);
