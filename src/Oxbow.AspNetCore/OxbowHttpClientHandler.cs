@@ -92,7 +92,7 @@ public sealed class OxbowHttpClientHandler : DelegatingHandler
     }
 
     /// <summary>The URI without user info, and with the values of secret-looking query keys replaced.</summary>
-    public static string Describe(Uri uri)
+    internal static string Describe(Uri uri)
     {
         if (!uri.IsAbsoluteUri)
         {

@@ -7,7 +7,7 @@ namespace Oxbow.AspNetCore;
 /// lower-case. A header that breaks the rules (wrong length, upper case, version ff, an all-zero id) is invalid, and
 /// the request then starts a new trace, as the specification says.
 /// </summary>
-public static class TraceParent
+internal static class TraceParent
 {
     /// <summary>Parses <paramref name="header"/>; false when it is not a valid version-00-compatible traceparent.</summary>
     public static bool TryParse(string? header, out ActivityTraceId traceId, out ActivitySpanId parentId, out ActivityTraceFlags flags)

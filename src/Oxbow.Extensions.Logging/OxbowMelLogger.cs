@@ -56,7 +56,7 @@ internal sealed class OxbowMelLogger(string category, OxbowLoggerProvider provid
         // Parameters last: on a name clash with a scope, the call's own value wins.
         fields.AddRange(parameters);
         var name = !string.IsNullOrEmpty(eventId.Name) ? eventId.Name : template ?? category;
-        OxLogger.Root.Log(Map(logLevel), name, fields, exception);
+        OxLogger.Root.Log(Map(logLevel), exception, name, fields);
     }
 
     private void AddScopes(List<KeyValuePair<string, object?>> fields)

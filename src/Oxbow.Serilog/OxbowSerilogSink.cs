@@ -32,7 +32,7 @@ public sealed class OxbowSerilogSink : ILogEventSink
             fields.Add(new(name, Convert(value)));
         }
 
-        OxLogger.Root.Log(level, logEvent.MessageTemplate.Text, fields, logEvent.Exception);
+        OxLogger.Root.Log(level, logEvent.Exception, logEvent.MessageTemplate.Text, fields);
     }
 
     private static object? Convert(LogEventPropertyValue value) => value switch

@@ -47,7 +47,10 @@ public sealed partial class OxLogger
     public OxLogger New(params ReadOnlySpan<BoundField> fields) => new(FieldBindings.Empty.With(fields));
 
     /// <summary>Writes an event with any number of fields (allocates; prefer the typed overloads on hot paths).</summary>
-    public void Log(OxLevel level, string evt, IReadOnlyList<KeyValuePair<string, object?>> fields, Exception? exception = null)
+    public void Log(OxLevel level, string evt, IReadOnlyList<KeyValuePair<string, object?>> fields) => Log(level, (Exception?)null, evt, fields);
+
+    /// <summary>Writes an event with an exception and any number of fields (allocates; prefer the typed overloads on hot paths).</summary>
+    public void Log(OxLevel level, Exception? exception, string evt, IReadOnlyList<KeyValuePair<string, object?>> fields)
     {
         if (LevelGate.IsEnabled(level))
         {
