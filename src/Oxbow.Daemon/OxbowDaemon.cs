@@ -19,6 +19,7 @@ using Oxbow.Daemon.Spool;
 using Oxbow.Daemon.Stats;
 using Oxbow.Daemon.Storage;
 using Oxbow.Daemon.Syslog;
+using Oxbow.Daemon.Systemd;
 using Oxbow.Daemon.Tail;
 using Oxbow.Query.Store;
 using Oxbow.Transport;
@@ -138,7 +139,9 @@ public sealed class OxbowDaemon
         });
         builder.Services.Configure<HostOptions>(h => h.ShutdownTimeout = TimeSpan.FromSeconds(20));
         var app = builder.Build();
+        using var systemd = SystemdNotifier.FromEnvironment(Environment.GetEnvironmentVariable);
         app.Lifetime.ApplicationStopping.Register(stopping.Cancel);
+        app.Lifetime.ApplicationStopping.Register(() => systemd?.Notify("STOPPING=1\nSTATUS=stopping"));
         var started = DateTime.UtcNow;
         var status = new DaemonStatus(options, started, spool, stats, tail, store, forwarder, compaction);
         ControlApi.Map(app, status, pipeline, access, tail, forwarder);
@@ -195,6 +198,9 @@ public sealed class OxbowDaemon
         {
             OxbowDaemonLog.Info("forwarding", "upstreams", string.Join(",", options.Forward));
         }
+
+        // Every listener is bound and recovery is done: a Type=notify unit's dependents may start now.
+        systemd?.Notify($"READY=1\nSTATUS={(options.IsAgent ? "agent" : "collector")}: ingest {options.Listen}, control {options.Control}\nMAINPID={Environment.ProcessId}");
 
         await app.WaitForShutdownAsync(cancellationToken).ConfigureAwait(false);
         status.Ready = false;

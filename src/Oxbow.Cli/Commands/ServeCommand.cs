@@ -50,7 +50,7 @@ internal static class ServeCommand
             {
                 o.App = "oxbow";
                 o.Sinks.Clear();
-                o.WriteTo(new ConsoleSink(Environment.GetEnvironmentVariable("OXBOW_CONSOLE") == "json" ? new Rendering.JsonRenderer() : new Rendering.ConsoleRenderer()));
+                o.WriteTo(new ConsoleSink(ConsoleFormat(Environment.GetEnvironmentVariable)));
             });
             try
             {
@@ -68,4 +68,10 @@ internal static class ServeCommand
         });
         return command;
     }
+
+    /// <summary>JSON lines with <c>OXBOW_CONSOLE=json</c>; under systemd (journald's stream), priorities without timestamps; else the human format.</summary>
+    private static Rendering.IEventRenderer ConsoleFormat(Func<string, string?> environment) =>
+        environment("OXBOW_CONSOLE") == "json" ? new Rendering.JsonRenderer()
+        : Daemon.Systemd.JournalRenderer.IsJournalStream(environment) ? new Daemon.Systemd.JournalRenderer()
+        : new Rendering.ConsoleRenderer();
 }

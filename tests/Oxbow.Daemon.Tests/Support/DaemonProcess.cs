@@ -106,7 +106,7 @@ internal sealed class DaemonProcess : IAsyncDisposable
     {
         var arguments = new List<string> { CliDll, "serve", "--data", DataDirectory, "--listen", Ingest, "--control", $"127.0.0.1:{ControlPort}" };
         arguments.AddRange(ExtraArguments);
-        _process = Start(arguments, _output, launcher: Launcher);
+        _process = Start(arguments, _output, launcher: Launcher, environment: Environment);
         var deadline = DateTime.UtcNow.AddSeconds(30);
         while (DateTime.UtcNow < deadline)
         {
@@ -218,7 +218,11 @@ internal sealed class DaemonProcess : IAsyncDisposable
     /// <summary>A command the daemon is started through (such as <c>setpriv …</c> to drop a capability); default none.</summary>
     public string[] Launcher { get; init; } = [];
 
-    public static Process Start(IEnumerable<string> arguments, StringBuilder output, bool redirectInput = false, string[]? launcher = null)
+    /// <summary>Variables set in the daemon's environment (such as systemd's <c>NOTIFY_SOCKET</c>); default none.</summary>
+    public IReadOnlyDictionary<string, string> Environment { get; init; } = new Dictionary<string, string>();
+
+    public static Process Start(IEnumerable<string> arguments, StringBuilder output, bool redirectInput = false, string[]? launcher = null,
+        IReadOnlyDictionary<string, string>? environment = null)
     {
         launcher ??= [];
         var info = new ProcessStartInfo(launcher.Length > 0 ? launcher[0] : "dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = redirectInput, UseShellExecute = false };
@@ -238,6 +242,11 @@ internal sealed class DaemonProcess : IAsyncDisposable
         }
 
         info.Environment["NO_COLOR"] = "1";
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+        {
+            info.Environment[name] = value;
+        }
+
         var process = Process.Start(info)!;
         process.OutputDataReceived += (_, e) => { lock (output) { output.AppendLine(e.Data); } };
         process.ErrorDataReceived += (_, e) => { lock (output) { output.AppendLine(e.Data); } };
