@@ -1,4 +1,19 @@
 using BenchmarkDotNet.Running;
 
 // dotnet run -c Release --project bench/Oxbow.Benchmarks -- --filter '*'
+// dotnet run -c Release --project bench/Oxbow.Benchmarks -- duckdb-readers   (an alternating harness, not BenchmarkDotNet)
+if (args is ["duckdb-readers", ..])
+{
+    Oxbow.Benchmarks.DuckDbReaderComparison.Run();
+    return;
+}
+
+// dotnet run -c Release --project bench/Oxbow.Benchmarks -- query-store   (makes the 5M-event store; prints its path and the trace looked up)
+if (args is ["query-store", ..])
+{
+    Console.WriteLine(Oxbow.Benchmarks.QueryBenchmarks.EnsureStore());
+    Console.WriteLine(Oxbow.Benchmarks.QueryBenchmarks.LookupTrace);
+    return;
+}
+
 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);

@@ -33,14 +33,25 @@ public class QueryBenchmarks
     private StoreQuery _store = null!;
     private string _trace = "";
 
-    [GlobalSetup]
-    public void Setup()
+    /// <summary>The 5M-event store (made once, kept under /tmp/oxbow-query-bench), for harnesses outside BenchmarkDotNet.</summary>
+    internal static string EnsureStore()
     {
         Directory.CreateDirectory(Root);
         if (!File.Exists(Path.Combine(Root, "store.done")))
         {
             Generate();
         }
+
+        return Data;
+    }
+
+    /// <summary>The trace id the benchmark looks up.</summary>
+    internal static string LookupTrace => TraceId(TotalEvents / 2 / 3);
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        EnsureStore();
 
         Console.WriteLine("// " + File.ReadAllText(Path.Combine(Root, "store.done")).Trim());
         _store = new StoreQuery(new StoreQueryOptions { DataDirectory = Data });

@@ -31,11 +31,12 @@ internal abstract unsafe class VectorReader
         var type = NativeMethods.TypeId(logical);
         return type switch
         {
-            DuckDbType.Boolean => new Fixed<byte>(v => v != 0),
+            // The common types read without a delegate call per value (about 10% of reading a wide result).
+            DuckDbType.Boolean => new Booleans(),
             DuckDbType.TinyInt => new Fixed<sbyte>(v => (long)v),
             DuckDbType.SmallInt => new Fixed<short>(v => (long)v),
-            DuckDbType.Integer => new Fixed<int>(v => (long)v),
-            DuckDbType.BigInt => new Fixed<long>(v => v),
+            DuckDbType.Integer => new Int32s(),
+            DuckDbType.BigInt => new Int64s(),
             DuckDbType.UTinyInt => new Fixed<byte>(v => (ulong)v),
             DuckDbType.USmallInt => new Fixed<ushort>(v => (ulong)v),
             DuckDbType.UInteger => new Fixed<uint>(v => (ulong)v),
@@ -43,8 +44,8 @@ internal abstract unsafe class VectorReader
             DuckDbType.HugeInt => new Fixed<Int128>(v => v),
             DuckDbType.UHugeInt => new Fixed<UInt128>(v => v),
             DuckDbType.Float => new Fixed<float>(v => (double)v),
-            DuckDbType.Double => new Fixed<double>(v => v),
-            DuckDbType.Timestamp or DuckDbType.TimestampTz => new Fixed<long>(v => FromUnix(v, 10)),
+            DuckDbType.Double => new Doubles(),
+            DuckDbType.Timestamp or DuckDbType.TimestampTz => new Microseconds(),
             DuckDbType.TimestampS => new Fixed<long>(v => FromUnix(v, TimeSpan.TicksPerSecond)),
             DuckDbType.TimestampMs => new Fixed<long>(v => FromUnix(v, TimeSpan.TicksPerMillisecond)),
             DuckDbType.TimestampNs => new Fixed<long>(v => FromUnix(v / 100, 1)),
@@ -180,6 +181,35 @@ internal abstract unsafe class VectorReader
     private sealed class Fixed<T>(Func<T, object> convert) : VectorReader where T : unmanaged
     {
         protected override object Read(ulong row) => convert(((T*)Data)[row]);
+    }
+
+    private sealed class Booleans : VectorReader
+    {
+        // One boxed true and one boxed false for every value read.
+        private static readonly object True = true;
+        private static readonly object False = false;
+
+        protected override object Read(ulong row) => ((byte*)Data)[row] != 0 ? True : False;
+    }
+
+    private sealed class Int32s : VectorReader
+    {
+        protected override object Read(ulong row) => (long)((int*)Data)[row];
+    }
+
+    private sealed class Int64s : VectorReader
+    {
+        protected override object Read(ulong row) => ((long*)Data)[row];
+    }
+
+    private sealed class Doubles : VectorReader
+    {
+        protected override object Read(ulong row) => ((double*)Data)[row];
+    }
+
+    private sealed class Microseconds : VectorReader
+    {
+        protected override object Read(ulong row) => FromUnix(((long*)Data)[row], 10);
     }
 
     private sealed class Text : VectorReader
