@@ -29,12 +29,12 @@ internal sealed class DaemonProcess : IAsyncDisposable
         var at = Array.IndexOf(ExtraArguments, "--tls-cert");
         if (at < 0)
         {
-            return new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{ControlPort}/"), Timeout = TimeSpan.FromSeconds(30) };
+            return new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{ControlPort}/"), Timeout = TimeSpan.FromMinutes(10) };
         }
 
         var trusted = System.Security.Cryptography.X509Certificates.X509CertificateLoader.LoadCertificateFromFile(ExtraArguments[at + 1]);
         var handler = new HttpClientHandler { ServerCertificateCustomValidationCallback = (_, presented, _, _) => presented is not null && presented.RawData.AsSpan().SequenceEqual(trusted.RawData) };
-        return new HttpClient(handler) { BaseAddress = new Uri($"https://127.0.0.1:{ControlPort}/"), Timeout = TimeSpan.FromSeconds(30) };
+        return new HttpClient(handler) { BaseAddress = new Uri($"https://127.0.0.1:{ControlPort}/"), Timeout = TimeSpan.FromMinutes(10) };
     }
 
     public string DataDirectory { get; }
@@ -107,7 +107,7 @@ internal sealed class DaemonProcess : IAsyncDisposable
         var arguments = new List<string> { CliDll, "serve", "--data", DataDirectory, "--listen", Ingest, "--control", $"127.0.0.1:{ControlPort}" };
         arguments.AddRange(ExtraArguments);
         _process = Start(arguments, _output, launcher: Launcher, environment: Environment);
-        var deadline = DateTime.UtcNow.AddSeconds(30);
+        var deadline = DateTime.UtcNow.AddSeconds(120); // generous: a loaded CI machine, a store to recover
         while (DateTime.UtcNow < deadline)
         {
             if (_process.HasExited)
