@@ -76,6 +76,8 @@ public sealed class PackagesTests
             """);
         var project = Path.Combine(app, "PackagedApp.csproj");
         var csproj = await File.ReadAllTextAsync(project);
+        // Both frameworks the client packages target: net8.0 runs self-contained below, on a real .NET 8 runtime.
+        csproj = csproj.Replace("<TargetFramework>net10.0</TargetFramework>", "<TargetFrameworks>net10.0;net8.0</TargetFrameworks>", StringComparison.Ordinal);
         await File.WriteAllTextAsync(project, csproj.Replace("</Project>", $"""
               <ItemGroup>
                 <PackageReference Include="Oxbow.AspNetCore" Version="{version}" />
@@ -100,13 +102,16 @@ public sealed class PackagesTests
             app.UseOxbowRequests();
             app.MapGet("/hello/{name}", (string name, ILogger<Program> log) =>
             {
+                Ox.Set("runtime", Environment.Version.Major);
                 log.LogInformation("Greeting {Name}", name);
                 return $"hello {name}";
             });
             app.Lifetime.ApplicationStopped.Register(Ox.Shutdown);
             app.Run();
             """);
-        await work.RunAsync(app, "dotnet", "build", "-c", "Release");
+        await work.RunAsync(app, "dotnet", "build", "-c", "Release", "-f", "net10.0");
+        var net8 = dir.Sub("app-net8");
+        await work.RunAsync(app, "dotnet", "publish", "-c", "Release", "-f", "net8.0", "-r", "linux-x64", "--self-contained", "-o", net8);
 
         var port = LoopbackPorts.Reserve();
         using (var web = work.Start(app, "dotnet", [Path.Combine(app, "bin", "Release", "net10.0", "PackagedApp.dll"), "--urls", $"http://127.0.0.1:{port}"],
@@ -131,9 +136,28 @@ public sealed class PackagesTests
                 () => $"the store answered:\n{answer}\ncollector:\n{collector.Output}\napp:\n{web.Output}",
                 seconds: 180);
 
-            var greetings = work.Run(dir.Path, oxbow, "query", "SELECT \"Name\" FROM events WHERE message LIKE 'Greeting %' AND \"Name\" <> 'probe' ORDER BY 1",
+            var greetings = work.Run(dir.Path, oxbow, "query", "SELECT \"Name\" FROM events WHERE message LIKE 'Greeting %' AND \"Name\" IN ('ann', 'bob', 'cy') ORDER BY 1",
                 "--data", data, "--format", "csv").Replace("\r\n", "\n", StringComparison.Ordinal);
             Assert.Equal("Name\nann\nbob\ncy\n", greetings);
+        }
+
+        // The same app on .NET 8 (the packages' net8.0 assets, a .NET 8 runtime published with it).
+        var port8 = LoopbackPorts.Reserve();
+        using (var web8 = work.Start(net8, Path.Combine(net8, "PackagedApp"), ["--urls", $"http://127.0.0.1:{port8}"],
+            new Dictionary<string, string> { ["COLLECTOR"] = $"127.0.0.1:{ingest}" }))
+        {
+            await WaitForAsync(http, $"http://127.0.0.1:{port8}/hello/probe8", web8);
+            Assert.Equal("hello net8", await http.GetStringAsync($"http://127.0.0.1:{port8}/hello/net8"));
+            var answer = "";
+            await Eventually.TrueAsync(
+                () =>
+                {
+                    answer = work.Run(dir.Path, oxbow, "query", "SELECT path, status, runtime FROM request WHERE path = '/hello/net8'",
+                        "--data", data, "--format", "csv").Replace("\r\n", "\n", StringComparison.Ordinal);
+                    return answer == "path,status,runtime\n/hello/net8,200,8\n";
+                },
+                () => $"the store answered:\n{answer}\napp:\n{web8.Output}",
+                seconds: 180);
         }
     }
 
