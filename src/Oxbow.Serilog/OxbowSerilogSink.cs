@@ -13,10 +13,40 @@ namespace Oxbow.Serilog;
 /// </summary>
 /// <remarks>
 /// Error contract (as Serilog's <see cref="ILogEventSink"/>): <see cref="Emit"/> never throws. Oxbow's own queue is
-/// bounded and never blocks in its default mode, so a Serilog pipeline cannot stall on Oxbow.
+/// bounded and never blocks in its default mode, so a Serilog pipeline cannot stall on Oxbow. Disposal (which
+/// <c>Log.CloseAndFlush()</c> and disposing the logger do) flushes Oxbow; when this sink configured Oxbow itself, it
+/// shuts Oxbow down, so every queued event is written or acknowledged before the process ends.
 /// </remarks>
-public sealed class OxbowSerilogSink : ILogEventSink
+public sealed class OxbowSerilogSink : ILogEventSink, IDisposable
 {
+    private readonly bool _ownsPipeline;
+    private int _disposed;
+
+    /// <summary>A sink over Oxbow as the application configured it (<c>Ox.Configure</c>).</summary>
+    public OxbowSerilogSink()
+    {
+    }
+
+    internal OxbowSerilogSink(bool ownsPipeline) => _ownsPipeline = ownsPipeline;
+
+    /// <summary>Flushes Oxbow (waiting up to 10 s), or shuts it down when this sink configured it.</summary>
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        if (_ownsPipeline)
+        {
+            Ox.Shutdown();
+        }
+        else
+        {
+            Ox.Flush();
+        }
+    }
+
     /// <inheritdoc />
     public void Emit(LogEvent logEvent)
     {
@@ -53,23 +83,4 @@ public sealed class OxbowSerilogSink : ILogEventSink
         LogEventLevel.Error => OxLevel.Error,
         _ => OxLevel.Critical,
     };
-}
-
-/// <summary><c>.WriteTo.Oxbow()</c>.</summary>
-public static class OxbowSerilogExtensions
-{
-    /// <summary>
-    /// Sends Serilog events to Oxbow. With <paramref name="configure"/>, also configures Oxbow, so one line ships a
-    /// Serilog application to a collector: <c>.WriteTo.Oxbow(o =&gt; o.WriteToOxbow("127.0.0.1:3514"))</c>.
-    /// </summary>
-    public static LoggerConfiguration Oxbow(this LoggerSinkConfiguration sinks, Action<OxbowOptions>? configure = null)
-    {
-        ArgumentNullException.ThrowIfNull(sinks);
-        if (configure is not null)
-        {
-            global::Oxbow.Ox.Configure(configure);
-        }
-
-        return sinks.Sink(new OxbowSerilogSink(), LevelAlias.Minimum);
-    }
 }

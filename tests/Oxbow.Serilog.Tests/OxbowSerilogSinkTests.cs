@@ -1,5 +1,6 @@
 using System.Text.Json;
-using Oxbow.Serilog;
+using System.Text;
+using Microsoft.Extensions.Configuration;
 using Oxbow.Testing;
 using Serilog;
 
@@ -55,5 +56,40 @@ public sealed class OxbowSerilogSinkTests : IDisposable
         Assert.Equal(250, lines.Count(l => l.GetProperty("body").GetProperty("Disk").GetString() == "/dev/sda1"));
         Assert.Equal(Enumerable.Range(0, 500).Sum(i => 90 + (i % 10)), lines.Sum(l => l.GetProperty("body").GetProperty("Percent").GetInt32()));
         Assert.Contains(lines, l => l.GetProperty("body").GetProperty("message").GetString() == "Disk \"/dev/sda0\" at 90%");
+    }
+
+    [Fact]
+    public async Task A_serilog_application_configured_from_json_ships_to_a_collector_and_closing_the_logger_delivers_everything()
+    {
+        using var dir = new TempDirectory();
+        await using var collector = new DaemonProcess(dir.Sub("data"));
+        await collector.StartAsync();
+        var json = $$"""
+            {
+              "Serilog": {
+                "MinimumLevel": "Information",
+                "WriteTo": [ { "Name": "Oxbow", "Args": { "endpoints": "{{collector.Ingest}}", "app": "json-configured" } } ]
+              }
+            }
+            """;
+        var configuration = new ConfigurationBuilder().AddJsonStream(new MemoryStream(Encoding.UTF8.GetBytes(json))).Build();
+        var logger = new LoggerConfiguration().ReadFrom.Configuration(configuration).CreateLogger();
+        for (var i = 0; i < 300; i++)
+        {
+            logger.Information("Order {OrderId} paid", i);
+        }
+
+        logger.Debug("below the configured minimum");
+
+        // What Log.CloseAndFlush() does: dispose the logger, which disposes the sink, which shuts down the Oxbow it
+        // configured, so every event is acknowledged by the collector before this returns.
+        logger.Dispose();
+        Assert.Equal(300, await collector.StatAsync("store", "events")); // no waiting: acknowledged means stored
+
+        var lines = Store.Lines(dir.Sub("data")).Select(l => JsonDocument.Parse(l).RootElement).ToList();
+        Assert.Equal(300, lines.Count);
+        Assert.All(lines, l => Assert.Equal(("json-configured", "info", "Order {OrderId} paid"),
+            (l.GetProperty("app").GetString(), l.GetProperty("level").GetString(), l.GetProperty("body").GetProperty("event").GetString())));
+        Assert.Equal(Enumerable.Range(0, 300).Sum(), lines.Sum(l => l.GetProperty("body").GetProperty("OrderId").GetInt32()));
     }
 }
