@@ -70,7 +70,7 @@ def method(name, level_expr, level_param, n, with_exception, level_doc):
     body = f"""    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void {name}{tp}({", ".join(params)})
     {{
-        if (LevelGate.IsEnabled({level_expr}))
+        if ((int){level_expr} >= _floor.Gate)
         {{
             LogWriter.Write(this, {level_expr}, {exc}, evt, {fields});
         }}

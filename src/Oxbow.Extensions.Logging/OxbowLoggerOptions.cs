@@ -7,7 +7,7 @@ public sealed class OxbowLoggerOptions
     public bool IncludeScopes { get; set; } = true;
 
     /// <summary>
-    /// Configures Oxbow itself (<see cref="Ox.Configure(Action{OxbowOptions}?)"/>) when the provider is created, for
+    /// Configures Oxbow itself (<see cref="Ox.Configure(Action{OxbowOptions})"/>) when the provider is created, for
     /// applications that set everything up through logging. Default null: Oxbow is configured elsewhere (or from
     /// <c>OXBOW_*</c> variables); until it is, every call is a no-op.
     /// </summary>

@@ -30,7 +30,7 @@ internal sealed class BatchSender : IAsyncDisposable
     private readonly BatchSenderOptions _options;
     private readonly Channel<Pending> _incoming = Channel.CreateUnbounded<Pending>(new UnboundedChannelOptions { SingleReader = true });
     private readonly CancellationTokenSource _stopping = new();
-    private readonly Task _loop;
+    private Task? _loop;
     private readonly object _lock = new();
     private readonly LinkedList<Pending> _retry = new();
     private readonly Dictionary<BatchId, Pending> _inFlight = [];
@@ -42,7 +42,7 @@ internal sealed class BatchSender : IAsyncDisposable
     private long _connects;
     private long _failovers;
 
-    /// <summary>Starts the background loop; nothing connects until the first batch.</summary>
+    /// <summary>Validates the endpoints; the background loop starts with the first batch, and nothing connects before it.</summary>
     public BatchSender(BatchSenderOptions options)
     {
         if (options.Endpoints.Count == 0)
@@ -57,7 +57,6 @@ internal sealed class BatchSender : IAsyncDisposable
 
         _options = options;
         _endpoints = options.Endpoints;
-        _loop = Task.Run(RunAsync);
     }
 
     /// <summary>The current upstream and counters.</summary>
@@ -79,6 +78,14 @@ internal sealed class BatchSender : IAsyncDisposable
     public Task<SendOutcome> SendAsync(OutgoingBatch batch)
     {
         var pending = new Pending(batch);
+        if (Volatile.Read(ref _loop) is null)
+        {
+            lock (_lock)
+            {
+                _loop ??= BackgroundTask.Run(RunAsync);
+            }
+        }
+
         if (!_incoming.Writer.TryWrite(pending))
         {
             pending.Completion.TrySetException(new ObjectDisposedException(nameof(BatchSender)));
@@ -112,9 +119,19 @@ internal sealed class BatchSender : IAsyncDisposable
     {
         _incoming.Writer.TryComplete();
         await _stopping.CancelAsync().ConfigureAwait(false);
+        Task? loop;
+        lock (_lock)
+        {
+            loop = _loop;
+            _loop = Task.CompletedTask; // a batch sent after disposal finds the channel completed, not a new loop
+        }
+
         try
         {
-            await _loop.ConfigureAwait(false);
+            if (loop is not null)
+            {
+                await loop.ConfigureAwait(false);
+            }
         }
         catch (OperationCanceledException)
         {

@@ -4,7 +4,7 @@ using Oxbow.Pipeline;
 namespace Oxbow;
 
 /// <summary>
-/// The entry point. Until <see cref="Configure"/> is called every member is a no-op: no threads, no files,
+/// The entry point. Until <see cref="Configure(Action{OxbowOptions})"/> is called every member is a no-op: no threads, no files,
 /// no sockets, and log calls cost one comparison.
 /// <code>
 /// Ox.Configure(o => o.WriteToFile("logs/app.ndjson"));
@@ -24,7 +24,7 @@ public static class Ox
     /// <summary>The logger with nothing bound.</summary>
     public static OxLogger Log => OxLogger.Root;
 
-    /// <summary>True once <see cref="Configure"/> has run and until <see cref="Shutdown"/>.</summary>
+    /// <summary>True once <see cref="Configure(Action{OxbowOptions})"/> has run and until <see cref="Shutdown()"/>.</summary>
     public static bool IsConfigured => EventPipeline.Current is not null;
 
     /// <summary>Counters of the current configuration.</summary>
@@ -37,18 +37,32 @@ public static class Ox
     /// Starts (or restarts) Oxbow. Options start from the environment (<see cref="OxbowOptions.FromEnvironment()"/>),
     /// then <paramref name="configure"/> adjusts them. A previous configuration is flushed and closed first.
     /// </summary>
-    public static void Configure(Action<OxbowOptions>? configure = null)
+    public static void Configure(Action<OxbowOptions> configure)
     {
+        ArgumentNullException.ThrowIfNull(configure);
         var options = OxbowOptions.FromEnvironment();
-        configure?.Invoke(options);
-        if (options.Sinks.Count == 0 && !options.ConsoleExplicitlyOff)
-        {
-            options.WriteToConsole();
-        }
+        configure(options);
+        Configure(options);
+    }
 
+    /// <summary>Starts (or restarts) Oxbow from the environment alone (<see cref="OxbowOptions.FromEnvironment()"/>).</summary>
+    public static void Configure() => Configure(OxbowOptions.FromEnvironment());
+
+    /// <summary>
+    /// Starts (or restarts) Oxbow with exactly <paramref name="options"/> (the environment is not read; start from
+    /// <see cref="OxbowOptions.FromEnvironment()"/> for that) and returns the running pipeline, whose
+    /// <see cref="OxbowPipeline.UpdateLevels"/> changes levels live and whose disposal is <see cref="Shutdown()"/>.
+    /// A previous configuration is flushed and closed first. With no sink and the console not turned off, a
+    /// <c>pretty</c> console sink is added.
+    /// </summary>
+    public static OxbowPipeline Configure(OxbowOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.AddDefaultSink();
+        var pipeline = new EventPipeline(options);
         lock (s_configureGate)
         {
-            var previous = EventPipeline.Exchange(new EventPipeline(options));
+            var previous = EventPipeline.Exchange(pipeline);
             LevelGate.Recompute();
             previous?.Dispose();
             if (Interlocked.Exchange(ref s_exitHookInstalled, 1) == 0)
@@ -57,6 +71,8 @@ public static class Ox
                 AppDomain.CurrentDomain.ProcessExit += static (_, _) => Shutdown();
             }
         }
+
+        return OxbowPipeline.ForGlobal(pipeline);
     }
 
     /// <summary>Drains everything queued and returns Oxbow to the unconfigured no-op state.</summary>
@@ -70,14 +86,29 @@ public static class Ox
         }
     }
 
+    /// <summary>Shuts down <paramref name="pipeline"/> if it is still the global one; a later configuration is left alone.</summary>
+    internal static void ShutdownIfCurrent(EventPipeline pipeline)
+    {
+        lock (s_configureGate)
+        {
+            if (EventPipeline.Current == pipeline)
+            {
+                EventPipeline.Exchange(null);
+                LevelGate.Recompute();
+            }
+        }
+
+        pipeline.Dispose();
+    }
+
     /// <summary>Waits until every event emitted before the call has reached the sinks; false if <paramref name="timeout"/> (default 10 s) passed first.</summary>
     public static bool Flush(TimeSpan? timeout = null) => EventPipeline.Current?.Flush(timeout ?? TimeSpan.FromSeconds(10)) ?? true;
 
     /// <summary>True when an event of <paramref name="level"/> would go anywhere.</summary>
     public static bool IsEnabled(OxLevel level) => LevelGate.IsEnabled(level);
 
-    /// <summary>A logger with <c>logger</c> bound to <paramref name="name"/>.</summary>
-    public static OxLogger GetLogger(string name) => OxLogger.Root.Bind("logger", name);
+    /// <summary>A logger whose category (and <c>logger</c> field) is <paramref name="name"/>: <see cref="OxbowOptions.Levels"/> apply to it by that name.</summary>
+    public static OxLogger GetLogger(string name) => new OxLogger(LevelScope.Global.For(name)).Bind("logger", name);
 
     /// <summary>
     /// Opens a context. <paramref name="name"/> is absolute (<c>request</c>), relative to the current context

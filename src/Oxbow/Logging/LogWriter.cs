@@ -19,12 +19,13 @@ internal static class LogWriter
     {
         try
         {
-            if (!Emitter.Destinations(level, out var pipeline, out var capture))
+            var floor = logger.Floor;
+            if (!Emitter.Destinations(level, floor, out var pipeline, out var capture))
             {
                 return;
             }
 
-            var configured = EventPipeline.Current;
+            var configured = floor.Scope.Pipeline;
             var context = OxContext.Current;
             var ambient = AmbientFields.Current;
             if (exception is not null
@@ -33,7 +34,7 @@ internal static class LogWriter
                 || (ambient?.HasDottedKeys ?? false)
                 || !TryWriteFast(logger, level, evt, fields, context, ambient, configured, pipeline, capture))
             {
-                WriteSlow(logger, level, exception, evt, fields, context, ambient, pipeline, capture);
+                WriteSlow(logger, level, exception, evt, fields, context, ambient, configured, pipeline, capture);
             }
         }
         catch (Exception ex)
@@ -151,7 +152,7 @@ internal static class LogWriter
 
     private static void WriteSlow<TFields>(
         OxLogger logger, OxLevel level, Exception? exception, string evt, in TFields fields, OxContext? context, FieldBindings? ambient,
-        EventPipeline? pipeline, OxCapture? capture)
+        EventPipeline? configured, EventPipeline? pipeline, OxCapture? capture)
         where TFields : struct, IFieldList
     {
         var body = new FieldMap();
@@ -180,6 +181,6 @@ internal static class LogWriter
         }
 
         var type = context is null ? "log" : context.Type + ".log";
-        Emitter.Emit(Emitter.PointEvent(context?.Id, type, level, context, body), pipeline, capture);
+        Emitter.Emit(Emitter.PointEvent(context?.Id, type, level, context, body, configured), pipeline, capture, configured);
     }
 }

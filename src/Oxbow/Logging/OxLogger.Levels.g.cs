@@ -14,7 +14,7 @@ public sealed partial class OxLogger
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Trace(string evt)
     {
-        if (LevelGate.IsEnabled(OxLevel.Trace))
+        if ((int)OxLevel.Trace >= _floor.Gate)
         {
             LogWriter.Write(this, OxLevel.Trace, null, evt, default(NoFields));
         }
@@ -26,7 +26,7 @@ public sealed partial class OxLogger
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Trace(Exception? exception, string evt)
     {
-        if (LevelGate.IsEnabled(OxLevel.Trace))
+        if ((int)OxLevel.Trace >= _floor.Gate)
         {
             LogWriter.Write(this, OxLevel.Trace, exception, evt, default(NoFields));
         }
@@ -40,7 +40,7 @@ public sealed partial class OxLogger
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Trace<T1>(string evt, string key1, T1 value1)
     {
-        if (LevelGate.IsEnabled(OxLevel.Trace))
+        if ((int)OxLevel.Trace >= _floor.Gate)
         {
             LogWriter.Write(this, OxLevel.Trace, null, evt, new Fields1<T1>(key1, value1));
         }
@@ -55,7 +55,7 @@ public sealed partial class OxLogger
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Trace<T1>(Exception? exception, string evt, string key1, T1 value1)
     {
-        if (LevelGate.IsEnabled(OxLevel.Trace))
+        if ((int)OxLevel.Trace >= _floor.Gate)
         {
             LogWriter.Write(this, OxLevel.Trace, exception, evt, new Fields1<T1>(key1, value1));
         }
@@ -72,7 +72,7 @@ public sealed partial class OxLogger
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Trace<T1, T2>(string evt, string key1, T1 value1, string key2, T2 value2)
     {
-        if (LevelGate.IsEnabled(OxLevel.Trace))
+        if ((int)OxLevel.Trace >= _floor.Gate)
         {
             LogWriter.Write(this, OxLevel.Trace, null, evt, new Fields2<T1, T2>(key1, value1, key2, value2));
         }
@@ -90,7 +90,7 @@ public sealed partial class OxLogger
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Trace<T1, T2>(Exception? exception, string evt, string key1, T1 value1, string key2, T2 value2)
     {
-        if (LevelGate.IsEnabled(OxLevel.Trace))
+        if ((int)OxLevel.Trace >= _floor.Gate)
         {
             LogWriter.Write(this, OxLevel.Trace, exception, evt, new Fields2<T1, T2>(key1, value1, key2, value2));
         }
@@ -110,7 +110,7 @@ public sealed partial class OxLogger
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Trace<T1, T2, T3>(string evt, string key1, T1 value1, string key2, T2 value2, string key3, T3 value3)
     {
-        if (LevelGate.IsEnabled(OxLevel.Trace))
+        if ((int)OxLevel.Trace >= _floor.Gate)
         {
             LogWriter.Write(this, OxLevel.Trace, null, evt, new Fields3<T1, T2, T3>(key1, value1, key2, value2, key3, value3));
         }
@@ -131,7 +131,7 @@ public sealed partial class OxLogger
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Trace<T1, T2, T3>(Exception? exception, string evt, string key1, T1 value1, string key2, T2 value2, string key3, T3 value3)
     {
-        if (LevelGate.IsEnabled(OxLevel.Trace))
+        if ((int)OxLevel.Trace >= _floor.Gate)
         {
             LogWriter.Write(this, OxLevel.Trace, exception, evt, new Fields3<T1, T2, T3>(key1, value1, key2, value2, key3, value3));
         }
@@ -154,7 +154,7 @@ public sealed partial class OxLogger
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Trace<T1, T2, T3, T4>(string evt, string key1, T1 value1, string key2, T2 value2, string key3, T3 value3, string key4, T4 value4)
     {
-        if (LevelGate.IsEnabled(OxLevel.Trace))
+        if ((int)OxLevel.Trace >= _floor.Gate)
         {
             LogWriter.Write(this, OxLevel.Trace, null, evt, new Fields4<T1, T2, T3, T4>(key1, value1, key2, value2, key3, value3, key4, value4));
         }
@@ -178,7 +178,7 @@ public sealed partial class OxLogger
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Trace<T1, T2, T3, T4>(Exception? exception, string evt, string key1, T1 value1, string key2, T2 value2, string key3, T3 value3, string key4, T4 value4)
     {
-        if (LevelGate.IsEnabled(OxLevel.Trace))
+        if ((int)OxLevel.Trace >= _floor.Gate)
         {
             LogWriter.Write(this, OxLevel.Trace, exception, evt, new Fields4<T1, T2, T3, T4>(key1, value1, key2, value2, key3, value3, key4, value4));
         }
@@ -204,7 +204,7 @@ public sealed partial class OxLogger
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Trace<T1, T2, T3, T4, T5>(string evt, string key1, T1 value1, string key2, T2 value2, string key3, T3 value3, string key4, T4 value4, string key5, T5 value5)
     {
-        if (LevelGate.IsEnabled(OxLevel.Trace))
+        if ((int)OxLevel.Trace >= _floor.Gate)
         {
             LogWriter.Write(this, OxLevel.Trace, null, evt, new Fields5<T1, T2, T3, T4, T5>(key1, value1, key2, value2, key3, value3, key4, value4, key5, value5));
         }
@@ -231,7 +231,7 @@ public sealed partial class OxLogger
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Trace<T1, T2, T3, T4, T5>(Exception? exception, string evt, string key1, T1 value1, string key2, T2 value2, string key3, T3 value3, string key4, T4 value4, string key5, T5 value5)
     {
-        if (LevelGate.IsEnabled(OxLevel.Trace))
+        if ((int)OxLevel.Trace >= _floor.Gate)
         {
             LogWriter.Write(this, OxLevel.Trace, exception, evt, new Fields5<T1, T2, T3, T4, T5>(key1, value1, key2, value2, key3, value3, key4, value4, key5, value5));
         }
@@ -260,7 +260,7 @@ public sealed partial class OxLogger
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Trace<T1, T2, T3, T4, T5, T6>(string evt, string key1, T1 value1, string key2, T2 value2, string key3, T3 value3, string key4, T4 value4, string key5, T5 value5, string key6, T6 value6)
     {
-        if (LevelGate.IsEnabled(OxLevel.Trace))
+        if ((int)OxLevel.Trace >= _floor.Gate)
         {
             LogWriter.Write(this, OxLevel.Trace, null, evt, new Fields6<T1, T2, T3, T4, T5, T6>(key1, value1, key2, value2, key3, value3, key4, value4, key5, value5, key6, value6));
         }
@@ -290,7 +290,7 @@ public sealed partial class OxLogger
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Trace<T1, T2, T3, T4, T5, T6>(Exception? exception, string evt, string key1, T1 value1, string key2, T2 value2, string key3, T3 value3, string key4, T4 value4, string key5, T5 value5, string key6, T6 value6)
     {
-        if (LevelGate.IsEnabled(OxLevel.Trace))
+        if ((int)OxLevel.Trace >= _floor.Gate)
         {
             LogWriter.Write(this, OxLevel.Trace, exception, evt, new Fields6<T1, T2, T3, T4, T5, T6>(key1, value1, key2, value2, key3, value3, key4, value4, key5, value5, key6, value6));
         }
@@ -301,7 +301,7 @@ public sealed partial class OxLogger
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Debug(string evt)
     {
-        if (LevelGate.IsEnabled(OxLevel.Debug))
+        if ((int)OxLevel.Debug >= _floor.Gate)
         {
             LogWriter.Write(this, OxLevel.Debug, null, evt, default(NoFields));
         }
@@ -313,7 +313,7 @@ public sealed partial class OxLogger
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Debug(Exception? exception, string evt)
     {
-        if (LevelGate.IsEnabled(OxLevel.Debug))
+        if ((int)OxLevel.Debug >= _floor.Gate)
         {
             LogWriter.Write(this, OxLevel.Debug, exception, evt, default(NoFields));
         }
@@ -327,7 +327,7 @@ public sealed partial class OxLogger
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Debug<T1>(string evt, string key1, T1 value1)
     {
-        if (LevelGate.IsEnabled(OxLevel.Debug))
+        if ((int)OxLevel.Debug >= _floor.Gate)
         {
             LogWriter.Write(this, OxLevel.Debug, null, evt, new Fields1<T1>(key1, value1));
         }
@@ -342,7 +342,7 @@ public sealed partial class OxLogger
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Debug<T1>(Exception? exception, string evt, string key1, T1 value1)
     {
-        if (LevelGate.IsEnabled(OxLevel.Debug))
+        if ((int)OxLevel.Debug >= _floor.Gate)
         {
             LogWriter.Write(this, OxLevel.Debug, exception, evt, new Fields1<T1>(key1, value1));
         }
@@ -359,7 +359,7 @@ public sealed partial class OxLogger
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Debug<T1, T2>(string evt, string key1, T1 value1, string key2, T2 value2)
     {
-        if (LevelGate.IsEnabled(OxLevel.Debug))
+        if ((int)OxLevel.Debug >= _floor.Gate)
         {
             LogWriter.Write(this, OxLevel.Debug, null, evt, new Fields2<T1, T2>(key1, value1, key2, value2));
         }
@@ -377,7 +377,7 @@ public sealed partial class OxLogger
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Debug<T1, T2>(Exception? exception, string evt, string key1, T1 value1, string key2, T2 value2)
     {
-        if (LevelGate.IsEnabled(OxLevel.Debug))
+        if ((int)OxLevel.Debug >= _floor.Gate)
         {
             LogWriter.Write(this, OxLevel.Debug, exception, evt, new Fields2<T1, T2>(key1, value1, key2, value2));
         }
@@ -397,7 +397,7 @@ public sealed partial class OxLogger
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Debug<T1, T2, T3>(string evt, string key1, T1 value1, string key2, T2 value2, string key3, T3 value3)
     {
-        if (LevelGate.IsEnabled(OxLevel.Debug))
+        if ((int)OxLevel.Debug >= _floor.Gate)
         {
             LogWriter.Write(this, OxLevel.Debug, null, evt, new Fields3<T1, T2, T3>(key1, value1, key2, value2, key3, value3));
         }
@@ -418,7 +418,7 @@ public sealed partial class OxLogger
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Debug<T1, T2, T3>(Exception? exception, string evt, string key1, T1 value1, string key2, T2 value2, string key3, T3 value3)
     {
-        if (LevelGate.IsEnabled(OxLevel.Debug))
+        if ((int)OxLevel.Debug >= _floor.Gate)
         {
             LogWriter.Write(this, OxLevel.Debug, exception, evt, new Fields3<T1, T2, T3>(key1, value1, key2, value2, key3, value3));
         }
@@ -441,7 +441,7 @@ public sealed partial class OxLogger
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Debug<T1, T2, T3, T4>(string evt, string key1, T1 value1, string key2, T2 value2, string key3, T3 value3, string key4, T4 value4)
     {
-        if (LevelGate.IsEnabled(OxLevel.Debug))
+        if ((int)OxLevel.Debug >= _floor.Gate)
         {
             LogWriter.Write(this, OxLevel.Debug, null, evt, new Fields4<T1, T2, T3, T4>(key1, value1, key2, value2, key3, value3, key4, value4));
         }
@@ -465,7 +465,7 @@ public sealed partial class OxLogger
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Debug<T1, T2, T3, T4>(Exception? exception, string evt, string key1, T1 value1, string key2, T2 value2, string key3, T3 value3, string key4, T4 value4)
     {
-        if (LevelGate.IsEnabled(OxLevel.Debug))
+        if ((int)OxLevel.Debug >= _floor.Gate)
         {
             LogWriter.Write(this, OxLevel.Debug, exception, evt, new Fields4<T1, T2, T3, T4>(key1, value1, key2, value2, key3, value3, key4, value4));
         }
@@ -491,7 +491,7 @@ public sealed partial class OxLogger
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Debug<T1, T2, T3, T4, T5>(string evt, string key1, T1 value1, string key2, T2 value2, string key3, T3 value3, string key4, T4 value4, string key5, T5 value5)
     {
-        if (LevelGate.IsEnabled(OxLevel.Debug))
+        if ((int)OxLevel.Debug >= _floor.Gate)
         {
             LogWriter.Write(this, OxLevel.Debug, null, evt, new Fields5<T1, T2, T3, T4, T5>(key1, value1, key2, value2, key3, value3, key4, value4, key5, value5));
         }
@@ -518,7 +518,7 @@ public sealed partial class OxLogger
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Debug<T1, T2, T3, T4, T5>(Exception? exception, string evt, string key1, T1 value1, string key2, T2 value2, string key3, T3 value3, string key4, T4 value4, string key5, T5 value5)
     {
-        if (LevelGate.IsEnabled(OxLevel.Debug))
+        if ((int)OxLevel.Debug >= _floor.Gate)
         {
             LogWriter.Write(this, OxLevel.Debug, exception, evt, new Fields5<T1, T2, T3, T4, T5>(key1, value1, key2, value2, key3, value3, key4, value4, key5, value5));
         }
@@ -547,7 +547,7 @@ public sealed partial class OxLogger
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Debug<T1, T2, T3, T4, T5, T6>(string evt, string key1, T1 value1, string key2, T2 value2, string key3, T3 value3, string key4, T4 value4, string key5, T5 value5, string key6, T6 value6)
     {
-        if (LevelGate.IsEnabled(OxLevel.Debug))
+        if ((int)OxLevel.Debug >= _floor.Gate)
         {
             LogWriter.Write(this, OxLevel.Debug, null, evt, new Fields6<T1, T2, T3, T4, T5, T6>(key1, value1, key2, value2, key3, value3, key4, value4, key5, value5, key6, value6));
         }
@@ -577,7 +577,7 @@ public sealed partial class OxLogger
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Debug<T1, T2, T3, T4, T5, T6>(Exception? exception, string evt, string key1, T1 value1, string key2, T2 value2, string key3, T3 value3, string key4, T4 value4, string key5, T5 value5, string key6, T6 value6)
     {
-        if (LevelGate.IsEnabled(OxLevel.Debug))
+        if ((int)OxLevel.Debug >= _floor.Gate)
         {
             LogWriter.Write(this, OxLevel.Debug, exception, evt, new Fields6<T1, T2, T3, T4, T5, T6>(key1, value1, key2, value2, key3, value3, key4, value4, key5, value5, key6, value6));
         }
@@ -588,7 +588,7 @@ public sealed partial class OxLogger
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Info(string evt)
     {
-        if (LevelGate.IsEnabled(OxLevel.Info))
+        if ((int)OxLevel.Info >= _floor.Gate)
         {
             LogWriter.Write(this, OxLevel.Info, null, evt, default(NoFields));
         }
@@ -600,7 +600,7 @@ public sealed partial class OxLogger
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Info(Exception? exception, string evt)
     {
-        if (LevelGate.IsEnabled(OxLevel.Info))
+        if ((int)OxLevel.Info >= _floor.Gate)
         {
             LogWriter.Write(this, OxLevel.Info, exception, evt, default(NoFields));
         }
@@ -614,7 +614,7 @@ public sealed partial class OxLogger
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Info<T1>(string evt, string key1, T1 value1)
     {
-        if (LevelGate.IsEnabled(OxLevel.Info))
+        if ((int)OxLevel.Info >= _floor.Gate)
         {
             LogWriter.Write(this, OxLevel.Info, null, evt, new Fields1<T1>(key1, value1));
         }
@@ -629,7 +629,7 @@ public sealed partial class OxLogger
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Info<T1>(Exception? exception, string evt, string key1, T1 value1)
     {
-        if (LevelGate.IsEnabled(OxLevel.Info))
+        if ((int)OxLevel.Info >= _floor.Gate)
         {
             LogWriter.Write(this, OxLevel.Info, exception, evt, new Fields1<T1>(key1, value1));
         }
@@ -646,7 +646,7 @@ public sealed partial class OxLogger
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Info<T1, T2>(string evt, string key1, T1 value1, string key2, T2 value2)
     {
-        if (LevelGate.IsEnabled(OxLevel.Info))
+        if ((int)OxLevel.Info >= _floor.Gate)
         {
             LogWriter.Write(this, OxLevel.Info, null, evt, new Fields2<T1, T2>(key1, value1, key2, value2));
         }
@@ -664,7 +664,7 @@ public sealed partial class OxLogger
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Info<T1, T2>(Exception? exception, string evt, string key1, T1 value1, string key2, T2 value2)
     {
-        if (LevelGate.IsEnabled(OxLevel.Info))
+        if ((int)OxLevel.Info >= _floor.Gate)
         {
             LogWriter.Write(this, OxLevel.Info, exception, evt, new Fields2<T1, T2>(key1, value1, key2, value2));
         }
@@ -684,7 +684,7 @@ public sealed partial class OxLogger
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Info<T1, T2, T3>(string evt, string key1, T1 value1, string key2, T2 value2, string key3, T3 value3)
     {
-        if (LevelGate.IsEnabled(OxLevel.Info))
+        if ((int)OxLevel.Info >= _floor.Gate)
         {
             LogWriter.Write(this, OxLevel.Info, null, evt, new Fields3<T1, T2, T3>(key1, value1, key2, value2, key3, value3));
         }
@@ -705,7 +705,7 @@ public sealed partial class OxLogger
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Info<T1, T2, T3>(Exception? exception, string evt, string key1, T1 value1, string key2, T2 value2, string key3, T3 value3)
     {
-        if (LevelGate.IsEnabled(OxLevel.Info))
+        if ((int)OxLevel.Info >= _floor.Gate)
         {
             LogWriter.Write(this, OxLevel.Info, exception, evt, new Fields3<T1, T2, T3>(key1, value1, key2, value2, key3, value3));
         }
@@ -728,7 +728,7 @@ public sealed partial class OxLogger
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Info<T1, T2, T3, T4>(string evt, string key1, T1 value1, string key2, T2 value2, string key3, T3 value3, string key4, T4 value4)
     {
-        if (LevelGate.IsEnabled(OxLevel.Info))
+        if ((int)OxLevel.Info >= _floor.Gate)
         {
             LogWriter.Write(this, OxLevel.Info, null, evt, new Fields4<T1, T2, T3, T4>(key1, value1, key2, value2, key3, value3, key4, value4));
         }
@@ -752,7 +752,7 @@ public sealed partial class OxLogger
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Info<T1, T2, T3, T4>(Exception? exception, string evt, string key1, T1 value1, string key2, T2 value2, string key3, T3 value3, string key4, T4 value4)
     {
-        if (LevelGate.IsEnabled(OxLevel.Info))
+        if ((int)OxLevel.Info >= _floor.Gate)
         {
             LogWriter.Write(this, OxLevel.Info, exception, evt, new Fields4<T1, T2, T3, T4>(key1, value1, key2, value2, key3, value3, key4, value4));
         }
@@ -778,7 +778,7 @@ public sealed partial class OxLogger
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Info<T1, T2, T3, T4, T5>(string evt, string key1, T1 value1, string key2, T2 value2, string key3, T3 value3, string key4, T4 value4, string key5, T5 value5)
     {
-        if (LevelGate.IsEnabled(OxLevel.Info))
+        if ((int)OxLevel.Info >= _floor.Gate)
         {
             LogWriter.Write(this, OxLevel.Info, null, evt, new Fields5<T1, T2, T3, T4, T5>(key1, value1, key2, value2, key3, value3, key4, value4, key5, value5));
         }
@@ -805,7 +805,7 @@ public sealed partial class OxLogger
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Info<T1, T2, T3, T4, T5>(Exception? exception, string evt, string key1, T1 value1, string key2, T2 value2, string key3, T3 value3, string key4, T4 value4, string key5, T5 value5)
     {
-        if (LevelGate.IsEnabled(OxLevel.Info))
+        if ((int)OxLevel.Info >= _floor.Gate)
         {
             LogWriter.Write(this, OxLevel.Info, exception, evt, new Fields5<T1, T2, T3, T4, T5>(key1, value1, key2, value2, key3, value3, key4, value4, key5, value5));
         }
@@ -834,7 +834,7 @@ public sealed partial class OxLogger
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Info<T1, T2, T3, T4, T5, T6>(string evt, string key1, T1 value1, string key2, T2 value2, string key3, T3 value3, string key4, T4 value4, string key5, T5 value5, string key6, T6 value6)
     {
-        if (LevelGate.IsEnabled(OxLevel.Info))
+        if ((int)OxLevel.Info >= _floor.Gate)
         {
             LogWriter.Write(this, OxLevel.Info, null, evt, new Fields6<T1, T2, T3, T4, T5, T6>(key1, value1, key2, value2, key3, value3, key4, value4, key5, value5, key6, value6));
         }
@@ -864,7 +864,7 @@ public sealed partial class OxLogger
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Info<T1, T2, T3, T4, T5, T6>(Exception? exception, string evt, string key1, T1 value1, string key2, T2 value2, string key3, T3 value3, string key4, T4 value4, string key5, T5 value5, string key6, T6 value6)
     {
-        if (LevelGate.IsEnabled(OxLevel.Info))
+        if ((int)OxLevel.Info >= _floor.Gate)
         {
             LogWriter.Write(this, OxLevel.Info, exception, evt, new Fields6<T1, T2, T3, T4, T5, T6>(key1, value1, key2, value2, key3, value3, key4, value4, key5, value5, key6, value6));
         }
@@ -875,7 +875,7 @@ public sealed partial class OxLogger
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Warning(string evt)
     {
-        if (LevelGate.IsEnabled(OxLevel.Warning))
+        if ((int)OxLevel.Warning >= _floor.Gate)
         {
             LogWriter.Write(this, OxLevel.Warning, null, evt, default(NoFields));
         }
@@ -887,7 +887,7 @@ public sealed partial class OxLogger
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Warning(Exception? exception, string evt)
     {
-        if (LevelGate.IsEnabled(OxLevel.Warning))
+        if ((int)OxLevel.Warning >= _floor.Gate)
         {
             LogWriter.Write(this, OxLevel.Warning, exception, evt, default(NoFields));
         }
@@ -901,7 +901,7 @@ public sealed partial class OxLogger
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Warning<T1>(string evt, string key1, T1 value1)
     {
-        if (LevelGate.IsEnabled(OxLevel.Warning))
+        if ((int)OxLevel.Warning >= _floor.Gate)
         {
             LogWriter.Write(this, OxLevel.Warning, null, evt, new Fields1<T1>(key1, value1));
         }
@@ -916,7 +916,7 @@ public sealed partial class OxLogger
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Warning<T1>(Exception? exception, string evt, string key1, T1 value1)
     {
-        if (LevelGate.IsEnabled(OxLevel.Warning))
+        if ((int)OxLevel.Warning >= _floor.Gate)
         {
             LogWriter.Write(this, OxLevel.Warning, exception, evt, new Fields1<T1>(key1, value1));
         }
@@ -933,7 +933,7 @@ public sealed partial class OxLogger
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Warning<T1, T2>(string evt, string key1, T1 value1, string key2, T2 value2)
     {
-        if (LevelGate.IsEnabled(OxLevel.Warning))
+        if ((int)OxLevel.Warning >= _floor.Gate)
         {
             LogWriter.Write(this, OxLevel.Warning, null, evt, new Fields2<T1, T2>(key1, value1, key2, value2));
         }
@@ -951,7 +951,7 @@ public sealed partial class OxLogger
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Warning<T1, T2>(Exception? exception, string evt, string key1, T1 value1, string key2, T2 value2)
     {
-        if (LevelGate.IsEnabled(OxLevel.Warning))
+        if ((int)OxLevel.Warning >= _floor.Gate)
         {
             LogWriter.Write(this, OxLevel.Warning, exception, evt, new Fields2<T1, T2>(key1, value1, key2, value2));
         }
@@ -971,7 +971,7 @@ public sealed partial class OxLogger
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Warning<T1, T2, T3>(string evt, string key1, T1 value1, string key2, T2 value2, string key3, T3 value3)
     {
-        if (LevelGate.IsEnabled(OxLevel.Warning))
+        if ((int)OxLevel.Warning >= _floor.Gate)
         {
             LogWriter.Write(this, OxLevel.Warning, null, evt, new Fields3<T1, T2, T3>(key1, value1, key2, value2, key3, value3));
         }
@@ -992,7 +992,7 @@ public sealed partial class OxLogger
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Warning<T1, T2, T3>(Exception? exception, string evt, string key1, T1 value1, string key2, T2 value2, string key3, T3 value3)
     {
-        if (LevelGate.IsEnabled(OxLevel.Warning))
+        if ((int)OxLevel.Warning >= _floor.Gate)
         {
             LogWriter.Write(this, OxLevel.Warning, exception, evt, new Fields3<T1, T2, T3>(key1, value1, key2, value2, key3, value3));
         }
@@ -1015,7 +1015,7 @@ public sealed partial class OxLogger
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Warning<T1, T2, T3, T4>(string evt, string key1, T1 value1, string key2, T2 value2, string key3, T3 value3, string key4, T4 value4)
     {
-        if (LevelGate.IsEnabled(OxLevel.Warning))
+        if ((int)OxLevel.Warning >= _floor.Gate)
         {
             LogWriter.Write(this, OxLevel.Warning, null, evt, new Fields4<T1, T2, T3, T4>(key1, value1, key2, value2, key3, value3, key4, value4));
         }
@@ -1039,7 +1039,7 @@ public sealed partial class OxLogger
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Warning<T1, T2, T3, T4>(Exception? exception, string evt, string key1, T1 value1, string key2, T2 value2, string key3, T3 value3, string key4, T4 value4)
     {
-        if (LevelGate.IsEnabled(OxLevel.Warning))
+        if ((int)OxLevel.Warning >= _floor.Gate)
         {
             LogWriter.Write(this, OxLevel.Warning, exception, evt, new Fields4<T1, T2, T3, T4>(key1, value1, key2, value2, key3, value3, key4, value4));
         }
@@ -1065,7 +1065,7 @@ public sealed partial class OxLogger
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Warning<T1, T2, T3, T4, T5>(string evt, string key1, T1 value1, string key2, T2 value2, string key3, T3 value3, string key4, T4 value4, string key5, T5 value5)
     {
-        if (LevelGate.IsEnabled(OxLevel.Warning))
+        if ((int)OxLevel.Warning >= _floor.Gate)
         {
             LogWriter.Write(this, OxLevel.Warning, null, evt, new Fields5<T1, T2, T3, T4, T5>(key1, value1, key2, value2, key3, value3, key4, value4, key5, value5));
         }
@@ -1092,7 +1092,7 @@ public sealed partial class OxLogger
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Warning<T1, T2, T3, T4, T5>(Exception? exception, string evt, string key1, T1 value1, string key2, T2 value2, string key3, T3 value3, string key4, T4 value4, string key5, T5 value5)
     {
-        if (LevelGate.IsEnabled(OxLevel.Warning))
+        if ((int)OxLevel.Warning >= _floor.Gate)
         {
             LogWriter.Write(this, OxLevel.Warning, exception, evt, new Fields5<T1, T2, T3, T4, T5>(key1, value1, key2, value2, key3, value3, key4, value4, key5, value5));
         }
@@ -1121,7 +1121,7 @@ public sealed partial class OxLogger
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Warning<T1, T2, T3, T4, T5, T6>(string evt, string key1, T1 value1, string key2, T2 value2, string key3, T3 value3, string key4, T4 value4, string key5, T5 value5, string key6, T6 value6)
     {
-        if (LevelGate.IsEnabled(OxLevel.Warning))
+        if ((int)OxLevel.Warning >= _floor.Gate)
         {
             LogWriter.Write(this, OxLevel.Warning, null, evt, new Fields6<T1, T2, T3, T4, T5, T6>(key1, value1, key2, value2, key3, value3, key4, value4, key5, value5, key6, value6));
         }
@@ -1151,7 +1151,7 @@ public sealed partial class OxLogger
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Warning<T1, T2, T3, T4, T5, T6>(Exception? exception, string evt, string key1, T1 value1, string key2, T2 value2, string key3, T3 value3, string key4, T4 value4, string key5, T5 value5, string key6, T6 value6)
     {
-        if (LevelGate.IsEnabled(OxLevel.Warning))
+        if ((int)OxLevel.Warning >= _floor.Gate)
         {
             LogWriter.Write(this, OxLevel.Warning, exception, evt, new Fields6<T1, T2, T3, T4, T5, T6>(key1, value1, key2, value2, key3, value3, key4, value4, key5, value5, key6, value6));
         }
@@ -1162,7 +1162,7 @@ public sealed partial class OxLogger
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Error(string evt)
     {
-        if (LevelGate.IsEnabled(OxLevel.Error))
+        if ((int)OxLevel.Error >= _floor.Gate)
         {
             LogWriter.Write(this, OxLevel.Error, null, evt, default(NoFields));
         }
@@ -1174,7 +1174,7 @@ public sealed partial class OxLogger
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Error(Exception? exception, string evt)
     {
-        if (LevelGate.IsEnabled(OxLevel.Error))
+        if ((int)OxLevel.Error >= _floor.Gate)
         {
             LogWriter.Write(this, OxLevel.Error, exception, evt, default(NoFields));
         }
@@ -1188,7 +1188,7 @@ public sealed partial class OxLogger
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Error<T1>(string evt, string key1, T1 value1)
     {
-        if (LevelGate.IsEnabled(OxLevel.Error))
+        if ((int)OxLevel.Error >= _floor.Gate)
         {
             LogWriter.Write(this, OxLevel.Error, null, evt, new Fields1<T1>(key1, value1));
         }
@@ -1203,7 +1203,7 @@ public sealed partial class OxLogger
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Error<T1>(Exception? exception, string evt, string key1, T1 value1)
     {
-        if (LevelGate.IsEnabled(OxLevel.Error))
+        if ((int)OxLevel.Error >= _floor.Gate)
         {
             LogWriter.Write(this, OxLevel.Error, exception, evt, new Fields1<T1>(key1, value1));
         }
@@ -1220,7 +1220,7 @@ public sealed partial class OxLogger
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Error<T1, T2>(string evt, string key1, T1 value1, string key2, T2 value2)
     {
-        if (LevelGate.IsEnabled(OxLevel.Error))
+        if ((int)OxLevel.Error >= _floor.Gate)
         {
             LogWriter.Write(this, OxLevel.Error, null, evt, new Fields2<T1, T2>(key1, value1, key2, value2));
         }
@@ -1238,7 +1238,7 @@ public sealed partial class OxLogger
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Error<T1, T2>(Exception? exception, string evt, string key1, T1 value1, string key2, T2 value2)
     {
-        if (LevelGate.IsEnabled(OxLevel.Error))
+        if ((int)OxLevel.Error >= _floor.Gate)
         {
             LogWriter.Write(this, OxLevel.Error, exception, evt, new Fields2<T1, T2>(key1, value1, key2, value2));
         }
@@ -1258,7 +1258,7 @@ public sealed partial class OxLogger
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Error<T1, T2, T3>(string evt, string key1, T1 value1, string key2, T2 value2, string key3, T3 value3)
     {
-        if (LevelGate.IsEnabled(OxLevel.Error))
+        if ((int)OxLevel.Error >= _floor.Gate)
         {
             LogWriter.Write(this, OxLevel.Error, null, evt, new Fields3<T1, T2, T3>(key1, value1, key2, value2, key3, value3));
         }
@@ -1279,7 +1279,7 @@ public sealed partial class OxLogger
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Error<T1, T2, T3>(Exception? exception, string evt, string key1, T1 value1, string key2, T2 value2, string key3, T3 value3)
     {
-        if (LevelGate.IsEnabled(OxLevel.Error))
+        if ((int)OxLevel.Error >= _floor.Gate)
         {
             LogWriter.Write(this, OxLevel.Error, exception, evt, new Fields3<T1, T2, T3>(key1, value1, key2, value2, key3, value3));
         }
@@ -1302,7 +1302,7 @@ public sealed partial class OxLogger
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Error<T1, T2, T3, T4>(string evt, string key1, T1 value1, string key2, T2 value2, string key3, T3 value3, string key4, T4 value4)
     {
-        if (LevelGate.IsEnabled(OxLevel.Error))
+        if ((int)OxLevel.Error >= _floor.Gate)
         {
             LogWriter.Write(this, OxLevel.Error, null, evt, new Fields4<T1, T2, T3, T4>(key1, value1, key2, value2, key3, value3, key4, value4));
         }
@@ -1326,7 +1326,7 @@ public sealed partial class OxLogger
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Error<T1, T2, T3, T4>(Exception? exception, string evt, string key1, T1 value1, string key2, T2 value2, string key3, T3 value3, string key4, T4 value4)
     {
-        if (LevelGate.IsEnabled(OxLevel.Error))
+        if ((int)OxLevel.Error >= _floor.Gate)
         {
             LogWriter.Write(this, OxLevel.Error, exception, evt, new Fields4<T1, T2, T3, T4>(key1, value1, key2, value2, key3, value3, key4, value4));
         }
@@ -1352,7 +1352,7 @@ public sealed partial class OxLogger
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Error<T1, T2, T3, T4, T5>(string evt, string key1, T1 value1, string key2, T2 value2, string key3, T3 value3, string key4, T4 value4, string key5, T5 value5)
     {
-        if (LevelGate.IsEnabled(OxLevel.Error))
+        if ((int)OxLevel.Error >= _floor.Gate)
         {
             LogWriter.Write(this, OxLevel.Error, null, evt, new Fields5<T1, T2, T3, T4, T5>(key1, value1, key2, value2, key3, value3, key4, value4, key5, value5));
         }
@@ -1379,7 +1379,7 @@ public sealed partial class OxLogger
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Error<T1, T2, T3, T4, T5>(Exception? exception, string evt, string key1, T1 value1, string key2, T2 value2, string key3, T3 value3, string key4, T4 value4, string key5, T5 value5)
     {
-        if (LevelGate.IsEnabled(OxLevel.Error))
+        if ((int)OxLevel.Error >= _floor.Gate)
         {
             LogWriter.Write(this, OxLevel.Error, exception, evt, new Fields5<T1, T2, T3, T4, T5>(key1, value1, key2, value2, key3, value3, key4, value4, key5, value5));
         }
@@ -1408,7 +1408,7 @@ public sealed partial class OxLogger
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Error<T1, T2, T3, T4, T5, T6>(string evt, string key1, T1 value1, string key2, T2 value2, string key3, T3 value3, string key4, T4 value4, string key5, T5 value5, string key6, T6 value6)
     {
-        if (LevelGate.IsEnabled(OxLevel.Error))
+        if ((int)OxLevel.Error >= _floor.Gate)
         {
             LogWriter.Write(this, OxLevel.Error, null, evt, new Fields6<T1, T2, T3, T4, T5, T6>(key1, value1, key2, value2, key3, value3, key4, value4, key5, value5, key6, value6));
         }
@@ -1438,7 +1438,7 @@ public sealed partial class OxLogger
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Error<T1, T2, T3, T4, T5, T6>(Exception? exception, string evt, string key1, T1 value1, string key2, T2 value2, string key3, T3 value3, string key4, T4 value4, string key5, T5 value5, string key6, T6 value6)
     {
-        if (LevelGate.IsEnabled(OxLevel.Error))
+        if ((int)OxLevel.Error >= _floor.Gate)
         {
             LogWriter.Write(this, OxLevel.Error, exception, evt, new Fields6<T1, T2, T3, T4, T5, T6>(key1, value1, key2, value2, key3, value3, key4, value4, key5, value5, key6, value6));
         }
@@ -1449,7 +1449,7 @@ public sealed partial class OxLogger
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Critical(string evt)
     {
-        if (LevelGate.IsEnabled(OxLevel.Critical))
+        if ((int)OxLevel.Critical >= _floor.Gate)
         {
             LogWriter.Write(this, OxLevel.Critical, null, evt, default(NoFields));
         }
@@ -1461,7 +1461,7 @@ public sealed partial class OxLogger
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Critical(Exception? exception, string evt)
     {
-        if (LevelGate.IsEnabled(OxLevel.Critical))
+        if ((int)OxLevel.Critical >= _floor.Gate)
         {
             LogWriter.Write(this, OxLevel.Critical, exception, evt, default(NoFields));
         }
@@ -1475,7 +1475,7 @@ public sealed partial class OxLogger
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Critical<T1>(string evt, string key1, T1 value1)
     {
-        if (LevelGate.IsEnabled(OxLevel.Critical))
+        if ((int)OxLevel.Critical >= _floor.Gate)
         {
             LogWriter.Write(this, OxLevel.Critical, null, evt, new Fields1<T1>(key1, value1));
         }
@@ -1490,7 +1490,7 @@ public sealed partial class OxLogger
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Critical<T1>(Exception? exception, string evt, string key1, T1 value1)
     {
-        if (LevelGate.IsEnabled(OxLevel.Critical))
+        if ((int)OxLevel.Critical >= _floor.Gate)
         {
             LogWriter.Write(this, OxLevel.Critical, exception, evt, new Fields1<T1>(key1, value1));
         }
@@ -1507,7 +1507,7 @@ public sealed partial class OxLogger
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Critical<T1, T2>(string evt, string key1, T1 value1, string key2, T2 value2)
     {
-        if (LevelGate.IsEnabled(OxLevel.Critical))
+        if ((int)OxLevel.Critical >= _floor.Gate)
         {
             LogWriter.Write(this, OxLevel.Critical, null, evt, new Fields2<T1, T2>(key1, value1, key2, value2));
         }
@@ -1525,7 +1525,7 @@ public sealed partial class OxLogger
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Critical<T1, T2>(Exception? exception, string evt, string key1, T1 value1, string key2, T2 value2)
     {
-        if (LevelGate.IsEnabled(OxLevel.Critical))
+        if ((int)OxLevel.Critical >= _floor.Gate)
         {
             LogWriter.Write(this, OxLevel.Critical, exception, evt, new Fields2<T1, T2>(key1, value1, key2, value2));
         }
@@ -1545,7 +1545,7 @@ public sealed partial class OxLogger
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Critical<T1, T2, T3>(string evt, string key1, T1 value1, string key2, T2 value2, string key3, T3 value3)
     {
-        if (LevelGate.IsEnabled(OxLevel.Critical))
+        if ((int)OxLevel.Critical >= _floor.Gate)
         {
             LogWriter.Write(this, OxLevel.Critical, null, evt, new Fields3<T1, T2, T3>(key1, value1, key2, value2, key3, value3));
         }
@@ -1566,7 +1566,7 @@ public sealed partial class OxLogger
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Critical<T1, T2, T3>(Exception? exception, string evt, string key1, T1 value1, string key2, T2 value2, string key3, T3 value3)
     {
-        if (LevelGate.IsEnabled(OxLevel.Critical))
+        if ((int)OxLevel.Critical >= _floor.Gate)
         {
             LogWriter.Write(this, OxLevel.Critical, exception, evt, new Fields3<T1, T2, T3>(key1, value1, key2, value2, key3, value3));
         }
@@ -1589,7 +1589,7 @@ public sealed partial class OxLogger
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Critical<T1, T2, T3, T4>(string evt, string key1, T1 value1, string key2, T2 value2, string key3, T3 value3, string key4, T4 value4)
     {
-        if (LevelGate.IsEnabled(OxLevel.Critical))
+        if ((int)OxLevel.Critical >= _floor.Gate)
         {
             LogWriter.Write(this, OxLevel.Critical, null, evt, new Fields4<T1, T2, T3, T4>(key1, value1, key2, value2, key3, value3, key4, value4));
         }
@@ -1613,7 +1613,7 @@ public sealed partial class OxLogger
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Critical<T1, T2, T3, T4>(Exception? exception, string evt, string key1, T1 value1, string key2, T2 value2, string key3, T3 value3, string key4, T4 value4)
     {
-        if (LevelGate.IsEnabled(OxLevel.Critical))
+        if ((int)OxLevel.Critical >= _floor.Gate)
         {
             LogWriter.Write(this, OxLevel.Critical, exception, evt, new Fields4<T1, T2, T3, T4>(key1, value1, key2, value2, key3, value3, key4, value4));
         }
@@ -1639,7 +1639,7 @@ public sealed partial class OxLogger
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Critical<T1, T2, T3, T4, T5>(string evt, string key1, T1 value1, string key2, T2 value2, string key3, T3 value3, string key4, T4 value4, string key5, T5 value5)
     {
-        if (LevelGate.IsEnabled(OxLevel.Critical))
+        if ((int)OxLevel.Critical >= _floor.Gate)
         {
             LogWriter.Write(this, OxLevel.Critical, null, evt, new Fields5<T1, T2, T3, T4, T5>(key1, value1, key2, value2, key3, value3, key4, value4, key5, value5));
         }
@@ -1666,7 +1666,7 @@ public sealed partial class OxLogger
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Critical<T1, T2, T3, T4, T5>(Exception? exception, string evt, string key1, T1 value1, string key2, T2 value2, string key3, T3 value3, string key4, T4 value4, string key5, T5 value5)
     {
-        if (LevelGate.IsEnabled(OxLevel.Critical))
+        if ((int)OxLevel.Critical >= _floor.Gate)
         {
             LogWriter.Write(this, OxLevel.Critical, exception, evt, new Fields5<T1, T2, T3, T4, T5>(key1, value1, key2, value2, key3, value3, key4, value4, key5, value5));
         }
@@ -1695,7 +1695,7 @@ public sealed partial class OxLogger
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Critical<T1, T2, T3, T4, T5, T6>(string evt, string key1, T1 value1, string key2, T2 value2, string key3, T3 value3, string key4, T4 value4, string key5, T5 value5, string key6, T6 value6)
     {
-        if (LevelGate.IsEnabled(OxLevel.Critical))
+        if ((int)OxLevel.Critical >= _floor.Gate)
         {
             LogWriter.Write(this, OxLevel.Critical, null, evt, new Fields6<T1, T2, T3, T4, T5, T6>(key1, value1, key2, value2, key3, value3, key4, value4, key5, value5, key6, value6));
         }
@@ -1725,7 +1725,7 @@ public sealed partial class OxLogger
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Critical<T1, T2, T3, T4, T5, T6>(Exception? exception, string evt, string key1, T1 value1, string key2, T2 value2, string key3, T3 value3, string key4, T4 value4, string key5, T5 value5, string key6, T6 value6)
     {
-        if (LevelGate.IsEnabled(OxLevel.Critical))
+        if ((int)OxLevel.Critical >= _floor.Gate)
         {
             LogWriter.Write(this, OxLevel.Critical, exception, evt, new Fields6<T1, T2, T3, T4, T5, T6>(key1, value1, key2, value2, key3, value3, key4, value4, key5, value5, key6, value6));
         }
@@ -1737,7 +1737,7 @@ public sealed partial class OxLogger
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Log(OxLevel level, string evt)
     {
-        if (LevelGate.IsEnabled(level))
+        if ((int)level >= _floor.Gate)
         {
             LogWriter.Write(this, level, null, evt, default(NoFields));
         }
@@ -1750,7 +1750,7 @@ public sealed partial class OxLogger
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Log(OxLevel level, Exception? exception, string evt)
     {
-        if (LevelGate.IsEnabled(level))
+        if ((int)level >= _floor.Gate)
         {
             LogWriter.Write(this, level, exception, evt, default(NoFields));
         }
@@ -1765,7 +1765,7 @@ public sealed partial class OxLogger
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Log<T1>(OxLevel level, string evt, string key1, T1 value1)
     {
-        if (LevelGate.IsEnabled(level))
+        if ((int)level >= _floor.Gate)
         {
             LogWriter.Write(this, level, null, evt, new Fields1<T1>(key1, value1));
         }
@@ -1781,7 +1781,7 @@ public sealed partial class OxLogger
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Log<T1>(OxLevel level, Exception? exception, string evt, string key1, T1 value1)
     {
-        if (LevelGate.IsEnabled(level))
+        if ((int)level >= _floor.Gate)
         {
             LogWriter.Write(this, level, exception, evt, new Fields1<T1>(key1, value1));
         }
@@ -1799,7 +1799,7 @@ public sealed partial class OxLogger
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Log<T1, T2>(OxLevel level, string evt, string key1, T1 value1, string key2, T2 value2)
     {
-        if (LevelGate.IsEnabled(level))
+        if ((int)level >= _floor.Gate)
         {
             LogWriter.Write(this, level, null, evt, new Fields2<T1, T2>(key1, value1, key2, value2));
         }
@@ -1818,7 +1818,7 @@ public sealed partial class OxLogger
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Log<T1, T2>(OxLevel level, Exception? exception, string evt, string key1, T1 value1, string key2, T2 value2)
     {
-        if (LevelGate.IsEnabled(level))
+        if ((int)level >= _floor.Gate)
         {
             LogWriter.Write(this, level, exception, evt, new Fields2<T1, T2>(key1, value1, key2, value2));
         }
@@ -1839,7 +1839,7 @@ public sealed partial class OxLogger
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Log<T1, T2, T3>(OxLevel level, string evt, string key1, T1 value1, string key2, T2 value2, string key3, T3 value3)
     {
-        if (LevelGate.IsEnabled(level))
+        if ((int)level >= _floor.Gate)
         {
             LogWriter.Write(this, level, null, evt, new Fields3<T1, T2, T3>(key1, value1, key2, value2, key3, value3));
         }
@@ -1861,7 +1861,7 @@ public sealed partial class OxLogger
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Log<T1, T2, T3>(OxLevel level, Exception? exception, string evt, string key1, T1 value1, string key2, T2 value2, string key3, T3 value3)
     {
-        if (LevelGate.IsEnabled(level))
+        if ((int)level >= _floor.Gate)
         {
             LogWriter.Write(this, level, exception, evt, new Fields3<T1, T2, T3>(key1, value1, key2, value2, key3, value3));
         }
@@ -1885,7 +1885,7 @@ public sealed partial class OxLogger
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Log<T1, T2, T3, T4>(OxLevel level, string evt, string key1, T1 value1, string key2, T2 value2, string key3, T3 value3, string key4, T4 value4)
     {
-        if (LevelGate.IsEnabled(level))
+        if ((int)level >= _floor.Gate)
         {
             LogWriter.Write(this, level, null, evt, new Fields4<T1, T2, T3, T4>(key1, value1, key2, value2, key3, value3, key4, value4));
         }
@@ -1910,7 +1910,7 @@ public sealed partial class OxLogger
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Log<T1, T2, T3, T4>(OxLevel level, Exception? exception, string evt, string key1, T1 value1, string key2, T2 value2, string key3, T3 value3, string key4, T4 value4)
     {
-        if (LevelGate.IsEnabled(level))
+        if ((int)level >= _floor.Gate)
         {
             LogWriter.Write(this, level, exception, evt, new Fields4<T1, T2, T3, T4>(key1, value1, key2, value2, key3, value3, key4, value4));
         }
@@ -1937,7 +1937,7 @@ public sealed partial class OxLogger
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Log<T1, T2, T3, T4, T5>(OxLevel level, string evt, string key1, T1 value1, string key2, T2 value2, string key3, T3 value3, string key4, T4 value4, string key5, T5 value5)
     {
-        if (LevelGate.IsEnabled(level))
+        if ((int)level >= _floor.Gate)
         {
             LogWriter.Write(this, level, null, evt, new Fields5<T1, T2, T3, T4, T5>(key1, value1, key2, value2, key3, value3, key4, value4, key5, value5));
         }
@@ -1965,7 +1965,7 @@ public sealed partial class OxLogger
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Log<T1, T2, T3, T4, T5>(OxLevel level, Exception? exception, string evt, string key1, T1 value1, string key2, T2 value2, string key3, T3 value3, string key4, T4 value4, string key5, T5 value5)
     {
-        if (LevelGate.IsEnabled(level))
+        if ((int)level >= _floor.Gate)
         {
             LogWriter.Write(this, level, exception, evt, new Fields5<T1, T2, T3, T4, T5>(key1, value1, key2, value2, key3, value3, key4, value4, key5, value5));
         }
@@ -1995,7 +1995,7 @@ public sealed partial class OxLogger
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Log<T1, T2, T3, T4, T5, T6>(OxLevel level, string evt, string key1, T1 value1, string key2, T2 value2, string key3, T3 value3, string key4, T4 value4, string key5, T5 value5, string key6, T6 value6)
     {
-        if (LevelGate.IsEnabled(level))
+        if ((int)level >= _floor.Gate)
         {
             LogWriter.Write(this, level, null, evt, new Fields6<T1, T2, T3, T4, T5, T6>(key1, value1, key2, value2, key3, value3, key4, value4, key5, value5, key6, value6));
         }
@@ -2026,7 +2026,7 @@ public sealed partial class OxLogger
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Log<T1, T2, T3, T4, T5, T6>(OxLevel level, Exception? exception, string evt, string key1, T1 value1, string key2, T2 value2, string key3, T3 value3, string key4, T4 value4, string key5, T5 value5, string key6, T6 value6)
     {
-        if (LevelGate.IsEnabled(level))
+        if ((int)level >= _floor.Gate)
         {
             LogWriter.Write(this, level, exception, evt, new Fields6<T1, T2, T3, T4, T5, T6>(key1, value1, key2, value2, key3, value3, key4, value4, key5, value5, key6, value6));
         }

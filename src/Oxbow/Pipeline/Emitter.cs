@@ -24,9 +24,14 @@ internal static class Emitter
     /// Where an event of <paramref name="level"/> goes; false when nowhere. A capture on the current flow takes the
     /// event away from the pipeline: tests never write to the configured sinks.
     /// </summary>
-    public static bool Destinations(OxLevel level, out EventPipeline? pipeline, out OxCapture? capture)
+    public static bool Destinations(OxLevel level, out EventPipeline? pipeline, out OxCapture? capture) =>
+        Destinations(level, LevelScope.Global.Root, out pipeline, out capture);
+
+    /// <summary>As <see cref="Destinations(OxLevel, out EventPipeline?, out OxCapture?)"/> for a logger's <paramref name="floor"/> (its scope and category).</summary>
+    public static bool Destinations(OxLevel level, LevelFloor floor, out EventPipeline? pipeline, out OxCapture? capture)
     {
-        capture = LevelGate.CapturesActive ? OxCapture.Current : null;
+        var scope = floor.Scope;
+        capture = scope.IsGlobal && OxCapture.AnyActive ? OxCapture.Current : null;
         if (capture is not null)
         {
             pipeline = null;
@@ -39,8 +44,8 @@ internal static class Emitter
             return true;
         }
 
-        pipeline = EventPipeline.Current;
-        if (pipeline is not null && (level < pipeline.MinimumLevel || pipeline.DropIfFull()))
+        pipeline = scope.Pipeline;
+        if (pipeline is not null && ((int)level < floor.Pipeline || pipeline.DropIfFull()))
         {
             pipeline = null;
         }
@@ -64,11 +69,13 @@ internal static class Emitter
     }
 
     /// <summary>As <see cref="Emit(OxbowEvent)"/>, to destinations the caller already resolved (and counted drops for).</summary>
-    public static void Emit(OxbowEvent e, EventPipeline? pipeline, OxCapture? capture)
+    public static void Emit(OxbowEvent e, EventPipeline? pipeline, OxCapture? capture) => Emit(e, pipeline, capture, EventPipeline.Current);
+
+    /// <summary>As <see cref="Emit(OxbowEvent, EventPipeline?, OxCapture?)"/>, with the settings (processors, keys) of <paramref name="configured"/>.</summary>
+    public static void Emit(OxbowEvent e, EventPipeline? pipeline, OxCapture? capture, EventPipeline? configured)
     {
         try
         {
-            var configured = EventPipeline.Current;
             if (configured is not null && !RunProcessors(configured, e))
             {
                 return;
@@ -141,10 +148,11 @@ internal static class Emitter
     /// one, else the context's. A null <paramref name="id"/> gets a new one. Log calls and typed streams both make their
     /// events here.
     /// </summary>
-    public static OxbowEvent PointEvent(string? id, string type, OxLevel level, OxContext? context, FieldMap body)
+    public static OxbowEvent PointEvent(string? id, string type, OxLevel level, OxContext? context, FieldMap body, EventPipeline? configured = null)
     {
-        var now = Timestamps.TruncateToMicroseconds(Time.GetUtcNow().UtcDateTime);
-        var identity = Identity.Identity;
+        configured ??= EventPipeline.Current;
+        var now = Timestamps.TruncateToMicroseconds((configured?.Time ?? TimeProvider.System).GetUtcNow().UtcDateTime);
+        var identity = (configured?.Identity ?? IdentityJson.Default).Identity;
         var activity = System.Diagnostics.Activity.Current;
         var hasActivity = activity is not null && activity.TraceId != default;
         return new OxbowEvent

@@ -13,6 +13,9 @@ internal sealed class EventPipeline : IDisposable
 
     private readonly EventQueue _queue;
     private readonly IEventSink[] _sinks;
+    private readonly int[] _sinkLevels;
+    private readonly SinkFilter _filter = new();
+    private LevelRules _levels;
     private readonly Thread _writer;
     private readonly TimeSpan _shutdownTimeout;
     private long _written;
@@ -24,25 +27,41 @@ internal sealed class EventPipeline : IDisposable
 
     public EventPipeline(OxbowOptions options)
     {
-        MinimumLevel = options.MinimumLevel;
+        _sinks = options.Sinks.ToArray();
+        _sinkLevels = _sinks.Select(sink => (int)options.SinkLevel(sink)).ToArray();
+        _levels = Rules(options, _sinkLevels);
         Time = options.TimeProvider;
         SampleSource = options.SampleSource;
         Keys = new KeyCache(options.Redaction);
         Identity = new IdentityJson(new ProcessIdentity(options.Host, Environment.ProcessId, options.App));
         Processors = options.Processors.ToArray();
         MaxEventBytes = Math.Min(options.MaxEventBytes, options.QueueCapacityBytes);
-        _sinks = options.Sinks.ToArray();
         SinkFailures.Output = options.SinkFailureOutput;
         SinkFailures.Reset();
         _shutdownTimeout = options.ShutdownTimeout;
         _queue = new EventQueue(options.QueueCapacityBytes, MaxEventBytes, options.QueueFullMode, options.BatchInterval);
         _writer = new Thread(WriteLoop) { IsBackground = true, Name = "oxbow-writer" };
-        _writer.Start();
+        // UnsafeStart: the writer must not capture the configuring caller's ExecutionContext, or its AsyncLocals
+        // (ambient fields, a test's capture, an Activity) would be visible to every sink for the life of the process.
+        _writer.UnsafeStart();
+        foreach (var sink in _sinks)
+        {
+            (sink as IStartableSink)?.Start();
+        }
     }
 
     public static EventPipeline? Current => Volatile.Read(ref s_current);
 
-    public OxLevel MinimumLevel { get; }
+    /// <summary>The levels in force; replaced whole by <see cref="UpdateLevels"/>.</summary>
+    public LevelRules Levels => Volatile.Read(ref _levels);
+
+    public IReadOnlyList<IEventSink> Sinks => _sinks;
+
+    public long QueueBytes => _queue.Bytes;
+
+    public int QueueCapacity => _queue.Capacity;
+
+    public bool QueueFull => _queue.IsFull;
 
     public TimeProvider Time { get; }
 
@@ -55,6 +74,29 @@ internal sealed class EventPipeline : IDisposable
     public IEventProcessor[] Processors { get; }
 
     public int MaxEventBytes { get; }
+
+    /// <summary>
+    /// Takes the levels of <paramref name="options"/>: the default, the category overrides and each sink's minimum
+    /// (matched by position). Sinks are not rebuilt. Returns false when the sink list differs in length, which needs
+    /// a restart to take effect (the default and category levels still apply).
+    /// </summary>
+    public bool UpdateLevels(OxbowOptions options)
+    {
+        var sameSinks = options.Sinks.Count == _sinks.Length;
+        if (sameSinks)
+        {
+            for (var i = 0; i < _sinks.Length; i++)
+            {
+                Volatile.Write(ref _sinkLevels[i], (int)options.SinkLevel(options.Sinks[i]));
+            }
+        }
+
+        Volatile.Write(ref _levels, Rules(options, _sinkLevels));
+        return sameSinks;
+    }
+
+    private static LevelRules Rules(OxbowOptions options, int[] sinkLevels) =>
+        new(options.MinimumLevel, options.Levels, sinkLevels.Length == 0 ? OxLevel.Trace : (OxLevel)sinkLevels.Min());
 
     public static EventPipeline? Exchange(EventPipeline? next) => Interlocked.Exchange(ref s_current, next);
 
@@ -108,11 +150,23 @@ internal sealed class EventPipeline : IDisposable
             if (count > 0)
             {
                 var batch = EventQueue.AsBatch(buffer, bytes, count);
-                foreach (var sink in _sinks)
+                var lowest = (int)Levels.Lowest;
+                for (var i = 0; i < _sinks.Length; i++)
                 {
+                    var sink = _sinks[i];
                     try
                     {
-                        sink.Emit(batch);
+                        // A sink whose minimum is at or below every rule gets the batch as it is; only a sink that
+                        // is stricter than the pipeline pays for a filtered copy.
+                        var level = Volatile.Read(ref _sinkLevels[i]);
+                        if (level <= lowest)
+                        {
+                            sink.Emit(batch);
+                        }
+                        else if (_filter.Filter(batch, (OxLevel)level) is { Count: > 0 } filtered)
+                        {
+                            sink.Emit(filtered);
+                        }
                     }
                     catch (Exception ex)
                     {

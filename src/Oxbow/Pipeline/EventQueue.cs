@@ -56,6 +56,12 @@ internal sealed class EventQueue : IDisposable
 
     public long Enqueued => Volatile.Read(ref _enqueued);
 
+    /// <summary>Capacity of the active buffer, in bytes.</summary>
+    public int Capacity => _capacity;
+
+    /// <summary>Bytes waiting in the active buffer (a racy read, for gauges).</summary>
+    public long Bytes => Volatile.Read(ref _activeBytes);
+
     public long DroppedQueueFull => Volatile.Read(ref _droppedFull);
 
     public long DroppedOversized => Volatile.Read(ref _droppedOversized);

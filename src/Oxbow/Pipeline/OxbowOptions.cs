@@ -4,9 +4,9 @@ using Oxbow.Sinks;
 namespace Oxbow;
 
 /// <summary>
-/// Everything <see cref="Ox.Configure"/> sets up. Each property documents its default and, where it has one, the
+/// Everything <see cref="Ox.Configure(Action{OxbowOptions})"/> sets up. Each property documents its default and, where it has one, the
 /// environment variable that supplies the default (read by <see cref="FromEnvironment()"/>, which
-/// <see cref="Ox.Configure"/> calls before your code runs, so code always has the last word).
+/// <see cref="Ox.Configure(Action{OxbowOptions})"/> calls before your code runs, so code always has the last word).
 /// </summary>
 public sealed class OxbowOptions
 {
@@ -18,6 +18,14 @@ public sealed class OxbowOptions
 
     /// <summary>Events below this level cost a single comparison and are never built. Default: <c>OXBOW_LEVEL</c>, else <see cref="OxLevel.Info"/>.</summary>
     public OxLevel MinimumLevel { get; set; } = OxLevel.Info;
+
+    /// <summary>
+    /// Minimum levels by category, overriding <see cref="MinimumLevel"/>: the key is a category or a prefix of one
+    /// (<c>Microsoft</c>, <c>Microsoft.*</c> and <c>Microsoft.</c> all match <c>Microsoft.AspNetCore.Hosting</c>), and the
+    /// longest matching key wins. A category is a logger's name: <see cref="Ox.GetLogger"/>, an <c>ILogger</c>'s
+    /// category. Default: empty. Ordinal, case-sensitive keys.
+    /// </summary>
+    public IDictionary<string, OxLevel> Levels { get; } = new Dictionary<string, OxLevel>(StringComparer.Ordinal);
 
     /// <summary>
     /// Outputs. Default: <c>OXBOW_FILE</c> adds a <see cref="RollingFileSink"/> (JSON lines) at that path;
@@ -64,46 +72,56 @@ public sealed class OxbowOptions
     /// <summary>How long shutdown and process exit wait for the queue to drain. Default: 10 seconds.</summary>
     public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
-    /// <summary>Adds a sink.</summary>
-    public OxbowOptions WriteTo(IEventSink sink)
+    /// <summary>Adds a sink that receives every event the levels let through.</summary>
+    public OxbowOptions WriteTo(IEventSink sink) => WriteTo(sink, OxLevel.Trace);
+
+    /// <summary>
+    /// Adds a sink that receives only events at or above <paramref name="minimumLevel"/> (and allowed by
+    /// <see cref="MinimumLevel"/> and <see cref="Levels"/>). A sink's level can change while the application runs
+    /// (<see cref="OxbowPipeline.UpdateLevels"/>) without rebuilding the sink.
+    /// </summary>
+    public OxbowOptions WriteTo(IEventSink sink, OxLevel minimumLevel)
     {
+        ArgumentNullException.ThrowIfNull(sink);
         Sinks.Add(sink);
+        _sinkLevels[sink] = minimumLevel;
         return this;
     }
 
-    /// <summary>Adds a console sink (standard output) with <paramref name="renderer"/>; default is the human format.</summary>
-    public OxbowOptions WriteToConsole(IEventRenderer? renderer = null) => WriteTo(new ConsoleSink(renderer ?? new ConsoleRenderer()));
+    /// <summary>Adds a console sink (standard output) with <paramref name="renderer"/> (default: the human format) taking events at or above <paramref name="minimumLevel"/>.</summary>
+    public OxbowOptions WriteToConsole(IEventRenderer? renderer = null, OxLevel minimumLevel = OxLevel.Trace) =>
+        WriteTo(new ConsoleSink(renderer ?? new ConsoleRenderer()), minimumLevel);
 
-    /// <summary>Adds a rolling JSON-lines file sink; see <see cref="RollingFileOptions"/> for the defaults.</summary>
-    public OxbowOptions WriteToFile(string path, Action<RollingFileOptions>? configure = null)
+    /// <summary>Adds a rolling JSON-lines file sink taking events at or above <paramref name="minimumLevel"/>; see <see cref="RollingFileOptions"/> for the defaults.</summary>
+    public OxbowOptions WriteToFile(string path, Action<RollingFileOptions>? configure = null, OxLevel minimumLevel = OxLevel.Trace)
     {
         var options = new RollingFileOptions { Path = path };
         configure?.Invoke(options);
-        return WriteTo(new RollingFileSink(options));
+        return WriteTo(new RollingFileSink(options), minimumLevel);
     }
 
     /// <summary>
     /// Adds a <see cref="NetworkSink"/> that ships events to an Oxbow agent or collector, acknowledged after they are
     /// on its disk. <paramref name="endpoints"/> is <c>host:port[,host:port…]</c>, in order of preference.
     /// </summary>
-    public OxbowOptions WriteToOxbow(string endpoints, Action<NetworkSinkOptions>? configure = null)
+    public OxbowOptions WriteToOxbow(string endpoints, Action<NetworkSinkOptions>? configure = null, OxLevel minimumLevel = OxLevel.Trace)
     {
         var options = new NetworkSinkOptions();
         options.Endpoints = endpoints.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
         options.ClientName = $"{App}@{Host}";
         configure?.Invoke(options);
-        return WriteTo(new NetworkSink(options));
+        return WriteTo(new NetworkSink(options), minimumLevel);
     }
 
     /// <summary>
     /// Adds a <see cref="Sinks.Syslog.SyslogSink"/>: RFC 5424 (or 3164) messages with a CEE payload over UDP, TCP or TLS
     /// to <paramref name="host"/>:<paramref name="port"/>. See <see cref="Sinks.Syslog.SyslogSinkOptions"/> for the defaults.
     /// </summary>
-    public OxbowOptions WriteToSyslog(string host, int port, Action<Sinks.Syslog.SyslogSinkOptions>? configure = null)
+    public OxbowOptions WriteToSyslog(string host, int port, Action<Sinks.Syslog.SyslogSinkOptions>? configure = null, OxLevel minimumLevel = OxLevel.Trace)
     {
         var options = new Sinks.Syslog.SyslogSinkOptions { Host = host, Port = port };
         configure?.Invoke(options);
-        return WriteTo(new Sinks.Syslog.SyslogSink(options));
+        return WriteTo(new Sinks.Syslog.SyslogSink(options), minimumLevel);
     }
 
     /// <summary>Adds an enricher that may change any event.</summary>
@@ -216,4 +234,18 @@ public sealed class OxbowOptions
     }
 
     internal bool ConsoleExplicitlyOff { get; set; }
+
+    private readonly Dictionary<IEventSink, OxLevel> _sinkLevels = new(ReferenceEqualityComparer.Instance);
+
+    /// <summary>The minimum level <paramref name="sink"/> was added with; trace for a sink added to <see cref="Sinks"/> directly.</summary>
+    internal OxLevel SinkLevel(IEventSink sink) => _sinkLevels.TryGetValue(sink, out var level) ? level : OxLevel.Trace;
+
+    /// <summary>Adds the default console sink when no sink was configured and the console was not turned off.</summary>
+    internal void AddDefaultSink()
+    {
+        if (Sinks.Count == 0 && !ConsoleExplicitlyOff)
+        {
+            WriteToConsole();
+        }
+    }
 }

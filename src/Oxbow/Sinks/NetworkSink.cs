@@ -23,12 +23,12 @@ public sealed record UpstreamStatus(IReadOnlyList<string> Endpoints, string? Con
 /// to be acknowledged and counts the rest as dropped. Batches the receiver refuses for good (a bad token scope, an
 /// invalid event) are counted as rejected and reported to <see cref="OxbowSelfLog"/>.
 /// </remarks>
-public sealed class NetworkSink : IEventSink, IDisposable
+public sealed class NetworkSink : IEventSink, IDisposable, IStartableSink
 {
     private readonly NetworkSinkOptions _options;
     private readonly BatchSender _sender;
     private readonly object _lock = new();
-    private readonly Task _loop;
+    private Task? _loop;
     private readonly CancellationTokenSource _stop = new();
     private readonly SemaphoreSlim _work = new(0, 1);
     private readonly List<Task> _inFlight = [];
@@ -42,13 +42,25 @@ public sealed class NetworkSink : IEventSink, IDisposable
     private long _rejected;
     private bool _closed;
 
-    /// <summary>Connects lazily, on the first batch.</summary>
+    /// <summary>Starts nothing: the background loop starts when a pipeline takes the sink (or at the first batch), and connects on the first batch.</summary>
     public NetworkSink(NetworkSinkOptions options)
     {
         _options = options;
         _sender = new BatchSender(options.ToSenderOptions());
         _current = new byte[Math.Min(options.MaxBatchBytes, 64 * 1024)];
-        _loop = Task.Run(RunAsync);
+    }
+
+    void IStartableSink.Start() => EnsureStarted();
+
+    private void EnsureStarted()
+    {
+        if (Volatile.Read(ref _loop) is null)
+        {
+            lock (_lock)
+            {
+                _loop ??= BackgroundTask.Run(RunAsync);
+            }
+        }
     }
 
     /// <summary>Counters and the upstream's state.</summary>
@@ -68,6 +80,7 @@ public sealed class NetworkSink : IEventSink, IDisposable
     /// <inheritdoc/>
     public void Emit(in EventBatch batch)
     {
+        EnsureStarted();
         var bytes = batch.Utf8Lines.Span;
         lock (_lock)
         {
@@ -128,7 +141,7 @@ public sealed class NetworkSink : IEventSink, IDisposable
         _stop.Cancel();
         try
         {
-            _loop.Wait(TimeSpan.FromSeconds(5));
+            _loop?.Wait(TimeSpan.FromSeconds(5));
         }
         catch (AggregateException)
         {

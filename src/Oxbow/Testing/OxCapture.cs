@@ -25,6 +25,7 @@ namespace Oxbow.Testing;
 public sealed class OxCapture : IDisposable
 {
     private static readonly AsyncLocal<OxCapture?> s_current = new();
+    private static int s_active;
 
     private readonly object _gate = new();
     private readonly List<OxbowEvent> _events = [];
@@ -39,17 +40,21 @@ public sealed class OxCapture : IDisposable
         _minimumLevel = minimumLevel;
         _previous = s_current.Value;
         s_current.Value = this;
-        LevelGate.CaptureStarted();
+        Interlocked.Increment(ref s_active);
+        LevelGate.Recompute();
     }
 
     internal static OxCapture? Current => s_current.Value;
+
+    /// <summary>True while any capture runs, on any flow: the global floors are lowered to trace meanwhile.</summary>
+    internal static bool AnyActive => Volatile.Read(ref s_active) > 0;
 
     /// <summary>Starts capturing the events of this flow, taking them away from the configured sinks until disposed.</summary>
     /// <param name="minimumLevel">Lowest level recorded; null (the default) follows the configured minimum level.</param>
     public static OxCapture Start(OxLevel? minimumLevel = null) => new(minimumLevel);
 
     /// <summary>Lowest level recorded: the one given to <see cref="Start"/>, else the configured minimum level (info while unconfigured).</summary>
-    public OxLevel MinimumLevel => _minimumLevel ?? EventPipeline.Current?.MinimumLevel ?? OxLevel.Info;
+    public OxLevel MinimumLevel => _minimumLevel ?? EventPipeline.Current?.Levels.Default ?? OxLevel.Info;
 
     /// <summary>The events so far, in the order they were emitted.</summary>
     public IReadOnlyList<OxbowEvent> Events
@@ -122,6 +127,7 @@ public sealed class OxCapture : IDisposable
             s_current.Value = _previous;
         }
 
-        LevelGate.CaptureEnded();
+        Interlocked.Decrement(ref s_active);
+        LevelGate.Recompute();
     }
 }
