@@ -3,14 +3,14 @@ using Microsoft.Extensions.Logging;
 namespace Oxbow.Extensions.Logging;
 
 /// <summary>One category's logger; see <see cref="OxbowLoggerProvider"/> for what an event holds.</summary>
-internal sealed class OxbowMelLogger(string category, OxbowLoggerProvider provider) : ILogger
+internal sealed class OxbowMelLogger(string category, OxLogger logger, OxbowLoggerProvider provider) : ILogger
 {
     private const string OriginalFormat = "{OriginalFormat}";
 
     public IDisposable? BeginScope<TState>(TState state)
         where TState : notnull => provider.Options.IncludeScopes ? provider.Scopes.Push(state) : null;
 
-    public bool IsEnabled(LogLevel logLevel) => logLevel != LogLevel.None && OxLogger.Root.IsEnabled(Map(logLevel));
+    public bool IsEnabled(LogLevel logLevel) => logLevel != LogLevel.None && logger.IsEnabled(Map(logLevel));
 
     public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
     {
@@ -56,7 +56,7 @@ internal sealed class OxbowMelLogger(string category, OxbowLoggerProvider provid
         // Parameters last: on a name clash with a scope, the call's own value wins.
         fields.AddRange(parameters);
         var name = !string.IsNullOrEmpty(eventId.Name) ? eventId.Name : template ?? category;
-        OxLogger.Root.Log(Map(logLevel), exception, name, fields);
+        logger.Log(Map(logLevel), exception, name, fields);
     }
 
     private void AddScopes(List<KeyValuePair<string, object?>> fields)

@@ -149,6 +149,14 @@ public sealed class OxbowOptions
     public static OxbowOptions FromEnvironment(Func<string, string?> getVariable)
     {
         var options = new OxbowOptions();
+        options.ApplyEnvironment(getVariable);
+        return options;
+    }
+
+    /// <summary>Sets what the <c>OXBOW_*</c> variables given by <paramref name="getVariable"/> say, onto these options.</summary>
+    internal void ApplyEnvironment(Func<string, string?> getVariable)
+    {
+        var options = this;
         if (getVariable("OXBOW_APP") is { Length: > 0 } app)
         {
             options.App = app;
@@ -229,8 +237,6 @@ public sealed class OxbowOptions
                 options.ConsoleExplicitlyOff = true;
             }
         }
-
-        return options;
     }
 
     internal bool ConsoleExplicitlyOff { get; set; }
