@@ -29,7 +29,11 @@ public sealed class OxbowHttpClientHandler : DelegatingHandler
     /// <inheritdoc />
     protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
-        if (Activity.Current is { } activity && activity.IdFormat == ActivityIdFormat.W3C && !request.Headers.Contains("traceparent"))
+        // The runtime's HttpClientHandler injects traceparent itself, from the client span when a listener (such as
+        // OpenTelemetry) makes one: a header set here first would hide that span from the callee. So the handler
+        // sets it only for inner handlers that do not (a test server's, a custom transport).
+        var activity = Activity.Current;
+        if (activity is { IdFormat: ActivityIdFormat.W3C } && !request.Headers.Contains("traceparent") && !RuntimePropagates())
         {
             request.Headers.TryAddWithoutValidation("traceparent", TraceParent.Format(activity.TraceId, activity.SpanId, activity.ActivityTraceFlags));
         }
@@ -51,6 +55,7 @@ public sealed class OxbowHttpClientHandler : DelegatingHandler
         try
         {
             var response = await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
+            RecordClientSpan(request, activity, context);
             context.Set("status", (int)response.StatusCode);
             if (response.Content.Headers.ContentLength is { } received)
             {
@@ -89,6 +94,37 @@ public sealed class OxbowHttpClientHandler : DelegatingHandler
                 context.Dispose();
             }
         }
+    }
+
+    /// <summary>
+    /// When the call ran as its own client span (the runtime made one below this handler and sent it on), the event
+    /// takes that span as its <c>span_id</c>, with the caller's span as <c>parent_span_id</c>: the callee's request
+    /// event names the same span as its parent, so the trace joins up.
+    /// </summary>
+    private static void RecordClientSpan(HttpRequestMessage request, Activity? caller, OxContext context)
+    {
+        if (context.Enabled && request.Headers.TryGetValues("traceparent", out var values)
+            && TraceParent.TryParse(values.FirstOrDefault(), out var sent)
+            && caller is not null && sent.TraceId == caller.TraceId && sent.SpanId != caller.SpanId)
+        {
+            context.SetSpan(sent.SpanId.ToHexString());
+        }
+    }
+
+    private bool RuntimePropagates()
+    {
+        if (AppContext.TryGetSwitch("System.Net.Http.EnableActivityPropagation", out var enabled) && !enabled)
+        {
+            return false;
+        }
+
+        var inner = InnerHandler;
+        while (inner is DelegatingHandler delegating)
+        {
+            inner = delegating.InnerHandler;
+        }
+
+        return inner is HttpClientHandler or SocketsHttpHandler;
     }
 
     /// <summary>The URI without user info, and with the values of secret-looking query keys replaced.</summary>

@@ -19,10 +19,13 @@ namespace Oxbow.AspNetCore;
 /// <para><c>request_id</c> is the incoming <c>X-Request-ID</c> header, or the request event's id when the header is
 /// absent (then it is also sent back in the response's <c>X-Request-ID</c>). It is bound to the request's flow, so
 /// every event of the request carries it: the <c>request</c> event, its log events and its sub-contexts.</para>
-/// <para>Trace context: a valid incoming <c>traceparent</c> is continued (same trace id; its span is the parent), an
-/// absent or invalid one starts a new trace. The request runs in an <see cref="Activity"/> with a new span id, which
-/// puts <c>trace_id</c> and <c>span_id</c> on every event of the request and lets outgoing calls carry the trace on.
-/// The trace goes back to the caller in the <c>traceresponse</c> header.</para>
+/// <para>Trace context: the request runs in ASP.NET Core's own request <see cref="Activity"/>, the one the hosting layer
+/// starts and OpenTelemetry exports as the server span; the middleware never replaces it. That Activity continues a
+/// valid incoming <c>traceparent</c> (same trace id; its span is <c>parent_span_id</c>) and starts a new trace for an
+/// absent or invalid one, parsed by the runtime's propagator. When the hosting layer made no Activity (logging off and
+/// no listener), the middleware starts one itself with the same rules (<see cref="ActivityContext.TryParse(string?, string?, bool, out ActivityContext)"/>).
+/// The Activity puts <c>trace_id</c> and <c>span_id</c> on every event of the request and lets outgoing calls carry the
+/// trace on. The trace goes back to the caller in the <c>traceresponse</c> header.</para>
 /// </remarks>
 public sealed class OxbowRequestMiddleware(RequestDelegate next, OxbowRequestOptions options)
 {
@@ -31,20 +34,15 @@ public sealed class OxbowRequestMiddleware(RequestDelegate next, OxbowRequestOpt
     /// <summary>Runs one request.</summary>
     public async Task InvokeAsync(HttpContext http)
     {
-        using var activity = new Activity("Oxbow.Request");
-        activity.SetIdFormat(ActivityIdFormat.W3C);
-        var continued = TraceParent.TryParse(http.Request.Headers["traceparent"], out var traceId, out var parentId, out var flags);
-        if (continued)
-        {
-            activity.SetParentId(traceId, parentId, flags);
-        }
-
+        // ASP.NET Core's hosting layer has usually started the request's Activity already (whenever logging, a
+        // DiagnosticListener or an ActivitySource listener such as OpenTelemetry is on), continuing the incoming
+        // traceparent through the runtime's propagator. That Activity is the server span OpenTelemetry exports, so the
+        // request event uses it as it is. Only without one (or with a non-W3C one) does the middleware start its own.
+        var hosting = Activity.Current;
+        var own = hosting is { IdFormat: ActivityIdFormat.W3C } ? null : StartOwnActivity(http);
+        var activity = own ?? hosting!;
+        var parentSpan = activity.ParentSpanId != default ? activity.ParentSpanId.ToHexString() : null;
         using var clean = Ox.BeginCleanScope();
-
-        // The outer activity (if ASP.NET Core made one) may hold a trace from a header this middleware refused.
-        var previous = Activity.Current;
-        Activity.Current = null;
-        activity.Start();
         try
         {
             http.Response.OnStarting(() =>
@@ -65,7 +63,7 @@ public sealed class OxbowRequestMiddleware(RequestDelegate next, OxbowRequestOpt
             var counting = new CountingStream(http.Response.Body);
             http.Response.Body = counting;
             var started = Stopwatch.GetTimestamp();
-            Describe(http, context, continued ? parentId.ToHexString() : null);
+            Describe(http, context, parentSpan);
             try
             {
                 await next(http).ConfigureAwait(false);
@@ -101,9 +99,21 @@ public sealed class OxbowRequestMiddleware(RequestDelegate next, OxbowRequestOpt
         }
         finally
         {
-            activity.Stop();
-            Activity.Current = previous;
+            own?.Stop(); // restores Activity.Current to what it was
         }
+    }
+
+    private static Activity StartOwnActivity(HttpContext http)
+    {
+        var activity = new Activity("Oxbow.Request");
+        activity.SetIdFormat(ActivityIdFormat.W3C);
+        if (TraceParent.TryParse(http.Request.Headers["traceparent"], out var remote))
+        {
+            activity.SetParentId(remote.TraceId, remote.SpanId, remote.TraceFlags);
+        }
+
+        // Without a valid header, a non-W3C outer Activity (if any) cannot lend its trace: Start makes a new one.
+        return activity.Start();
     }
 
     private void Describe(HttpContext http, OxContext context, string? parentSpan)

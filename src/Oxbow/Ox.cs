@@ -27,6 +27,9 @@ public static class Ox
     /// <summary>True once <see cref="Configure(Action{OxbowOptions})"/> has run and until <see cref="Shutdown()"/>.</summary>
     public static bool IsConfigured => EventPipeline.Current is not null;
 
+    /// <summary>The running global pipeline, or null while unconfigured.</summary>
+    public static OxbowPipeline? Pipeline => EventPipeline.Current is { } current ? OxbowPipeline.ForGlobal(current) : null;
+
     /// <summary>Counters of the current configuration.</summary>
     public static OxbowStats Stats => EventPipeline.Current?.Stats ?? OxbowStats.Empty;
 

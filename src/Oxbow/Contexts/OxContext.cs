@@ -87,8 +87,29 @@ public sealed class OxContext : IDisposable
     /// <summary>W3C trace id of the ambient <see cref="Activity"/> when the context opened, else the parent's.</summary>
     public string? TraceId { get; }
 
-    /// <summary>W3C span id of the ambient <see cref="Activity"/> when the context opened, else the parent's.</summary>
-    public string? SpanId { get; }
+    /// <summary>W3C span id of the ambient <see cref="Activity"/> when the context opened, else the parent's, unless <see cref="SetSpan"/> changed it.</summary>
+    public string? SpanId { get; private set; }
+
+    /// <summary>
+    /// Records that this context's work ran as span <paramref name="spanId"/> (16 lowercase hex digits) of its trace,
+    /// for example the client span an <c>HttpClient</c> call made below the caller's: the event's <c>span_id</c> becomes
+    /// that span, and the span the context opened in becomes its <c>parent_span_id</c> field.
+    /// </summary>
+    /// <exception cref="ArgumentException"><paramref name="spanId"/> is not 16 lowercase hex digits.</exception>
+    public void SetSpan(string spanId)
+    {
+        if (spanId is not { Length: 16 } || !spanId.All(c => c is (>= '0' and <= '9') or (>= 'a' and <= 'f')))
+        {
+            throw new ArgumentException($"'{spanId}' is not a span id (16 lowercase hex digits).", nameof(spanId));
+        }
+
+        if (SpanId is { } opened && opened != spanId)
+        {
+            Set("parent_span_id", opened);
+        }
+
+        SpanId = spanId;
+    }
 
     /// <summary>The context that was current when this one opened; restored when this one ends.</summary>
     internal OxContext? Previous { get; }

@@ -48,6 +48,8 @@ internal sealed class EventPipeline : IDisposable
         {
             (sink as IStartableSink)?.Start();
         }
+
+        OxbowMetrics.Started(this);
     }
 
     public static EventPipeline? Current => Volatile.Read(ref s_current);
@@ -190,6 +192,7 @@ internal sealed class EventPipeline : IDisposable
             return;
         }
 
+        OxbowMetrics.Stopped(this);
         _queue.Flush(_shutdownTimeout);
         _queue.Complete();
         if (_writer.Join(_shutdownTimeout))

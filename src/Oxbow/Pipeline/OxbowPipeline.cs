@@ -44,6 +44,15 @@ public sealed class OxbowPipeline : IDisposable
     /// <summary>Counters since this pipeline started.</summary>
     public OxbowStats Stats => _pipeline.Stats;
 
+    /// <summary>Bytes of encoded events waiting in the queue now.</summary>
+    public long QueueBytes => _pipeline.QueueBytes;
+
+    /// <summary>The queue's capacity in bytes (<see cref="OxbowOptions.QueueCapacityBytes"/>).</summary>
+    public int QueueCapacityBytes => _pipeline.QueueCapacity;
+
+    /// <summary>The sinks, in the order they were added (for health checks and diagnostics: do not call them).</summary>
+    public IReadOnlyList<Sinks.IEventSink> Sinks => _pipeline.Sinks;
+
     /// <summary>A logger whose category (and <c>logger</c> field) is <paramref name="name"/>; see <see cref="OxbowOptions.Levels"/>.</summary>
     public OxLogger GetLogger(string name) => new OxLogger(_scope.For(name)).Bind("logger", name);
 

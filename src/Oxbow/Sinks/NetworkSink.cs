@@ -254,11 +254,13 @@ public sealed class NetworkSink : IEventSink, IDisposable, IStartableSink
     {
         try
         {
+            var started = System.Diagnostics.Stopwatch.GetTimestamp();
             var outcome = await _sender.SendAsync(new OutgoingBatch(BatchId.New(), count, data)).ConfigureAwait(false);
             lock (_lock)
             {
                 if (outcome.Acknowledged)
                 {
+                    Pipeline.OxbowMetrics.RecordAcknowledgement(started);
                     _acknowledged += count;
                 }
                 else

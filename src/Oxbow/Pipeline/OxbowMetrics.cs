@@ -1,0 +1,81 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+using Oxbow.Sinks;
+
+namespace Oxbow.Pipeline;
+
+/// <summary>
+/// Oxbow's own health as a <see cref="Meter"/> named <c>Oxbow</c>, for <c>dotnet-counters monitor -n app --counters Oxbow</c>
+/// and OpenTelemetry metrics (<c>AddMeter("Oxbow")</c>). Each instrument sums over the running pipelines.
+/// </summary>
+/// <remarks>
+/// The counters are observable: they read the counts the pipeline keeps anyway, when a listener asks, so a log call
+/// pays nothing for them. Only the acknowledgement latency is recorded as it happens, once per network batch.
+/// </remarks>
+internal static class OxbowMetrics
+{
+    public const string MeterName = "Oxbow";
+
+    private static readonly object s_gate = new();
+    private static readonly Meter s_meter = new(MeterName, typeof(OxbowMetrics).Assembly.GetName().Version?.ToString(3));
+    private static EventPipeline[] s_pipelines = [];
+
+    private static readonly Histogram<double> s_ackLatency = s_meter.CreateHistogram<double>(
+        "oxbow.network.ack_latency", "s", "Time from sending a batch to the collector's acknowledgement (the batch is on its disk).");
+
+    static OxbowMetrics()
+    {
+        s_meter.CreateObservableCounter("oxbow.events.emitted", () => Sum(p => p.Stats.Enqueued), "{event}", "Events accepted into the queue.");
+        s_meter.CreateObservableCounter("oxbow.events.written", () => Sum(p => p.Stats.Written), "{event}", "Events handed to the sinks.");
+        s_meter.CreateObservableCounter("oxbow.events.dropped", Dropped, "{event}", "Events dropped, by reason: queue_full, oversized, processor.");
+        s_meter.CreateObservableCounter("oxbow.sink.errors", () => Sum(p => p.Stats.SinkErrors), "{error}", "Exceptions thrown by sinks.");
+        s_meter.CreateObservableUpDownCounter("oxbow.queue.bytes", () => Sum(p => p.QueueBytes), "By", "Encoded events waiting in the queue.");
+        s_meter.CreateObservableUpDownCounter("oxbow.queue.capacity", () => Sum(p => p.QueueCapacity), "By", "The queue's capacity.");
+        s_meter.CreateObservableUpDownCounter("oxbow.network.in_flight", () => Sum(p => p.Sinks.OfType<NetworkSink>().Sum(s => (long)s.Stats.Upstream.InFlight)), "{batch}", "Network batches sent and not yet acknowledged.");
+    }
+
+    public static void Started(EventPipeline pipeline)
+    {
+        lock (s_gate)
+        {
+            s_pipelines = [.. s_pipelines, pipeline];
+        }
+    }
+
+    public static void Stopped(EventPipeline pipeline)
+    {
+        lock (s_gate)
+        {
+            s_pipelines = s_pipelines.Where(p => p != pipeline).ToArray();
+        }
+    }
+
+    public static void RecordAcknowledgement(long startedTimestamp)
+    {
+        if (s_ackLatency.Enabled)
+        {
+            s_ackLatency.Record(Stopwatch.GetElapsedTime(startedTimestamp).TotalSeconds);
+        }
+    }
+
+    private static long Sum(Func<EventPipeline, long> read) => Volatile.Read(ref s_pipelines).Sum(read);
+
+    private static IEnumerable<Measurement<long>> Dropped()
+    {
+        long full = 0, oversized = 0, processor = 0;
+        foreach (var pipeline in Volatile.Read(ref s_pipelines))
+        {
+            var stats = pipeline.Stats;
+            full += stats.DroppedQueueFull;
+            oversized += stats.DroppedOversized;
+            processor += stats.DroppedByProcessor;
+        }
+
+        return
+        [
+            new(full, new KeyValuePair<string, object?>("reason", "queue_full")),
+            new(oversized, new KeyValuePair<string, object?>("reason", "oversized")),
+            new(processor, new KeyValuePair<string, object?>("reason", "processor")),
+        ];
+    }
+}

@@ -1,0 +1,103 @@
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Oxbow.AspNetCore.Tests;
+
+/// <summary><c>AddHealthChecks().AddOxbow()</c>, exercised through a health endpoint.</summary>
+public sealed class HealthCheckTests : IAsyncDisposable
+{
+    private WebApplication? _app;
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_app is not null)
+        {
+            await _app.DisposeAsync();
+        }
+
+        Ox.Shutdown();
+    }
+
+    private async Task<HttpClient> HealthEndpointAsync(Action<Health.OxbowHealthCheckOptions>? configure = null)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseTestServer();
+        builder.Services.AddHealthChecks().AddOxbow(configure);
+        _app = builder.Build();
+        _app.MapHealthChecks("/health");
+        await _app.StartAsync();
+        return _app.GetTestClient();
+    }
+
+    private static async Task<(HttpStatusCode Status, string Body)> CheckAsync(HttpClient client)
+    {
+        using var response = await client.GetAsync("/health");
+        return (response.StatusCode, await response.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public async Task Healthy_while_events_flow_then_degraded_once_when_events_are_dropped()
+    {
+        Ox.Configure(o =>
+        {
+            o.Sinks.Clear();
+            o.WriteTo(new NullSink());
+            o.MaxEventBytes = 200;
+            o.SinkFailureOutput = null;
+        });
+        var client = await HealthEndpointAsync();
+        Ox.Log.Info("fine");
+        Assert.Equal((HttpStatusCode.OK, "Healthy"), await CheckAsync(client));
+
+        Ox.Log.Info("too_big", "text", new string('x', 300));
+        Assert.Equal((HttpStatusCode.OK, "Degraded"), await CheckAsync(client));
+        Assert.Equal((HttpStatusCode.OK, "Healthy"), await CheckAsync(client)); // no new drops since the previous check
+    }
+
+    [Fact]
+    public async Task Unhealthy_when_the_collector_is_unreachable_with_events_waiting_beyond_the_threshold()
+    {
+        // A port with nothing listening: bind one, note it, close it.
+        var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+        Ox.Configure(o =>
+        {
+            o.Sinks.Clear();
+            o.WriteToOxbow($"127.0.0.1:{port}", n => n.ShutdownTimeout = TimeSpan.Zero);
+            o.SinkFailureOutput = null;
+        });
+        var client = await HealthEndpointAsync(h => h.UnreachableAfter = TimeSpan.Zero);
+        Ox.Log.Info("waiting");
+        Assert.True(Ox.Flush());
+
+        // The first check sees the events waiting; whether the sink has tried to connect yet is a race, so wait for it.
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        (HttpStatusCode Status, string Body) result;
+        while ((result = await CheckAsync(client)).Status != HttpStatusCode.ServiceUnavailable && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(25);
+        }
+
+        Assert.Equal((HttpStatusCode.ServiceUnavailable, "Unhealthy"), result);
+    }
+
+    [Fact]
+    public async Task Healthy_while_oxbow_is_not_configured()
+    {
+        var client = await HealthEndpointAsync();
+        Assert.Equal((HttpStatusCode.OK, "Healthy"), await CheckAsync(client));
+    }
+
+    private sealed class NullSink : Oxbow.Sinks.IEventSink
+    {
+        public void Emit(in Oxbow.Sinks.EventBatch batch)
+        {
+        }
+    }
+}

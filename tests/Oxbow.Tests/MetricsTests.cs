@@ -1,0 +1,75 @@
+using System.Diagnostics.Metrics;
+using Oxbow.Tests.Support;
+
+namespace Oxbow.Tests;
+
+/// <summary>The <c>Oxbow</c> meter, read the way dotnet-counters and OpenTelemetry read it: through a <see cref="MeterListener"/>.</summary>
+public sealed class MetricsTests : OxbowTestBase
+{
+    private static Dictionary<string, long> Read()
+    {
+        var values = new Dictionary<string, long>();
+        using var listener = new MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Meter.Name == "Oxbow")
+            {
+                l.EnableMeasurementEvents(instrument);
+            }
+        };
+        listener.SetMeasurementEventCallback<long>((instrument, value, tags, _) =>
+        {
+            var name = instrument.Name;
+            foreach (var tag in tags)
+            {
+                name += $"{{{tag.Key}={tag.Value}}}";
+            }
+
+            values[name] = values.GetValueOrDefault(name) + value;
+        });
+        listener.Start();
+        listener.RecordObservableInstruments();
+        return values;
+    }
+
+    [Fact]
+    public void The_oxbow_meter_counts_emitted_written_and_dropped_events_by_reason_and_shows_the_queue()
+    {
+        var before = Read();
+        var sink = new MemorySink();
+        var options = new OxbowOptions { App = "m", Host = "h", MaxEventBytes = 300, QueueCapacityBytes = 64 * 1024, SinkFailureOutput = null };
+        options.WriteTo(sink);
+        options.Filter(e => (string?)e.Body["event"] != "filtered");
+        using var pipeline = new OxbowPipeline(options);
+        for (var i = 0; i < 10; i++)
+        {
+            pipeline.Log.Info("kept", "i", i);
+        }
+
+        pipeline.Log.Info("oversized", "text", new string('x', 400));
+        pipeline.Log.Info("filtered");
+        Assert.True(pipeline.Flush());
+        var after = Read();
+
+        long Delta(string name) => after.GetValueOrDefault(name) - before.GetValueOrDefault(name);
+        Assert.Equal(10, Delta("oxbow.events.emitted"));
+        Assert.Equal(10, Delta("oxbow.events.written"));
+        Assert.Equal(1, Delta("oxbow.events.dropped{reason=oversized}"));
+        Assert.Equal(1, Delta("oxbow.events.dropped{reason=processor}"));
+        Assert.Equal(0, Delta("oxbow.events.dropped{reason=queue_full}"));
+        Assert.Equal(0, Delta("oxbow.sink.errors"));
+        Assert.Equal(64 * 1024, Delta("oxbow.queue.capacity"));
+        Assert.Equal(0, Delta("oxbow.queue.bytes"));
+        Assert.Equal(0, Delta("oxbow.network.in_flight"));
+    }
+
+    [Fact]
+    public void A_disposed_pipeline_leaves_the_meter()
+    {
+        var before = Read();
+        var pipeline = new OxbowPipeline(new OxbowOptions { SinkFailureOutput = null, QueueCapacityBytes = 4096 }.WriteTo(new MemorySink()));
+        Assert.Equal(4096, Read()["oxbow.queue.capacity"] - before.GetValueOrDefault("oxbow.queue.capacity"));
+        pipeline.Dispose();
+        Assert.Equal(before.GetValueOrDefault("oxbow.queue.capacity"), Read().GetValueOrDefault("oxbow.queue.capacity"));
+    }
+}
