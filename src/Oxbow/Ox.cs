@@ -62,6 +62,9 @@ public static class Ox
     {
         ArgumentNullException.ThrowIfNull(options);
         options.AddDefaultSink();
+        // Sink failure reports are process-wide, like the console they go to: the global configuration decides where.
+        SinkFailures.Output = options.SinkFailureOutput;
+        SinkFailures.Reset();
         var pipeline = new EventPipeline(options);
         lock (s_configureGate)
         {

@@ -4,6 +4,7 @@ using Oxbow.Sinks;
 
 namespace Oxbow.Tests;
 
+[Collection(Support.GlobalState.Name)]
 public class ConsoleSinkTests
 {
     private static EventBatch BatchOf(params OxbowEvent[] events) =>

@@ -3,6 +3,7 @@ using Oxbow.Codec;
 
 namespace Oxbow.Tests;
 
+[Collection(Support.GlobalState.Name)]
 public class EventModelTests
 {
     [Theory]

@@ -2,6 +2,7 @@ using Oxbow.Testing;
 
 namespace Oxbow.Tests;
 
+[Collection(Support.GlobalState.Name)]
 public class ExceptionCaptureTests
 {
     private static void Throw() => throw new InvalidOperationException("outer", new ArgumentException("inner cause"));
@@ -26,7 +27,7 @@ public class ExceptionCaptureTests
         var frames = Assert.IsType<List<object?>>(data["frames"]).Cast<FieldMap>().ToList();
         Assert.Equal("Oxbow.Tests.ExceptionCaptureTests.Throw", frames[0]["method"]);
         Assert.EndsWith("ExceptionCaptureTests.cs", (string)frames[0]["file"]!);
-        Assert.Equal(7L, frames[0]["line"]);
+        Assert.Equal(8L, frames[0]["line"]);
         var inner = Assert.IsType<FieldMap>(Assert.Single(Assert.IsType<List<object?>>(data["inner"])));
         Assert.Equal(("System.ArgumentException", "inner cause"), (inner["type"], inner["message"]));
         Assert.False(inner.ContainsKey("inner"));

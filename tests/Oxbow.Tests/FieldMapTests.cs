@@ -1,5 +1,6 @@
 namespace Oxbow.Tests;
 
+[Collection(Support.GlobalState.Name)]
 public class FieldMapTests
 {
     private static string Json(FieldMap map)

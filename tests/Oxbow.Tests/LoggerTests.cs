@@ -5,6 +5,7 @@ using Oxbow.Tests.Support;
 
 namespace Oxbow.Tests;
 
+[Collection(Support.GlobalState.Name)]
 public class LoggerTests : OxbowTestBase
 {
     private static string WithoutId(string line) => Regex.Replace(line, "\"id\":\"[0-9a-f]{32}\"", "\"id\":\"ID\"");

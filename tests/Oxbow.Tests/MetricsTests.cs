@@ -3,10 +3,11 @@ using Oxbow.Tests.Support;
 
 namespace Oxbow.Tests;
 
-/// <summary>The <c>Oxbow</c> meter, read the way dotnet-counters and OpenTelemetry read it: through a <see cref="MeterListener"/>.</summary>
-public sealed class MetricsTests : OxbowTestBase
+/// <summary>The <c>Oxbow</c> meter, read the way dotnet-counters and OpenTelemetry read it: through a <see cref="MeterListener"/>. Isolated pipelines with an app of their own, so these tests run beside the others.</summary>
+public sealed class MetricsTests
 {
-    private static Dictionary<string, long> Read()
+    /// <summary>The meter's values for <paramref name="app"/>, by instrument name and its other tags.</summary>
+    private static Dictionary<string, long> Read(string app)
     {
         var values = new Dictionary<string, long>();
         using var listener = new MeterListener();
@@ -20,12 +21,23 @@ public sealed class MetricsTests : OxbowTestBase
         listener.SetMeasurementEventCallback<long>((instrument, value, tags, _) =>
         {
             var name = instrument.Name;
+            var ofApp = false;
             foreach (var tag in tags)
             {
-                name += $"{{{tag.Key}={tag.Value}}}";
+                if (tag.Key == "app")
+                {
+                    ofApp = (string?)tag.Value == app;
+                }
+                else
+                {
+                    name += $"{{{tag.Key}={tag.Value}}}";
+                }
             }
 
-            values[name] = values.GetValueOrDefault(name) + value;
+            if (ofApp)
+            {
+                values[name] = values.GetValueOrDefault(name) + value;
+            }
         });
         listener.Start();
         listener.RecordObservableInstruments();
@@ -35,9 +47,9 @@ public sealed class MetricsTests : OxbowTestBase
     [Fact]
     public void The_oxbow_meter_counts_emitted_written_and_dropped_events_by_reason_and_shows_the_queue()
     {
-        var before = Read();
+        var app = "metrics-" + Guid.NewGuid().ToString("N");
         var sink = new MemorySink();
-        var options = new OxbowOptions { App = "m", Host = "h", MaxEventBytes = 300, QueueCapacityBytes = 64 * 1024, SinkFailureOutput = null };
+        var options = new OxbowOptions { App = app, Host = "h", MaxEventBytes = 300, QueueCapacityBytes = 64 * 1024, SinkFailureOutput = null };
         options.WriteTo(sink);
         options.Filter(e => (string?)e.Body["event"] != "filtered");
         using var pipeline = new OxbowPipeline(options);
@@ -49,9 +61,9 @@ public sealed class MetricsTests : OxbowTestBase
         pipeline.Log.Info("oversized", "text", new string('x', 400));
         pipeline.Log.Info("filtered");
         Assert.True(pipeline.Flush());
-        var after = Read();
+        var after = Read(app);
 
-        long Delta(string name) => after.GetValueOrDefault(name) - before.GetValueOrDefault(name);
+        long Delta(string name) => after.GetValueOrDefault(name);
         Assert.Equal(10, Delta("oxbow.events.emitted"));
         Assert.Equal(10, Delta("oxbow.events.written"));
         Assert.Equal(1, Delta("oxbow.events.dropped{reason=oversized}"));
@@ -66,10 +78,10 @@ public sealed class MetricsTests : OxbowTestBase
     [Fact]
     public void A_disposed_pipeline_leaves_the_meter()
     {
-        var before = Read();
-        var pipeline = new OxbowPipeline(new OxbowOptions { SinkFailureOutput = null, QueueCapacityBytes = 4096 }.WriteTo(new MemorySink()));
-        Assert.Equal(4096, Read()["oxbow.queue.capacity"] - before.GetValueOrDefault("oxbow.queue.capacity"));
+        var app = "metrics-" + Guid.NewGuid().ToString("N");
+        var pipeline = new OxbowPipeline(new OxbowOptions { App = app, SinkFailureOutput = null, QueueCapacityBytes = 4096 }.WriteTo(new MemorySink()));
+        Assert.Equal(4096, Read(app)["oxbow.queue.capacity"]);
         pipeline.Dispose();
-        Assert.Equal(before.GetValueOrDefault("oxbow.queue.capacity"), Read().GetValueOrDefault("oxbow.queue.capacity"));
+        Assert.Empty(Read(app));
     }
 }

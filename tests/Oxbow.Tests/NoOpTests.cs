@@ -2,6 +2,7 @@ using Oxbow.Tests.Support;
 
 namespace Oxbow.Tests;
 
+[Collection(Support.GlobalState.Name)]
 public class NoOpTests : OxbowTestBase
 {
     [Fact]

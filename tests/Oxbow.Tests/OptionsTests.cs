@@ -3,6 +3,7 @@ using Oxbow.Sinks;
 
 namespace Oxbow.Tests;
 
+[Collection(Support.GlobalState.Name)]
 public class OptionsTests
 {
     private static OxbowOptions From(params (string Name, string Value)[] variables) =>

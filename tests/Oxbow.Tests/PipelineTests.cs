@@ -3,6 +3,7 @@ using Oxbow.Tests.Support;
 
 namespace Oxbow.Tests;
 
+[Collection(Support.GlobalState.Name)]
 public class PipelineTests : OxbowTestBase
 {
     private readonly string _directory = Directory.CreateTempSubdirectory("oxbow-pipeline-").FullName;

@@ -3,6 +3,7 @@ using Oxbow.Tests.Support;
 
 namespace Oxbow.Tests;
 
+[Collection(Support.GlobalState.Name)]
 public class RedactionTests : OxbowTestBase
 {
     [Fact]

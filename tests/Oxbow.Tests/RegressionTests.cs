@@ -8,6 +8,7 @@ using Oxbow.Tests.Support;
 namespace Oxbow.Tests;
 
 /// <summary>Defects a new user hit (issue 15), each pinned by the behaviour that is right.</summary>
+[Collection(Support.GlobalState.Name)]
 public class RegressionTests : OxbowTestBase
 {
     private sealed class ThrowingToString

@@ -2,6 +2,7 @@ using Oxbow.Rendering;
 
 namespace Oxbow.Tests;
 
+[Collection(Support.GlobalState.Name)]
 public class RendererTests
 {
     private static OxbowEvent LogEvent()

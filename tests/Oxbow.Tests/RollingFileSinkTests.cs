@@ -4,6 +4,7 @@ using Oxbow.Tests.Support;
 
 namespace Oxbow.Tests;
 
+[Collection(Support.GlobalState.Name)]
 public sealed class RollingFileSinkTests : IDisposable
 {
     private readonly string _directory = Directory.CreateTempSubdirectory("oxbow-files-").FullName;

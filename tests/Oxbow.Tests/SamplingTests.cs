@@ -2,6 +2,7 @@ using Oxbow.Tests.Support;
 
 namespace Oxbow.Tests;
 
+[Collection(Support.GlobalState.Name)]
 public class SamplingTests : OxbowTestBase
 {
     private const int Trials = 1000;

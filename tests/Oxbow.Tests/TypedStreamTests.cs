@@ -20,6 +20,7 @@ public sealed record PostcodeSearch(
     [property: Range(0, 500)] int? ResultCount = null,
     [property: AllowedValues("web", "app")] string? Channel = null);
 
+[Collection(Support.GlobalState.Name)]
 public sealed class TypedStreamTests
 {
     [Fact]

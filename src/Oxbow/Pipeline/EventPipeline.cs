@@ -36,8 +36,6 @@ internal sealed class EventPipeline : IDisposable
         Identity = new IdentityJson(new ProcessIdentity(options.Host, Environment.ProcessId, options.App));
         Processors = options.Processors.ToArray();
         MaxEventBytes = Math.Min(options.MaxEventBytes, options.QueueCapacityBytes);
-        SinkFailures.Output = options.SinkFailureOutput;
-        SinkFailures.Reset();
         _shutdownTimeout = options.ShutdownTimeout;
         _queue = new EventQueue(options.QueueCapacityBytes, MaxEventBytes, options.QueueFullMode, options.BatchInterval);
         _writer = new Thread(WriteLoop) { IsBackground = true, Name = "oxbow-writer" };

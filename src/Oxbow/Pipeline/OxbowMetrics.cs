@@ -6,7 +6,7 @@ namespace Oxbow.Pipeline;
 
 /// <summary>
 /// Oxbow's own health as a <see cref="Meter"/> named <c>Oxbow</c>, for <c>dotnet-counters monitor -n app --counters Oxbow</c>
-/// and OpenTelemetry metrics (<c>AddMeter("Oxbow")</c>). Each instrument sums over the running pipelines.
+/// and OpenTelemetry metrics (<c>AddMeter("Oxbow")</c>). Each instrument reports one value per <c>app</c> tag, summed over the running pipelines of that app.
 /// </summary>
 /// <remarks>
 /// The counters are observable: they read the counts the pipeline keeps anyway, when a listener asks, so a log call
@@ -25,13 +25,13 @@ internal static class OxbowMetrics
 
     static OxbowMetrics()
     {
-        s_meter.CreateObservableCounter("oxbow.events.emitted", () => Sum(p => p.Stats.Enqueued), "{event}", "Events accepted into the queue.");
-        s_meter.CreateObservableCounter("oxbow.events.written", () => Sum(p => p.Stats.Written), "{event}", "Events handed to the sinks.");
+        s_meter.CreateObservableCounter("oxbow.events.emitted", () => ByApp(p => p.Stats.Enqueued), "{event}", "Events accepted into the queue.");
+        s_meter.CreateObservableCounter("oxbow.events.written", () => ByApp(p => p.Stats.Written), "{event}", "Events handed to the sinks.");
         s_meter.CreateObservableCounter("oxbow.events.dropped", Dropped, "{event}", "Events dropped, by reason: queue_full, oversized, processor.");
-        s_meter.CreateObservableCounter("oxbow.sink.errors", () => Sum(p => p.Stats.SinkErrors), "{error}", "Exceptions thrown by sinks.");
-        s_meter.CreateObservableUpDownCounter("oxbow.queue.bytes", () => Sum(p => p.QueueBytes), "By", "Encoded events waiting in the queue.");
-        s_meter.CreateObservableUpDownCounter("oxbow.queue.capacity", () => Sum(p => p.QueueCapacity), "By", "The queue's capacity.");
-        s_meter.CreateObservableUpDownCounter("oxbow.network.in_flight", () => Sum(p => p.Sinks.OfType<NetworkSink>().Sum(s => (long)s.Stats.Upstream.InFlight)), "{batch}", "Network batches sent and not yet acknowledged.");
+        s_meter.CreateObservableCounter("oxbow.sink.errors", () => ByApp(p => p.Stats.SinkErrors), "{error}", "Exceptions thrown by sinks.");
+        s_meter.CreateObservableUpDownCounter("oxbow.queue.bytes", () => ByApp(p => p.QueueBytes), "By", "Encoded events waiting in the queue.");
+        s_meter.CreateObservableUpDownCounter("oxbow.queue.capacity", () => ByApp(p => p.QueueCapacity), "By", "The queue's capacity.");
+        s_meter.CreateObservableUpDownCounter("oxbow.network.in_flight", () => ByApp(p => p.Sinks.OfType<NetworkSink>().Sum(s => (long)s.Stats.Upstream.InFlight)), "{batch}", "Network batches sent and not yet acknowledged.");
     }
 
     public static void Started(EventPipeline pipeline)
@@ -58,24 +58,21 @@ internal static class OxbowMetrics
         }
     }
 
-    private static long Sum(Func<EventPipeline, long> read) => Volatile.Read(ref s_pipelines).Sum(read);
+    /// <summary>One measurement per <c>app</c> (the pipelines' <see cref="OxbowOptions.App"/>), summed over its pipelines.</summary>
+    private static IEnumerable<Measurement<long>> ByApp(Func<EventPipeline, long> read) =>
+        Volatile.Read(ref s_pipelines)
+            .GroupBy(p => p.Identity.Identity.App, StringComparer.Ordinal)
+            .Select(app => new Measurement<long>(app.Sum(read), new KeyValuePair<string, object?>("app", app.Key)));
 
     private static IEnumerable<Measurement<long>> Dropped()
     {
-        long full = 0, oversized = 0, processor = 0;
-        foreach (var pipeline in Volatile.Read(ref s_pipelines))
+        foreach (var app in Volatile.Read(ref s_pipelines).GroupBy(p => p.Identity.Identity.App, StringComparer.Ordinal))
         {
-            var stats = pipeline.Stats;
-            full += stats.DroppedQueueFull;
-            oversized += stats.DroppedOversized;
-            processor += stats.DroppedByProcessor;
+            var stats = app.Select(p => p.Stats).ToArray();
+            var tag = new KeyValuePair<string, object?>("app", app.Key);
+            yield return new(stats.Sum(s => s.DroppedQueueFull), tag, new KeyValuePair<string, object?>("reason", "queue_full"));
+            yield return new(stats.Sum(s => s.DroppedOversized), tag, new KeyValuePair<string, object?>("reason", "oversized"));
+            yield return new(stats.Sum(s => s.DroppedByProcessor), tag, new KeyValuePair<string, object?>("reason", "processor"));
         }
-
-        return
-        [
-            new(full, new KeyValuePair<string, object?>("reason", "queue_full")),
-            new(oversized, new KeyValuePair<string, object?>("reason", "oversized")),
-            new(processor, new KeyValuePair<string, object?>("reason", "processor")),
-        ];
     }
 }
