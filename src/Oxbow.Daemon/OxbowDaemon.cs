@@ -14,6 +14,7 @@ using Oxbow.Daemon.Connections;
 using Oxbow.Daemon.Control;
 using Oxbow.Daemon.Forwarding;
 using Oxbow.Daemon.Ingest;
+using Oxbow.Daemon.Metrics;
 using Oxbow.Daemon.Schemas;
 using Oxbow.Daemon.Spool;
 using Oxbow.Daemon.Stats;
@@ -145,6 +146,7 @@ public sealed class OxbowDaemon
         var started = DateTime.UtcNow;
         var status = new DaemonStatus(options, started, spool, stats, tail, store, forwarder, compaction);
         ControlApi.Map(app, status, pipeline, access, tail, forwarder);
+        using var meter = DaemonMeter.Start(status);
 
         using var consumerStop = new CancellationTokenSource();
         var consumer = store is not null

@@ -88,10 +88,41 @@ public sealed class HealthCheckTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task Unhealthy_while_the_queue_is_saturated_by_a_sink_that_does_not_keep_up_then_healthy_once_it_drains()
+    {
+        using var release = new ManualResetEventSlim();
+        Ox.Configure(o =>
+        {
+            o.Sinks.Clear();
+            o.WriteTo(new BlockedSink(release));
+            o.QueueCapacityBytes = 16 * 1024;
+            o.SinkFailureOutput = null;
+        });
+        var client = await HealthEndpointAsync();
+        var pipeline = Ox.Pipeline!;
+        for (var i = 0; i < 10_000 && pipeline.QueueBytes < pipeline.QueueCapacityBytes * 0.9; i++)
+        {
+            Ox.Log.Info("filler", "text", new string('x', 100));
+        }
+
+        Assert.Equal((HttpStatusCode.ServiceUnavailable, "Unhealthy"), await CheckAsync(client));
+
+        release.Set();
+        Assert.True(pipeline.Flush());
+        Assert.Equal((HttpStatusCode.OK, "Healthy"), await CheckAsync(client));
+    }
+
+    [Fact]
     public async Task Healthy_while_oxbow_is_not_configured()
     {
         var client = await HealthEndpointAsync();
         Assert.Equal((HttpStatusCode.OK, "Healthy"), await CheckAsync(client));
+    }
+
+    /// <summary>A sink stuck in its first batch until released: the queue behind it fills.</summary>
+    private sealed class BlockedSink(ManualResetEventSlim release) : Oxbow.Sinks.IEventSink
+    {
+        public void Emit(in Oxbow.Sinks.EventBatch batch) => release.Wait(TimeSpan.FromMinutes(2));
     }
 
     private sealed class NullSink : Oxbow.Sinks.IEventSink

@@ -51,6 +51,28 @@ public sealed class HostingTests : IDisposable
         var file = Path.Combine(app, "logs", "app.ndjson");
         var settings = Path.Combine(app, "appsettings.json");
         File.WriteAllText(settings, Settings(file, collector.Ingest, "Information"));
+        var ackLatencies = new System.Collections.Concurrent.ConcurrentQueue<double>();
+        using var listener = new System.Diagnostics.Metrics.MeterListener
+        {
+            InstrumentPublished = (instrument, l) =>
+            {
+                if (instrument is { Meter.Name: "Oxbow", Name: "oxbow.network.ack_latency" })
+                {
+                    l.EnableMeasurementEvents(instrument);
+                }
+            },
+        };
+        listener.SetMeasurementEventCallback<double>((_, seconds, tags, _) =>
+        {
+            foreach (var tag in tags)
+            {
+                if (tag is { Key: "app", Value: "hosted" })
+                {
+                    ackLatencies.Enqueue(seconds);
+                }
+            }
+        });
+        listener.Start();
 
         using (var host = Builder(app).Build())
         {
@@ -90,6 +112,9 @@ public sealed class HostingTests : IDisposable
         Assert.Equal(Enumerable.Range(0, 100).Sum(), fileEvents.Where(e => e.Event == "Order {OrderId} placed").Sum(e => e.Body.GetProperty("OrderId").GetInt32()));
 
         Assert.Equal(2, await collector.StatAsync("store", "events"));
+        // Each batch the collector acknowledged was timed, from its send to its acknowledgement.
+        Assert.NotEmpty(ackLatencies);
+        Assert.All(ackLatencies, seconds => Assert.InRange(seconds, 0, 600));
         Assert.Equal(["Order {OrderId} slow", "Noisy error"], Store.Lines(dir.Sub("data")).Select(Event).Select(e => e.Event).Order(StringComparer.Ordinal).Reverse());
     }
 

@@ -6,6 +6,7 @@ using Microsoft.Extensions.Hosting;
 using Oxbow.Daemon.Auth;
 using Oxbow.Daemon.Forwarding;
 using Oxbow.Daemon.Ingest;
+using Oxbow.Daemon.Metrics;
 using Oxbow.Daemon.Stats;
 using Oxbow.Daemon.Tail;
 using Oxbow.Transport;
@@ -24,7 +25,7 @@ internal static class ControlApi
         app.MapGet("/healthz", () => status.Ready ? Results.Text("ok\n") : Results.Text("starting or stopping\n", statusCode: StatusCodes.Status503ServiceUnavailable));
         // Stats name every type, host, upstream and error: the admin or a metrics token reads them, like any other call.
         app.MapGet("/v1/stats", (HttpContext http) => StatsReader(http, access) ?? Results.Text(StatsJson.Write(status), "application/json"));
-        app.MapGet("/metrics", (HttpContext http) => StatsReader(http, access) ?? Results.Text(PrometheusText.Write(status), "text/plain; version=0.0.4"));
+        app.MapGet("/metrics", (HttpContext http) => StatsReader(http, access) ?? Results.Text(PrometheusText.Write(DaemonMetrics.Read(status)), "text/plain; version=0.0.4"));
         app.MapPost("/v1/events", (Delegate)((HttpContext http) => IngestAsync(http, pipeline, access)));
         app.MapGet("/v1/tail", (HttpContext http) => TailAsync(http, access, tail));
         app.MapPost("/v1/reroute", async (HttpContext http) =>

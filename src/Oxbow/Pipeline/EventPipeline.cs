@@ -44,7 +44,7 @@ internal sealed class EventPipeline : IDisposable
         _writer.UnsafeStart();
         foreach (var sink in _sinks)
         {
-            (sink as IStartableSink)?.Start();
+            (sink as IStartableSink)?.Start(Identity.Identity.App);
         }
 
         OxbowMetrics.Started(this);

@@ -50,11 +50,11 @@ internal static class OxbowMetrics
         }
     }
 
-    public static void RecordAcknowledgement(long startedTimestamp)
+    public static void RecordAcknowledgement(long startedTimestamp, string app)
     {
         if (s_ackLatency.Enabled)
         {
-            s_ackLatency.Record(Stopwatch.GetElapsedTime(startedTimestamp).TotalSeconds);
+            s_ackLatency.Record(Stopwatch.GetElapsedTime(startedTimestamp).TotalSeconds, new KeyValuePair<string, object?>("app", app));
         }
     }
 

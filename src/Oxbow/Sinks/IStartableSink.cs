@@ -8,5 +8,6 @@ namespace Oxbow.Sinks;
 /// </summary>
 internal interface IStartableSink
 {
-    void Start();
+    /// <param name="app">The pipeline's app, which tags the sink's measurements on the <c>Oxbow</c> meter.</param>
+    void Start(string app);
 }

@@ -41,6 +41,7 @@ public sealed class NetworkSink : IEventSink, IDisposable, IStartableSink
     private long _dropped;
     private long _rejected;
     private bool _closed;
+    private string _app = "";
 
     /// <summary>Starts nothing: the background loop starts when a pipeline takes the sink (or at the first batch), and connects on the first batch.</summary>
     public NetworkSink(NetworkSinkOptions options)
@@ -50,7 +51,11 @@ public sealed class NetworkSink : IEventSink, IDisposable, IStartableSink
         _current = new byte[Math.Min(options.MaxBatchBytes, 64 * 1024)];
     }
 
-    void IStartableSink.Start() => EnsureStarted();
+    void IStartableSink.Start(string app)
+    {
+        _app = app;
+        EnsureStarted();
+    }
 
     private void EnsureStarted()
     {
@@ -260,7 +265,7 @@ public sealed class NetworkSink : IEventSink, IDisposable, IStartableSink
             {
                 if (outcome.Acknowledged)
                 {
-                    Pipeline.OxbowMetrics.RecordAcknowledgement(started);
+                    Pipeline.OxbowMetrics.RecordAcknowledgement(started, _app);
                     _acknowledged += count;
                 }
                 else
