@@ -19,7 +19,9 @@ namespace Oxbow.Serilog;
 /// </remarks>
 public sealed class OxbowSerilogSink : ILogEventSink, IDisposable
 {
+    private const int MaxCachedContexts = 4096;
     private readonly bool _ownsPipeline;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, OxLogger> _loggers = new(StringComparer.Ordinal);
     private int _disposed;
 
     /// <summary>A sink over Oxbow as the application configured it (<c>Ox.Configure</c>).</summary>
@@ -51,7 +53,8 @@ public sealed class OxbowSerilogSink : ILogEventSink, IDisposable
     public void Emit(LogEvent logEvent)
     {
         var level = Map(logEvent.Level);
-        if (!OxLogger.Root.IsEnabled(level))
+        var logger = LoggerFor(logEvent);
+        if (!logger.IsEnabled(level))
         {
             return;
         }
@@ -62,7 +65,34 @@ public sealed class OxbowSerilogSink : ILogEventSink, IDisposable
             fields.Add(new(name, Convert(value)));
         }
 
-        OxLogger.Root.Log(level, logEvent.Exception, logEvent.MessageTemplate.Text, fields);
+        logger.Log(level, logEvent.Exception, logEvent.MessageTemplate.Text, fields);
+    }
+
+    /// <summary>
+    /// The logger of the event's <c>SourceContext</c> (Serilog's category, from <c>ForContext&lt;T&gt;()</c>), so
+    /// Oxbow's category levels (<c>Levels</c>) apply to Serilog events as to <c>ILogger</c> ones. The context is
+    /// already a field of the event, so the logger binds nothing. Contexts are class names, a bounded set; past
+    /// <see cref="MaxCachedContexts"/> the sink stops caching rather than grow.
+    /// </summary>
+    private OxLogger LoggerFor(LogEvent logEvent)
+    {
+        if (!logEvent.Properties.TryGetValue("SourceContext", out var property) || property is not ScalarValue { Value: string context })
+        {
+            return OxLogger.Root;
+        }
+
+        if (_loggers.TryGetValue(context, out var cached))
+        {
+            return cached;
+        }
+
+        var logger = Ox.GetLogger(context).TryUnbind("logger");
+        if (_loggers.Count < MaxCachedContexts)
+        {
+            _loggers.TryAdd(context, logger);
+        }
+
+        return logger;
     }
 
     private static object? Convert(LogEventPropertyValue value) => value switch

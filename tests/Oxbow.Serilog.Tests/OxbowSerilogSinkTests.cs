@@ -33,6 +33,29 @@ public sealed class OxbowSerilogSinkTests : IDisposable
     }
 
     [Fact]
+    public void Oxbow_category_levels_apply_to_serilog_events_by_their_source_context()
+    {
+        var sink = new LineSink();
+        Ox.Configure(o =>
+        {
+            o.Sinks.Clear();
+            o.WriteTo(sink);
+            o.MinimumLevel = OxLevel.Info;
+            o.Levels["Shop.Noisy"] = OxLevel.Error;
+            o.Levels["Shop.Payments"] = OxLevel.Debug;
+        });
+        using var logger = new LoggerConfiguration().MinimumLevel.Verbose().WriteTo.Oxbow().CreateLogger();
+        logger.ForContext(global::Serilog.Core.Constants.SourceContextPropertyName, "Shop.Noisy.Poller").Warning("noisy warning");
+        logger.ForContext(global::Serilog.Core.Constants.SourceContextPropertyName, "Shop.Noisy.Poller").Error("noisy error");
+        logger.ForContext(global::Serilog.Core.Constants.SourceContextPropertyName, "Shop.Payments").Debug("payment debug");
+        logger.Debug("debug without a context");
+        logger.Information("info without a context");
+        Ox.Flush();
+
+        Assert.Equal(["noisy error", "payment debug", "info without a context"], sink.Events());
+    }
+
+    [Fact]
     public async Task A_serilog_application_ships_to_a_collector_with_one_line_of_configuration()
     {
         using var dir = new TempDirectory();
@@ -91,5 +114,30 @@ public sealed class OxbowSerilogSinkTests : IDisposable
         Assert.All(lines, l => Assert.Equal(("json-configured", "info", "Order {OrderId} paid"),
             (l.GetProperty("app").GetString(), l.GetProperty("level").GetString(), l.GetProperty("body").GetProperty("event").GetString())));
         Assert.Equal(Enumerable.Range(0, 300).Sum(), lines.Sum(l => l.GetProperty("body").GetProperty("OrderId").GetInt32()));
+    }
+
+    private sealed class LineSink : Oxbow.Sinks.IEventSink
+    {
+        private readonly List<string> _events = [];
+
+        public void Emit(in Oxbow.Sinks.EventBatch batch)
+        {
+            foreach (var line in Encoding.UTF8.GetString(batch.Utf8Lines.Span).Split('\n', StringSplitOptions.RemoveEmptyEntries))
+            {
+                using var json = JsonDocument.Parse(line);
+                lock (_events)
+                {
+                    _events.Add(json.RootElement.GetProperty("body").GetProperty("event").GetString()!);
+                }
+            }
+        }
+
+        public string[] Events()
+        {
+            lock (_events)
+            {
+                return [.. _events];
+            }
+        }
     }
 }
