@@ -14,7 +14,7 @@ internal sealed class DaemonMeter : IDisposable
     /// <summary>The meter's name, to give <c>dotnet-counters --counters</c> or <c>AddMeter</c>.</summary>
     public const string Name = "Oxbow.Daemon";
 
-    private static readonly long FreshFor = 500;
+    private const long FreshFor = 500; // milliseconds a read of the daemon state serves every instrument
     private readonly DaemonStatus _status;
     private readonly Meter _meter = new(Name);
     private readonly Lock _gate = new();
