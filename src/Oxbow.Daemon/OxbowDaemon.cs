@@ -93,7 +93,8 @@ public sealed class OxbowDaemon
         {
             if (options.CompactAfter is { } grace)
             {
-                compaction = new BackgroundCompaction(options.DataDirectory, grace);
+                // Replaced files outlive the longest query the control port runs by default, so no query finds one gone.
+                compaction = new BackgroundCompaction(options.DataDirectory, grace, options.QueryTimeout + TimeSpan.FromSeconds(30));
             }
         }
 

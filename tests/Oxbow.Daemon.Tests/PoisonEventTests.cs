@@ -83,7 +83,9 @@ public sealed class PoisonEventTests
         // Compaction does not stall on the bad file: the good one becomes Parquet, the bad one stays as it is.
         await collector.WaitForStatAsync(1, "compaction", "events");
         Assert.Single(Directory.GetFiles(hour, "*.parquet"));
-        Assert.Equal(["c_000000-0000000002.ndjson.gz"], Directory.GetFiles(hour, "*.gz").Select(Path.GetFileName));
+        // (The replaced good file stays on disk a while for queries that listed it; it no longer counts.)
+        var counted = Oxbow.Query.Store.StoreLayout.Files(new Oxbow.Query.Store.Partition("old", new DateOnly(2026, 11, 20), 10, hour));
+        Assert.Equal(["c_000000-0000000002.ndjson.gz"], counted.Sealed.Select(Path.GetFileName));
         await using (var sender = new BatchSender(new BatchSenderOptions { Endpoints = [collector.Ingest] }))
         {
             Assert.True((await sender.SendAsync(new OutgoingBatch(BatchId.New(), 1, Encoding.UTF8.GetBytes(Canonical("fresh", ",\"level\":\"info\",\"body\":{\"n\":2}"))))).Acknowledged);

@@ -77,6 +77,37 @@ public sealed class LifecycleTests
     }
 
     [Fact]
+    public void Files_a_compaction_replaced_stay_readable_for_queries_that_listed_them_count_once_and_a_later_run_removes_them()
+    {
+        using var dir = new TempDirectory();
+        var set = KnownDataset.Write(dir.Path);
+        var listedBefore = StoreLayout.Partitions(dir.Path).Select(StoreLayout.Files).SelectMany(f => f.Sealed).ToList();
+        var keep = new CompactorOptions { DataDirectory = dir.Path, Time = Noon22nd, KeepReplacedFor = TimeSpan.FromHours(1) };
+
+        Assert.Empty(new Compactor(keep).CompactClosedHours().Failures);
+        Assert.All(listedBefore, f => Assert.True(File.Exists(f), f));
+        Assert.Equal(set.Events.Count, Count(dir.Path));
+        // A query that listed the hour before the commit still reads every file it named.
+        using (var query = new StoreQuery(new StoreQueryOptions { DataDirectory = dir.Path }))
+        {
+            var read = query.Run($"SELECT count(*) FROM read_json({Sql.List(listedBefore)}, format = 'newline_delimited')").Result;
+            Assert.Equal((long)set.Events.Count, (long)read.Rows[0][0]!);
+        }
+
+        // A second compaction of an hour folds in the first one while the first one's inputs are still kept.
+        set.WriteSealed(dir.Path, [new KnownEvent("request", KnownDataset.Id(9, 2), new DateTime(2026, 11, 20, 10, 30, 0, DateTimeKind.Utc), null, new() { ["status"] = 201 })]);
+        Assert.Empty(new Compactor(keep).CompactClosedHours().Failures);
+        Assert.Equal(set.Events.Count, Count(dir.Path));
+        Assert.Equal(set.Events.Count, Count(dir.Path, "SELECT count(DISTINCT type || id || \"end\") FROM events"));
+
+        new Compactor(new CompactorOptions { DataDirectory = dir.Path, Time = Noon22nd }).CompactClosedHours();
+        var files = StoreFiles(dir.Path);
+        Assert.DoesNotContain(files, f => f.Contains(".ndjson", StringComparison.Ordinal) || f.EndsWith(".sources", StringComparison.Ordinal));
+        Assert.Equal(StoreLayout.Partitions(dir.Path).Count(), files.Count(f => f.EndsWith(".parquet", StringComparison.Ordinal)));
+        Assert.Equal(set.Events.Count, Count(dir.Path));
+    }
+
+    [Fact]
     public void Cat_prints_a_range_in_end_time_order_with_both_ends_inclusive_at_hour_precision()
     {
         using var dir = new TempDirectory();

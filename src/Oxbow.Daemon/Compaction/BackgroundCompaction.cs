@@ -8,7 +8,7 @@ namespace Oxbow.Daemon.Compaction;
 /// <see cref="Configuration.DaemonOptions.CompactAfter"/> ago is compacted into Parquet with one DuckDB thread, so
 /// ingest keeps the other cores. A failed hour is logged and counted and retried on the next round.
 /// </summary>
-internal sealed class BackgroundCompaction(string dataDirectory, TimeSpan grace)
+internal sealed class BackgroundCompaction(string dataDirectory, TimeSpan grace, TimeSpan keepReplacedFor)
 {
     private long _runs;
     private long _hours;
@@ -27,7 +27,7 @@ internal sealed class BackgroundCompaction(string dataDirectory, TimeSpan grace)
         {
             try
             {
-                var summary = await Task.Run(() => new Compactor(new CompactorOptions { DataDirectory = dataDirectory, Grace = grace, Threads = 1 })
+                var summary = await Task.Run(() => new Compactor(new CompactorOptions { DataDirectory = dataDirectory, Grace = grace, Threads = 1, KeepReplacedFor = keepReplacedFor })
                     .CompactClosedHours(cancellationToken: cancellationToken), cancellationToken).ConfigureAwait(false);
                 Interlocked.Increment(ref _runs);
                 Interlocked.Add(ref _hours, summary.Hours.Count(h => h.Error is null && h.Inputs > 0));

@@ -35,6 +35,15 @@ public sealed class CompactorOptions
     /// Default false.
     /// </summary>
     public bool IncludeOpenFiles { get; init; }
+
+    /// <summary>
+    /// How long the files a compaction replaced stay on disk after its commit. Listings ignore them from the commit
+    /// on, but a query that listed the hour just before may still be opening them; keeping them longer than a query
+    /// may run means such a query never finds a file gone. A later run removes them. Default zero (removed at once:
+    /// <c>oxbow store zip</c> runs with no collector answering queries); the collector keeps them for its query
+    /// timeout and a margin.
+    /// </summary>
+    public TimeSpan KeepReplacedFor { get; init; } = TimeSpan.Zero;
 }
 
 /// <summary>
@@ -116,8 +125,12 @@ public sealed class Compactor(CompactorOptions options)
         return new CompactionSummary(hours, failures);
     }
 
-    /// <summary>Finishes or discards what an interrupted compaction left in one hour's directory.</summary>
-    public static void Recover(Partition partition)
+    /// <summary>
+    /// Finishes or discards what an interrupted compaction left in one hour's directory, and removes the files that
+    /// committed compactions replaced once they are older than <paramref name="keepReplacedFor"/> (by the wall clock:
+    /// the time is about queries that really run).
+    /// </summary>
+    public static void Recover(Partition partition, TimeSpan keepReplacedFor = default)
     {
         string[] names;
         try
@@ -129,24 +142,21 @@ public sealed class Compactor(CompactorOptions options)
             return;
         }
 
+        var now = DateTime.UtcNow;
         foreach (var list in names.Where(n => n.EndsWith(".parquet" + StoreLayout.SourcesSuffix, StringComparison.Ordinal)))
         {
             var parquet = list[..^StoreLayout.SourcesSuffix.Length];
-            if (File.Exists(parquet))
+            var committed = File.GetLastWriteTimeUtc(parquet);
+            if (!File.Exists(parquet))
             {
-                // Committed: the inputs no longer count; remove what is left of them, then the list.
-                foreach (var source in StoreLayout.ReadSources(list))
-                {
-                    File.Delete(Path.Combine(partition.Directory, source));
-                    File.Delete(Path.Combine(partition.Directory, source + StoreLayout.SourcesSuffix));
-                }
-            }
-            else
-            {
+                // Aborted: the inputs still count; the list and any partial output go.
                 File.Delete(parquet + StoreLayout.TemporarySuffix);
+                File.Delete(list);
             }
-
-            File.Delete(list);
+            else if (committed + keepReplacedFor <= now && File.Exists(list))
+            {
+                RemoveReplaced(partition.Directory, list);
+            }
         }
 
         foreach (var temporary in names.Where(n => n.EndsWith(".parquet" + StoreLayout.TemporarySuffix, StringComparison.Ordinal)))
@@ -155,9 +165,37 @@ public sealed class Compactor(CompactorOptions options)
         }
     }
 
+    /// <summary>
+    /// Deletes what a committed compaction's <paramref name="list"/> names, then the list. The order keeps every crash
+    /// point correct: a replaced Parquet file's own inputs go before its list, and its list before it, so no file that
+    /// no longer counts ever counts again (a list without its Parquet file would un-replace its inputs).
+    /// </summary>
+    private static void RemoveReplaced(string directory, string list)
+    {
+        foreach (var source in StoreLayout.ReadSources(list))
+        {
+            var path = Path.Combine(directory, source);
+            if (File.Exists(path + StoreLayout.SourcesSuffix))
+            {
+                RemoveReplaced(directory, path + StoreLayout.SourcesSuffix);
+            }
+
+            if (source.EndsWith(".ndjson.gz", StringComparison.Ordinal))
+            {
+                // The collector keeps a sealed file's NDJSON for a while (queries listed before the seal may still
+                // read it); it goes first, so it never outlives its .gz and counts again.
+                File.Delete(path[..^3]);
+            }
+
+            File.Delete(path);
+        }
+
+        File.Delete(list);
+    }
+
     private HourCompaction Compact(DuckDbConnection connection, Partition partition, string collector)
     {
-        Recover(partition);
+        Recover(partition, options.KeepReplacedFor);
         var files = StoreLayout.Files(partition);
         var ndjson = options.IncludeOpenFiles ? [.. files.Sealed, .. files.Active] : files.Sealed.ToList();
         var json = ndjson.Where(f => new FileInfo(f).Length > 0).ToList();
@@ -259,21 +297,13 @@ public sealed class Compactor(CompactorOptions options)
         }
 
         FaultPoints.Hit("compaction-after-commit");
-        foreach (var input in inputs)
+        if (!File.Exists(target) || options.KeepReplacedFor <= TimeSpan.Zero)
         {
-            if (input.EndsWith(".ndjson.gz", StringComparison.Ordinal))
-            {
-                // The collector keeps a sealed file's NDJSON for a while (queries listed before the seal may still
-                // read it); it goes first, so it never outlives its .gz and counts again.
-                File.Delete(input[..^3]);
-            }
-
-            File.Delete(input);
-            File.Delete(input + StoreLayout.SourcesSuffix);
+            // Nothing written (every input was empty) leaves nothing for a query to race with.
+            RemoveReplaced(partition.Directory, list);
+            DirectorySync.Sync(partition.Directory);
         }
 
-        File.Delete(list);
-        DirectorySync.Sync(partition.Directory);
         var outputBytes = File.Exists(target) ? new FileInfo(target).Length : 0;
         return new HourCompaction(partition, inputs.Count, events, inputBytes, outputBytes, File.Exists(target) ? target : null, null)
         {
