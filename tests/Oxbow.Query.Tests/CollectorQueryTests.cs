@@ -3,6 +3,7 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
+using Oxbow.Query.Store;
 using Oxbow.Query.Tests.Support;
 
 namespace Oxbow.Query.Tests;
@@ -102,7 +103,8 @@ public sealed class CollectorQueryTests
         var parquet = Directory.EnumerateFiles(dir.Sub("data"), "*.parquet", SearchOption.AllDirectories).Select(f => Path.GetRelativePath(dir.Sub("data"), f)).Order().ToList();
         Assert.Equal(3, parquet.Count);
         Assert.All(parquet, p => Assert.Matches(@"^type=request/day=2026-11-20/hour=(09|10|11)/[a-z0-9_]+_[0-9a-f]{6}-\d{8}T\d{9}-[0-9a-f]{6}\.parquet$", p));
-        Assert.Empty(Directory.EnumerateFiles(dir.Sub("data"), "*.ndjson*", SearchOption.AllDirectories));
+        // The NDJSON the Parquet files replaced no longer counts (it stays a while for queries that listed it).
+        Assert.All(StoreLayout.Partitions(dir.Sub("data")).Select(StoreLayout.Files), f => Assert.Equal(0, f.Active.Count + f.Sealed.Count));
 
         // Late events for a compacted hour are stored, compacted in turn, and counted once.
         await PostAsync(collector, PastEvents(30));
