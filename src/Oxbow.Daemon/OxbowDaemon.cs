@@ -15,6 +15,7 @@ using Oxbow.Daemon.Control;
 using Oxbow.Daemon.Forwarding;
 using Oxbow.Daemon.Ingest;
 using Oxbow.Daemon.Metrics;
+using Oxbow.Daemon.Otlp;
 using Oxbow.Daemon.Schemas;
 using Oxbow.Daemon.Spool;
 using Oxbow.Daemon.Stats;
@@ -22,6 +23,7 @@ using Oxbow.Daemon.Storage;
 using Oxbow.Daemon.Syslog;
 using Oxbow.Daemon.Systemd;
 using Oxbow.Daemon.Tail;
+using Oxbow.Otlp.Otlp;
 using Oxbow.Query.Store;
 using Oxbow.Transport;
 
@@ -138,7 +140,39 @@ public sealed class OxbowDaemon
             {
                 kestrel.Listen(tcp, listen => listen.UseConnectionHandler<SyslogTcpHandler>());
             }
+
+            if (options.Otlp is { } otlpHttp)
+            {
+                kestrel.Listen(otlpHttp, listen =>
+                {
+                    listen.Protocols = HttpProtocols.Http1AndHttp2;
+                    if (certificate is not null)
+                    {
+                        listen.UseHttps(certificate);
+                    }
+                });
+            }
+
+            if (options.OtlpGrpc is { } otlpGrpc)
+            {
+                kestrel.Listen(otlpGrpc, listen =>
+                {
+                    // Without TLS, gRPC needs HTTP/2 spoken from the first byte (h2c), as OTLP exporters do.
+                    listen.Protocols = HttpProtocols.Http2;
+                    if (certificate is not null)
+                    {
+                        listen.UseHttps(certificate);
+                    }
+                });
+            }
         });
+        var otlp = new OtlpIntake(pipeline, access, new OtlpMapping { LogType = options.OtlpLogType, MaxEventBytes = options.MaxEventBytes });
+        if (options.OtlpGrpc is not null)
+        {
+            builder.Services.AddSingleton(otlp);
+            builder.Services.AddGrpc(grpc => grpc.MaxReceiveMessageSize = options.MaxBatchBytes);
+        }
+
         builder.Services.Configure<HostOptions>(h => h.ShutdownTimeout = TimeSpan.FromSeconds(20));
         var app = builder.Build();
         using var systemd = SystemdNotifier.FromEnvironment(Environment.GetEnvironmentVariable);
@@ -147,6 +181,17 @@ public sealed class OxbowDaemon
         var started = DateTime.UtcNow;
         var status = new DaemonStatus(options, started, spool, stats, tail, store, forwarder, compaction);
         ControlApi.Map(app, status, pipeline, access, tail, forwarder);
+        if (options.Otlp is { } otlpPort)
+        {
+            OtlpHttp.Map(app, otlp, otlpPort.Port);
+        }
+
+        if (options.OtlpGrpc is { } grpcPort)
+        {
+            // Served only where the client addressed the gRPC listener.
+            app.MapGrpcService<OtlpLogsGrpc>().RequireHost($"*:{grpcPort.Port}");
+            app.MapGrpcService<OtlpTraceGrpc>().RequireHost($"*:{grpcPort.Port}");
+        }
         using var meter = DaemonMeter.Start(status);
 
         using var consumerStop = new CancellationTokenSource();
@@ -190,6 +235,11 @@ public sealed class OxbowDaemon
         if (schemas.Types.Count > 0)
         {
             OxbowDaemonLog.Info("schemas", "types", string.Join(",", schemas.Types));
+        }
+
+        if (options.Otlp is not null || options.OtlpGrpc is not null)
+        {
+            OxbowDaemonLog.Info("otlp", "http", options.Otlp?.ToString() ?? "off", "grpc", options.OtlpGrpc?.ToString() ?? "off");
         }
 
         if (options.SyslogUdp is not null || options.SyslogTcp is not null)
@@ -238,6 +288,8 @@ public sealed class OxbowDaemon
             (options.Listen, "binary ingest", "--listen", "OXBOW_LISTEN"),
             (options.Control, "HTTP control", "--control", "OXBOW_CONTROL"),
             (options.SyslogTcp, "syslog TCP", "--syslog-tcp", "OXBOW_SYSLOG_TCP"),
+            (options.Otlp, "OTLP/HTTP", "--otlp", "OXBOW_OTLP"),
+            (options.OtlpGrpc, "OTLP/gRPC", "--otlp-grpc", "OXBOW_OTLP_GRPC"),
         ];
         foreach (var (endPoint, what, flag, variable) in listeners)
         {

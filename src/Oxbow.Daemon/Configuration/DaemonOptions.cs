@@ -123,6 +123,15 @@ public sealed class DaemonOptions
     /// <summary>This daemon's name in stats and HELLO. Default the host name.</summary>
     public string Name { get; set; } = Environment.MachineName;
 
+    /// <summary>OTLP/HTTP listener; null (the default) for none.</summary>
+    public IPEndPoint? Otlp { get; set; }
+
+    /// <summary>OTLP/gRPC listener (HTTP/2 without TLS unless <c>--tls-cert</c>); null (the default) for none.</summary>
+    public IPEndPoint? OtlpGrpc { get; set; }
+
+    /// <summary>Type of OTLP log records without a valid <c>event.name</c>. Default <c>otel.log</c>.</summary>
+    public string OtlpLogType { get; set; } = "otel.log";
+
     /// <summary>Whether the daemon forwards (an agent) rather than stores (a collector).</summary>
     public bool IsAgent => Forward.Count > 0;
 
@@ -170,6 +179,9 @@ public sealed class DaemonOptions
         new("syslog-allow", "OXBOW_SYSLOG_ALLOW", "networks that may send syslog: CIDR[,CIDR…], loopback, any", (o, v) => o.SyslogAllow = Syslog.SyslogPolicy.ParseNetworks(v)),
         new("syslog-udp-buffer", "OXBOW_SYSLOG_UDP_BUFFER", "kernel receive buffer of the UDP syslog socket, bytes", (o, v) => o.SyslogUdpBuffer = (int)ParseInteger(v, 4096, 1 << 30, "bytes")),
         new("syslog-type", "OXBOW_SYSLOG_TYPE", "event type of syslog messages that name none", (o, v) => o.SyslogType = Oxbow.EventType.IsValid(v) ? v : throw new FormatException($"'{v}' is not a valid type name")),
+        new("otlp", "OXBOW_OTLP", "OTLP/HTTP (logs and traces) on host:port, such as 127.0.0.1:4318 (off by default)", (o, v) => o.Otlp = ParseEndPoint(v)),
+        new("otlp-grpc", "OXBOW_OTLP_GRPC", "OTLP/gRPC (logs and traces) on host:port, such as 127.0.0.1:4317 (off by default)", (o, v) => o.OtlpGrpc = ParseEndPoint(v)),
+        new("otlp-log-type", "OXBOW_OTLP_LOG_TYPE", "event type of OTLP log records without a valid event.name", (o, v) => o.OtlpLogType = Oxbow.EventType.IsValid(v) ? v : throw new FormatException($"'{v}' is not a valid type name")),
         new("schemas", "OXBOW_SCHEMAS", "directory of <type>.schema.json files that event bodies are checked against", (o, v) => o.SchemaDirectory = v),
         new("name", "OXBOW_NAME", "daemon name in stats", (o, v) => o.Name = v),
     ];

@@ -219,7 +219,8 @@ internal static class ControlApi
 
     private const int MaxRowsCeiling = 1_000_000;
 
-    private static TokenGrant? Grant(HttpContext http, AccessPolicy access)
+    /// <summary>The grant for the request's <c>Authorization: Bearer</c> token (or a loopback client without a token file); null when refused.</summary>
+    internal static TokenGrant? Grant(HttpContext http, AccessPolicy access)
     {
         var header = http.Request.Headers.Authorization.ToString();
         var token = header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? header[7..].Trim() : null;
@@ -253,20 +254,18 @@ internal static class ControlApi
     private static IResult Problem(int status, string message) =>
         Results.Text($"{{\"error\":{System.Text.Json.JsonSerializer.Serialize(message, ReadableErrors)}}}\n", "application/json", statusCode: status);
 
-    private static async Task<IResult> IngestAsync(HttpContext http, IngestPipeline pipeline, AccessPolicy access)
+    /// <summary>
+    /// Reads a request body with a hard cap (<see cref="IngestPipeline.MaxBatchBytes"/>), so a body without
+    /// Content-Length cannot grow past it either; what is held counts in the budget shared with the binary port's
+    /// partly received frames. Refusals (413, 503) are counted and returned as the answer.
+    /// </summary>
+    internal static async Task<(byte[]? Body, IResult? Refusal)> ReadBodyAsync(HttpContext http, IngestPipeline pipeline)
     {
-        var grant = Grant(http, access);
-        if (grant is null)
-        {
-            pipeline.Stats.Reject(RejectReason.Unauthorized);
-            return Unauthorized(access);
-        }
-
         var limit = pipeline.MaxBatchBytes;
         if (http.Request.ContentLength > limit)
         {
             pipeline.Stats.Reject(RejectReason.FrameTooLarge);
-            return Problem(413, $"body of {http.Request.ContentLength} bytes is over the limit of {limit} bytes");
+            return (null, Problem(413, $"body of {http.Request.ContentLength} bytes is over the limit of {limit} bytes"));
         }
 
         // Read with a hard cap, so a body without Content-Length cannot grow past the limit either; what is held
@@ -284,20 +283,38 @@ internal static class ControlApi
                 if (body.Length > limit)
                 {
                     pipeline.Stats.Reject(RejectReason.FrameTooLarge);
-                    return Problem(413, $"body is over the limit of {limit} bytes");
+                    return (null, Problem(413, $"body is over the limit of {limit} bytes"));
                 }
 
                 if (!limits.TryHold(ref held, body.Length))
                 {
                     pipeline.Stats.Reject(RejectReason.Busy);
                     http.Response.Headers.RetryAfter = "1";
-                    return Problem(503, "the collector holds as much partly received data as it may (partial-bytes-budget); retry later");
+                    return (null, Problem(503, "the collector holds as much partly received data as it may (partial-bytes-budget); retry later"));
                 }
             }
         }
         finally
         {
             limits.TryHold(ref held, 0);
+        }
+
+        return (body.ToArray(), null);
+    }
+
+    private static async Task<IResult> IngestAsync(HttpContext http, IngestPipeline pipeline, AccessPolicy access)
+    {
+        var grant = Grant(http, access);
+        if (grant is null)
+        {
+            pipeline.Stats.Reject(RejectReason.Unauthorized);
+            return Unauthorized(access);
+        }
+
+        var (received, refusal) = await ReadBodyAsync(http, pipeline).ConfigureAwait(false);
+        if (refusal is not null)
+        {
+            return refusal;
         }
 
         var id = BatchId.New();
@@ -315,7 +332,7 @@ internal static class ControlApi
 
         try
         {
-            var data = body.ToArray();
+            var data = received!;
             if (http.Request.Headers.ContentEncoding.ToString().Contains("gzip", StringComparison.OrdinalIgnoreCase))
             {
                 data = pipeline.Gunzip(data);

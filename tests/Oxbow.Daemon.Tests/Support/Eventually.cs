@@ -16,4 +16,18 @@ internal static class Eventually
             await Task.Delay(25);
         }
     }
+
+    public static async Task TrueAsync(Func<Task<bool>> condition, Func<string> describe, int seconds = 60)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(seconds);
+        while (!await condition())
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException(describe());
+            }
+
+            await Task.Delay(25);
+        }
+    }
 }
