@@ -91,15 +91,20 @@ public sealed class HealthCheckTests : IAsyncDisposable
     public async Task Unhealthy_while_the_queue_is_saturated_by_a_sink_that_does_not_keep_up_then_healthy_once_it_drains()
     {
         using var release = new ManualResetEventSlim();
+        var sink = new BlockedSink(release);
         Ox.Configure(o =>
         {
             o.Sinks.Clear();
-            o.WriteTo(new BlockedSink(release));
+            o.WriteTo(sink);
             o.QueueCapacityBytes = 16 * 1024;
             o.SinkFailureOutput = null;
         });
         var client = await HealthEndpointAsync();
         var pipeline = Ox.Pipeline!;
+        // First the writer takes one event and is stuck in the sink; only then does the queue behind it fill (a writer
+        // that started late would otherwise take the filled buffer away before the check).
+        Ox.Log.Info("first");
+        Assert.True(sink.Entered.Wait(TimeSpan.FromSeconds(60)));
         for (var i = 0; i < 10_000 && pipeline.QueueBytes < pipeline.QueueCapacityBytes * 0.9; i++)
         {
             Ox.Log.Info("filler", "text", new string('x', 100));
@@ -122,7 +127,13 @@ public sealed class HealthCheckTests : IAsyncDisposable
     /// <summary>A sink stuck in its first batch until released: the queue behind it fills.</summary>
     private sealed class BlockedSink(ManualResetEventSlim release) : Oxbow.Sinks.IEventSink
     {
-        public void Emit(in Oxbow.Sinks.EventBatch batch) => release.Wait(TimeSpan.FromMinutes(2));
+        public ManualResetEventSlim Entered { get; } = new();
+
+        public void Emit(in Oxbow.Sinks.EventBatch batch)
+        {
+            Entered.Set();
+            release.Wait(TimeSpan.FromMinutes(2));
+        }
     }
 
     private sealed class NullSink : Oxbow.Sinks.IEventSink

@@ -16,6 +16,8 @@ namespace Oxbow.Daemon.Storage;
 /// <summary>Sealing: idle, full and closed-hour files gzipped on the low-priority sealer; sealed NDJSON removed after its grace.</summary>
 internal sealed partial class PartitionStore
 {
+    private volatile bool _stopping;
+
     private void SealDue()
     {
         var now = Environment.TickCount64;
@@ -103,6 +105,11 @@ internal sealed partial class PartitionStore
 
     private void Seal(string relative)
     {
+        if (_stopping)
+        {
+            return; // Still listed under sealing: the next start seals it.
+        }
+
         var source = FullPath(relative);
         var target = source + ".gz";
         var temporary = target + ".tmp";

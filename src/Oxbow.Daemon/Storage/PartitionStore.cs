@@ -157,6 +157,9 @@ internal sealed partial class PartitionStore : IBatchPlacement
             request.TrySetCanceled(CancellationToken.None);
         }
 
+        // Seals not begun stay in the ledger's sealing list for the next start: a backlog of thousands (a backfill
+        // over many hours) must not hold up a stop past the service manager's timeout.
+        _stopping = true;
         Task[] seals;
         lock (_sealLock)
         {

@@ -150,7 +150,8 @@ internal sealed class DaemonProcess : IAsyncDisposable
             await kill.WaitForExitAsync();
         }
 
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        // Generous: a stop finishes the seal under way and a checkpoint, which a loaded machine can make slow.
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(180));
         await _process.WaitForExitAsync(timeout.Token);
         return _process.ExitCode;
     }
