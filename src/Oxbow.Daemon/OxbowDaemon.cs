@@ -15,7 +15,7 @@ using Oxbow.Daemon.Control;
 using Oxbow.Daemon.Forwarding;
 using Oxbow.Daemon.Ingest;
 using Oxbow.Daemon.Metrics;
-using Oxbow.Daemon.Otlp;
+using Oxbow.Daemon.Receivers;
 using Oxbow.Daemon.Schemas;
 using Oxbow.Daemon.Spool;
 using Oxbow.Daemon.Stats;
@@ -23,8 +23,9 @@ using Oxbow.Daemon.Storage;
 using Oxbow.Daemon.Syslog;
 using Oxbow.Daemon.Systemd;
 using Oxbow.Daemon.Tail;
-using Oxbow.Otlp.Otlp;
 using Oxbow.Query.Store;
+using Oxbow.Receivers.Otlp;
+using Oxbow.Receivers.Seq;
 using Oxbow.Transport;
 
 namespace Oxbow.Daemon;
@@ -166,7 +167,8 @@ public sealed class OxbowDaemon
                 });
             }
         });
-        var otlp = new OtlpIntake(pipeline, access, new OtlpMapping { LogType = options.OtlpLogType, MaxEventBytes = options.MaxEventBytes });
+        var otlp = new ReceiverIntake(pipeline, access, new OtlpMapping { LogType = options.OtlpLogType, MaxEventBytes = options.MaxEventBytes },
+            new ClefMapping { Type = options.SeqType, MaxEventBytes = options.MaxEventBytes });
         if (options.OtlpGrpc is not null)
         {
             builder.Services.AddSingleton(otlp);
@@ -181,6 +183,7 @@ public sealed class OxbowDaemon
         var started = DateTime.UtcNow;
         var status = new DaemonStatus(options, started, spool, stats, tail, store, forwarder, compaction);
         ControlApi.Map(app, status, pipeline, access, tail, forwarder);
+        SeqHttp.Map(app, otlp);
         if (options.Otlp is { } otlpPort)
         {
             OtlpHttp.Map(app, otlp, otlpPort.Port);

@@ -132,6 +132,12 @@ public sealed class DaemonOptions
     /// <summary>Type of OTLP log records without a valid <c>event.name</c>. Default <c>otel.log</c>.</summary>
     public string OtlpLogType { get; set; } = "otel.log";
 
+    /// <summary>
+    /// Type of events that arrive on the Seq-compatible endpoints (<c>/api/events/raw</c>, <c>/ingest/clef</c>) with
+    /// a key not scoped to exactly one type. Default <c>log</c>.
+    /// </summary>
+    public string SeqType { get; set; } = "log";
+
     /// <summary>Whether the daemon forwards (an agent) rather than stores (a collector).</summary>
     public bool IsAgent => Forward.Count > 0;
 
@@ -182,6 +188,7 @@ public sealed class DaemonOptions
         new("otlp", "OXBOW_OTLP", "OTLP/HTTP (logs and traces) on host:port, such as 127.0.0.1:4318 (off by default)", (o, v) => o.Otlp = ParseEndPoint(v)),
         new("otlp-grpc", "OXBOW_OTLP_GRPC", "OTLP/gRPC (logs and traces) on host:port, such as 127.0.0.1:4317 (off by default)", (o, v) => o.OtlpGrpc = ParseEndPoint(v)),
         new("otlp-log-type", "OXBOW_OTLP_LOG_TYPE", "event type of OTLP log records without a valid event.name", (o, v) => o.OtlpLogType = Oxbow.EventType.IsValid(v) ? v : throw new FormatException($"'{v}' is not a valid type name")),
+        new("seq-type", "OXBOW_SEQ_TYPE", "event type of events sent to the Seq-compatible endpoints by a key not scoped to one type", (o, v) => o.SeqType = Oxbow.EventType.IsValid(v) ? v : throw new FormatException($"'{v}' is not a valid type name")),
         new("schemas", "OXBOW_SCHEMAS", "directory of <type>.schema.json files that event bodies are checked against", (o, v) => o.SchemaDirectory = v),
         new("name", "OXBOW_NAME", "daemon name in stats", (o, v) => o.Name = v),
     ];

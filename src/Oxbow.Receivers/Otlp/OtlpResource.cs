@@ -3,7 +3,7 @@ using System.Text.Json;
 using OpenTelemetry.Proto.Common.V1;
 using OpenTelemetry.Proto.Resource.V1;
 
-namespace Oxbow.Otlp.Otlp;
+namespace Oxbow.Receivers.Otlp;
 
 /// <summary>
 /// What a resource says about where events came from: <c>service.name</c> is the app, <c>host.name</c> the host,

@@ -2,7 +2,7 @@ using System.Buffers;
 using System.Globalization;
 using System.Text.Json;
 
-namespace Oxbow.Otlp.Events;
+namespace Oxbow.Receivers.Events;
 
 /// <summary>
 /// Writes events in Oxbow's line format for the collector's ingest pipeline, which assigns ids, normalizes and

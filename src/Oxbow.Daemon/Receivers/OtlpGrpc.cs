@@ -2,17 +2,18 @@ using Grpc.Core;
 using OpenTelemetry.Proto.Collector.Logs.V1;
 using OpenTelemetry.Proto.Collector.Trace.V1;
 using Oxbow.Daemon.Control;
-using Oxbow.Otlp.Otlp;
+using Oxbow.Receivers.Events;
+using Oxbow.Receivers.Otlp;
 using Oxbow.Transport;
 
-namespace Oxbow.Daemon.Otlp;
+namespace Oxbow.Daemon.Receivers;
 
 /// <summary>
 /// OTLP/gRPC's logs service (<c>--otlp-grpc</c>), the .NET exporter's default protocol. Refusals map to gRPC codes
 /// as OTLP says: Unauthenticated, PermissionDenied, InvalidArgument (not retryable), ResourceExhausted (disk full),
 /// and Unavailable (full spool: retryable).
 /// </summary>
-internal sealed class OtlpLogsGrpc(OtlpIntake intake) : LogsService.LogsServiceBase
+internal sealed class OtlpLogsGrpc(ReceiverIntake intake) : LogsService.LogsServiceBase
 {
     public override async Task<ExportLogsServiceResponse> Export(ExportLogsServiceRequest request, ServerCallContext context)
     {
@@ -22,7 +23,7 @@ internal sealed class OtlpLogsGrpc(OtlpIntake intake) : LogsService.LogsServiceB
 }
 
 /// <summary>OTLP/gRPC's trace service; see <see cref="OtlpLogsGrpc"/>.</summary>
-internal sealed class OtlpTraceGrpc(OtlpIntake intake) : TraceService.TraceServiceBase
+internal sealed class OtlpTraceGrpc(ReceiverIntake intake) : TraceService.TraceServiceBase
 {
     public override async Task<ExportTraceServiceResponse> Export(ExportTraceServiceRequest request, ServerCallContext context)
     {
@@ -33,7 +34,7 @@ internal sealed class OtlpTraceGrpc(OtlpIntake intake) : TraceService.TraceServi
 
 internal static class OtlpGrpc
 {
-    public static async Task<OtlpOutcome> AcceptAsync(OtlpIntake intake, ServerCallContext context, Func<OtlpEvents> map)
+    public static async Task<ReceiverOutcome> AcceptAsync(ReceiverIntake intake, ServerCallContext context, Func<ReceivedEvents> map)
     {
         var http = context.GetHttpContext();
         var grant = ControlApi.Grant(http, intake.Access);

@@ -1,6 +1,6 @@
 using System.Text.Json;
 
-namespace Oxbow.Otlp.Events;
+namespace Oxbow.Receivers.Events;
 
 /// <summary>
 /// An event's fields as other protocols name them (flat, with dotted keys), nested the way Oxbow's own client nests

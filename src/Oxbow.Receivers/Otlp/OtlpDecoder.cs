@@ -1,8 +1,9 @@
 using Google.Protobuf;
 using OpenTelemetry.Proto.Collector.Logs.V1;
 using OpenTelemetry.Proto.Collector.Trace.V1;
+using Oxbow.Receivers.Events;
 
-namespace Oxbow.Otlp.Otlp;
+namespace Oxbow.Receivers.Otlp;
 
 /// <summary>The two OTLP signals Oxbow stores.</summary>
 internal enum OtlpSignal
@@ -15,7 +16,7 @@ internal enum OtlpSignal
 internal static class OtlpDecoder
 {
     /// <exception cref="FormatException">The body is not this signal's export request; the text says why.</exception>
-    public static OtlpEvents Map(OtlpSignal signal, ReadOnlySpan<byte> body, bool json, OtlpMapping mapping, DateTime arrivalUtc)
+    public static ReceivedEvents Map(OtlpSignal signal, ReadOnlySpan<byte> body, bool json, OtlpMapping mapping, DateTime arrivalUtc)
     {
         try
         {

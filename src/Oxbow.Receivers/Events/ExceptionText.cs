@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 
-namespace Oxbow.Otlp.Events;
+namespace Oxbow.Receivers.Events;
 
 /// <summary>
 /// Turns .NET's exception text (<c>Exception.ToString()</c>, which Serilog sends as CLEF's <c>@x</c> and OpenTelemetry

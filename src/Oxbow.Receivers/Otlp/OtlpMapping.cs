@@ -1,4 +1,4 @@
-namespace Oxbow.Otlp.Otlp;
+namespace Oxbow.Receivers.Otlp;
 
 /// <summary>How OTLP records become events. Every default is what docs/event-format.md ("OTLP") documents.</summary>
 internal sealed record OtlpMapping
@@ -12,10 +12,3 @@ internal sealed record OtlpMapping
     /// <summary>A record whose event is larger than this (bytes) is rejected alone (OTLP's partial success). Default 1 MiB.</summary>
     public int MaxEventBytes { get; init; } = 1 << 20;
 }
-
-/// <summary>What one OTLP request became: the event lines, how many records, and those refused with why.</summary>
-/// <param name="Lines">NDJSON, one event a line.</param>
-/// <param name="Events">Lines written.</param>
-/// <param name="Rejected">Records refused alone (too large).</param>
-/// <param name="RejectedReason">The first refusal's reason, for OTLP's partial-success message.</param>
-internal readonly record struct OtlpEvents(ReadOnlyMemory<byte> Lines, int Events, int Rejected, string? RejectedReason);

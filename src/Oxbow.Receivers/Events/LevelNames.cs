@@ -1,4 +1,4 @@
-namespace Oxbow.Otlp.Events;
+namespace Oxbow.Receivers.Events;
 
 /// <summary>Level names other libraries use (Serilog, Microsoft.Extensions.Logging, OpenTelemetry's short names), as Oxbow's.</summary>
 internal static class LevelNames

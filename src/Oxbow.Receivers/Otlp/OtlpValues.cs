@@ -2,9 +2,9 @@ using System.Text.Json;
 using Google.Protobuf;
 using Google.Protobuf.Collections;
 using OpenTelemetry.Proto.Common.V1;
-using Oxbow.Otlp.Events;
+using Oxbow.Receivers.Events;
 
-namespace Oxbow.Otlp.Otlp;
+namespace Oxbow.Receivers.Otlp;
 
 /// <summary>OTLP's attribute values and ids as Oxbow writes them.</summary>
 internal static class OtlpValues

@@ -3,9 +3,9 @@ using Google.Protobuf.Collections;
 using OpenTelemetry.Proto.Collector.Logs.V1;
 using OpenTelemetry.Proto.Common.V1;
 using OpenTelemetry.Proto.Logs.V1;
-using Oxbow.Otlp.Events;
+using Oxbow.Receivers.Events;
 
-namespace Oxbow.Otlp.Otlp;
+namespace Oxbow.Receivers.Otlp;
 
 /// <summary>
 /// OTLP log records as events (docs/event-format.md, "OTLP"): the type from <c>event.name</c> (else
@@ -19,7 +19,7 @@ internal static class OtlpLogs
     private static bool Special(string key) =>
         key is "event.name" or "{OriginalFormat}" or "exception.type" or "exception.message" or "exception.stacktrace";
 
-    public static OtlpEvents Map(ExportLogsServiceRequest request, OtlpMapping mapping, DateTime arrivalUtc)
+    public static ReceivedEvents Map(ExportLogsServiceRequest request, OtlpMapping mapping, DateTime arrivalUtc)
     {
         var output = new ArrayBufferWriter<byte>(4096);
         var events = 0;
@@ -49,7 +49,7 @@ internal static class OtlpLogs
             }
         }
 
-        return new OtlpEvents(output.WrittenMemory, events, rejected, reason);
+        return new ReceivedEvents(output.WrittenMemory, events, rejected, reason);
     }
 
     private static void Write(EventLineWriter writer, LogRecord record, OtlpResource resource, InstrumentationScope? scope, OtlpMapping mapping, DateTime arrivalUtc)

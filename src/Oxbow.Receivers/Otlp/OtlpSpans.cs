@@ -3,9 +3,9 @@ using System.Text.Json;
 using OpenTelemetry.Proto.Collector.Trace.V1;
 using OpenTelemetry.Proto.Common.V1;
 using OpenTelemetry.Proto.Trace.V1;
-using Oxbow.Otlp.Events;
+using Oxbow.Receivers.Events;
 
-namespace Oxbow.Otlp.Otlp;
+namespace Oxbow.Receivers.Otlp;
 
 /// <summary>
 /// OTLP spans as events of type <see cref="OtlpMapping.SpanType"/> (docs/event-format.md, "OTLP"): <c>start</c> and
@@ -15,7 +15,7 @@ namespace Oxbow.Otlp.Otlp;
 /// </summary>
 internal static class OtlpSpans
 {
-    public static OtlpEvents Map(ExportTraceServiceRequest request, OtlpMapping mapping, DateTime arrivalUtc)
+    public static ReceivedEvents Map(ExportTraceServiceRequest request, OtlpMapping mapping, DateTime arrivalUtc)
     {
         var output = new ArrayBufferWriter<byte>(4096);
         var events = 0;
@@ -46,7 +46,7 @@ internal static class OtlpSpans
             }
         }
 
-        return new OtlpEvents(output.WrittenMemory, events, rejected, reason);
+        return new ReceivedEvents(output.WrittenMemory, events, rejected, reason);
     }
 
     private static void Write(EventLineWriter writer, Span span, OtlpResource resource, InstrumentationScope? scope, OtlpMapping mapping, DateTime arrivalUtc)

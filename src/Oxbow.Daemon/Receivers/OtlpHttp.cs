@@ -4,10 +4,11 @@ using Microsoft.AspNetCore.Http;
 using OpenTelemetry.Proto.Collector.Logs.V1;
 using OpenTelemetry.Proto.Collector.Trace.V1;
 using Oxbow.Daemon.Control;
-using Oxbow.Otlp.Otlp;
+using Oxbow.Receivers.Events;
+using Oxbow.Receivers.Otlp;
 using Oxbow.Transport;
 
-namespace Oxbow.Daemon.Otlp;
+namespace Oxbow.Daemon.Receivers;
 
 /// <summary>
 /// OTLP/HTTP on its own listener (<c>--otlp</c>): <c>POST /v1/logs</c> and <c>POST /v1/traces</c> with
@@ -18,17 +19,17 @@ namespace Oxbow.Daemon.Otlp;
 /// </summary>
 internal static class OtlpHttp
 {
-    public static void Map(Microsoft.AspNetCore.Builder.WebApplication app, OtlpIntake intake, int port)
+    public static void Map(Microsoft.AspNetCore.Builder.WebApplication app, ReceiverIntake intake, int port)
     {
-        app.MapPost("/v1/logs", (HttpContext http) => ExportAsync(http, intake, OtlpSignal.Logs)).AddEndpointFilter(OnPort(port));
-        app.MapPost("/v1/traces", (HttpContext http) => ExportAsync(http, intake, OtlpSignal.Traces)).AddEndpointFilter(OnPort(port));
+        app.MapPost("/v1/logs", (Delegate)((HttpContext http) => ExportAsync(http, intake, OtlpSignal.Logs))).AddEndpointFilter(OnPort(port));
+        app.MapPost("/v1/traces", (Delegate)((HttpContext http) => ExportAsync(http, intake, OtlpSignal.Traces))).AddEndpointFilter(OnPort(port));
     }
 
     /// <summary>The OTLP paths answer only on the OTLP listener (the control port has its own <c>/v1/…</c>).</summary>
     private static Func<EndpointFilterInvocationContext, EndpointFilterDelegate, ValueTask<object?>> OnPort(int port) =>
         (context, next) => context.HttpContext.Connection.LocalPort == port ? next(context) : ValueTask.FromResult<object?>(Results.NotFound());
 
-    private static async Task ExportAsync(HttpContext http, OtlpIntake intake, OtlpSignal signal)
+    private static async Task ExportAsync(HttpContext http, ReceiverIntake intake, OtlpSignal signal)
     {
         var contentType = http.Request.ContentType?.Split(';')[0].Trim().ToLowerInvariant();
         var json = contentType == "application/json";
@@ -54,7 +55,7 @@ internal static class OtlpHttp
             return;
         }
 
-        OtlpEvents events;
+        ReceivedEvents events;
         try
         {
             var data = body!;
@@ -97,7 +98,7 @@ internal static class OtlpHttp
 
     /// <summary>An error as <c>google.rpc.Status</c> (code 0 with the message: OTLP/HTTP reads the HTTP status).</summary>
     private static Task WriteStatusAsync(HttpContext http, int status, string message, bool json) =>
-        WriteAsync(http, status, new Oxbow.Otlp.Rpc.Status { Message = message }, json);
+        WriteAsync(http, status, new Oxbow.Receivers.Rpc.Status { Message = message }, json);
 
     private static async Task WriteAsync(HttpContext http, int status, IMessage message, bool json)
     {
