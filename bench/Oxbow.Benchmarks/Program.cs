@@ -16,4 +16,11 @@ if (args is ["query-store", ..])
     return;
 }
 
+// dotnet run -c Release --project bench/Oxbow.Benchmarks -- receivers [rounds]   (native, OTLP and CLEF ingest, alternated)
+if (args is ["receivers", ..])
+{
+    Oxbow.Benchmarks.ReceiverComparison.Run(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 7);
+    return;
+}
+
 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);

@@ -8,6 +8,7 @@ using OpenTelemetry.Logs;
 using OpenTelemetry.Resources;
 using OpenTelemetry.Trace;
 using Oxbow.Daemon.Tests.Support;
+using Serilog;
 
 namespace Oxbow.Daemon.Tests;
 
@@ -121,6 +122,31 @@ public sealed class OtlpTests
             "name,kind,level,app,trace_id,span_id,parent_span_id,status,why,order_id,route\r\n" +
             $"checkout,server,info,shop,{traceId},{parentId},,,,42,/checkout\r\n" +
             $"db,client,error,shop,{traceId},{childId},{parentId},error,timeout,,\r\n", rows);
+    }
+
+    [Fact]
+    public async Task Serilog_sinks_opentelemetry_sends_events_with_their_properties_and_trace()
+    {
+        using var dir = new TempDirectory();
+        await using var collector = Collector(dir, out var http, out _);
+        await collector.StartAsync();
+        using (var log = new LoggerConfiguration()
+            .WriteTo.OpenTelemetry(otel =>
+            {
+                otel.Endpoint = $"http://127.0.0.1:{http}/v1/logs";
+                otel.Protocol = Serilog.Sinks.OpenTelemetry.OtlpProtocol.HttpProtobuf;
+                otel.ResourceAttributes = new Dictionary<string, object> { ["service.name"] = "billing", ["host.name"] = "web2" };
+            })
+            .CreateLogger())
+        {
+            using var activity = new Activity("charge").Start();
+            log.Warning("Invoice {InvoiceId} overdue by {Days} days", "INV-7", 12);
+            activity.Stop();
+        }
+
+        var rows = await WaitForRowsAsync(collector, "SELECT level, app, host, message, template, InvoiceId, Days, trace_id IS NOT NULL AS traced FROM \"otel.log\"", 1);
+        Assert.Equal("level,app,host,message,template,InvoiceId,Days,traced\r\n" +
+            "warning,billing,web2,Invoice INV-7 overdue by 12 days,Invoice {InvoiceId} overdue by {Days} days,INV-7,12,true\r\n", rows);
     }
 
     [Fact]

@@ -11,13 +11,14 @@ namespace Oxbow.Receivers.Otlp;
 /// OTLP log records as events (docs/event-format.md, "OTLP"): the type from <c>event.name</c> (else
 /// <see cref="OtlpMapping.LogType"/>), <c>end</c> from the record's time (else its observed time, else arrival), the
 /// level from the severity number, a string body as <c>message</c> and a map body as fields, attributes as fields
-/// (dotted keys nest), <c>{OriginalFormat}</c> (Microsoft.Extensions.Logging's template) as <c>template</c>, and
+/// (dotted keys nest), <c>{OriginalFormat}</c> (Microsoft.Extensions.Logging's template) or
+/// <c>message_template.text</c> (Serilog's) as <c>template</c>, and
 /// <c>exception.*</c> as the structured exception.
 /// </summary>
 internal static class OtlpLogs
 {
     private static bool Special(string key) =>
-        key is "event.name" or "{OriginalFormat}" or "exception.type" or "exception.message" or "exception.stacktrace";
+        key is "event.name" or "{OriginalFormat}" or "message_template.text" or "exception.type" or "exception.message" or "exception.stacktrace";
 
     public static ReceivedEvents Map(ExportLogsServiceRequest request, OtlpMapping mapping, DateTime arrivalUtc)
     {
@@ -78,7 +79,7 @@ internal static class OtlpLogs
         }
 
         fields.WriteProperties(json, OtlpValues.WriteValue);
-        if (OtlpValues.String(attributes, "{OriginalFormat}") is { } template)
+        if ((OtlpValues.String(attributes, "{OriginalFormat}") ?? OtlpValues.String(attributes, "message_template.text")) is { } template)
         {
             json.WriteString("template"u8, template);
         }

@@ -1,0 +1,234 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using Google.Protobuf;
+using OpenTelemetry.Proto.Collector.Logs.V1;
+using OpenTelemetry.Proto.Common.V1;
+using OpenTelemetry.Proto.Logs.V1;
+using OpenTelemetry.Proto.Resource.V1;
+using Oxbow.Transport;
+
+namespace Oxbow.Benchmarks;
+
+/// <summary>
+/// Durable ingest of the same events through the native protocol, OTLP/HTTP protobuf and Seq's CLEF, into one
+/// collector, alternated within one run (native, OTLP, CLEF, native, …) because this machine drifts minute to minute.
+/// Each round sends 200,000 events from 4 concurrent senders and ends when every request is answered (which the
+/// collector does only once the events are fsynced into the store). OTLP requests carry 512 records, the
+/// OpenTelemetry SDK's default export batch; native batches and CLEF requests 1,000 events.
+/// </summary>
+/// <remarks>dotnet run -c Release --project bench/Oxbow.Benchmarks -- receivers [rounds]</remarks>
+internal static class ReceiverComparison
+{
+    private const int Senders = 4;
+    private const int EventsPerRound = 200_000;
+
+    public static void Run(int rounds)
+    {
+        var directory = Path.Combine(Path.GetTempPath(), "oxbow-receivers-" + Guid.NewGuid().ToString("n")[..8]);
+        var (ingest, control, otlp) = (FreePort(), FreePort(), FreePort());
+        using var collector = Process.Start(new ProcessStartInfo("dotnet", [CliDll(), "serve", "--data", directory, "--listen", $"127.0.0.1:{ingest}",
+            "--control", $"127.0.0.1:{control}", "--otlp", $"127.0.0.1:{otlp}", "--compact-after", "off"])
+        { RedirectStandardOutput = true, RedirectStandardError = true })!;
+        collector.OutputDataReceived += (_, _) => { };
+        collector.ErrorDataReceived += (_, _) => { };
+        collector.BeginOutputReadLine();
+        collector.BeginErrorReadLine();
+        using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = Senders * 2 }) { Timeout = TimeSpan.FromMinutes(5) };
+        try
+        {
+            WaitHealthy(http, control);
+            var native = NativeBatch(1000);
+            var otlpBody = OtlpRequest(512);
+            var clef = ClefBody(1000);
+            (string Name, Func<Task> Round)[] contenders =
+            [
+                ("native (binary protocol)", () => NativeRound(ingest, native, 1000)),
+                ("OTLP/HTTP protobuf", () => HttpRound(http, $"http://127.0.0.1:{otlp}/v1/logs", "application/x-protobuf", otlpBody, 512)),
+                ("Seq CLEF", () => HttpRound(http, $"http://127.0.0.1:{control}/ingest/clef", "application/vnd.serilog.clef", clef, 1000)),
+            ];
+            // One unmeasured round each: the collector's JIT.
+            foreach (var (_, round) in contenders)
+            {
+                round().GetAwaiter().GetResult();
+            }
+
+            var rates = contenders.ToDictionary(c => c.Name, _ => new List<double>());
+            for (var r = 0; r < rounds; r++)
+            {
+                foreach (var (name, round) in contenders)
+                {
+                    var clock = Stopwatch.StartNew();
+                    round().GetAwaiter().GetResult();
+                    rates[name].Add(EventsPerRound / clock.Elapsed.TotalSeconds);
+                }
+            }
+
+            var baseline = Median(rates[contenders[0].Name]);
+            Console.WriteLine($"| receiver | median events/s over {rounds} alternated rounds | ratio to native |");
+            Console.WriteLine("|---|---:|---:|");
+            foreach (var (name, _) in contenders)
+            {
+                var median = Median(rates[name]);
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {name} | {median:N0} | {median / baseline:0.00} |"));
+            }
+        }
+        finally
+        {
+            collector.Kill();
+            collector.WaitForExit();
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    private static async Task NativeRound(int port, byte[] batch, int perBatch)
+    {
+        var senders = Enumerable.Range(0, Senders).Select(_ => new BatchSender(new BatchSenderOptions { Endpoints = [$"127.0.0.1:{port}"] })).ToList();
+        try
+        {
+            var perSender = EventsPerRound / Senders / perBatch;
+            var outcomes = await Task.WhenAll(senders.SelectMany(s => Enumerable.Range(0, perSender).Select(_ => s.SendAsync(new OutgoingBatch(BatchId.New(), perBatch, batch)))));
+            if (outcomes.Any(o => !o.Acknowledged))
+            {
+                throw new InvalidOperationException("a batch was not acknowledged");
+            }
+        }
+        finally
+        {
+            foreach (var sender in senders)
+            {
+                await sender.DisposeAsync();
+            }
+        }
+    }
+
+    /// <summary>Each sender posts one request at a time, as an exporter does.</summary>
+    private static Task HttpRound(HttpClient http, string url, string contentType, byte[] body, int perRequest)
+    {
+        var requests = EventsPerRound / perRequest / Senders;
+        return Task.WhenAll(Enumerable.Range(0, Senders).Select(async _ =>
+        {
+            for (var i = 0; i < requests; i++)
+            {
+                using var content = new ByteArrayContent(body);
+                content.Headers.TryAddWithoutValidation("Content-Type", contentType);
+                using var answer = await http.PostAsync(url, content);
+                if (!answer.IsSuccessStatusCode)
+                {
+                    throw new InvalidOperationException($"{url}: {(int)answer.StatusCode} {await answer.Content.ReadAsStringAsync()}");
+                }
+            }
+        }));
+    }
+
+    private static byte[] NativeBatch(int count)
+    {
+        var text = new StringBuilder();
+        for (var i = 0; i < count; i++)
+        {
+            var now = Timestamps.Format(DateTime.UtcNow);
+            text.Append("{\"type\":\"request\",\"end\":\"").Append(now).Append("\",\"level\":\"info\",\"host\":\"bench-host\",\"pid\":1,\"app\":\"bench\",\"body\":{")
+                .Append("\"message\":\"GET /api/orders/").Append(i).Append(" answered 200\",\"method\":\"GET\",\"path\":\"/api/orders/").Append(i)
+                .Append("\",\"status\":200,\"request_time\":0.0123,\"user\":\"u-1234\",\"ua\":\"Mozilla/5.0 (X11; Linux x86_64)\"}}\n");
+        }
+
+        return Encoding.UTF8.GetBytes(text.ToString());
+    }
+
+    private static byte[] OtlpRequest(int count)
+    {
+        var scope = new ScopeLogs { Scope = new InstrumentationScope { Name = "Bench" } };
+        var now = (ulong)(DateTime.UtcNow - DateTime.UnixEpoch).Ticks * 100;
+        for (var i = 0; i < count; i++)
+        {
+            var record = new LogRecord
+            {
+                TimeUnixNano = now,
+                SeverityNumber = SeverityNumber.Info,
+                Body = new AnyValue { StringValue = $"GET /api/orders/{i} answered 200" },
+                TraceId = ByteString.CopyFrom(Convert.FromHexString("4bf92f3577b34da6a3ce929d0e0e4736")),
+                SpanId = ByteString.CopyFrom(Convert.FromHexString("00f067aa0ba902b7")),
+            };
+            record.Attributes.Add(Pair("method", new AnyValue { StringValue = "GET" }));
+            record.Attributes.Add(Pair("path", new AnyValue { StringValue = $"/api/orders/{i}" }));
+            record.Attributes.Add(Pair("status", new AnyValue { IntValue = 200 }));
+            record.Attributes.Add(Pair("request_time", new AnyValue { DoubleValue = 0.0123 }));
+            record.Attributes.Add(Pair("user", new AnyValue { StringValue = "u-1234" }));
+            record.Attributes.Add(Pair("ua", new AnyValue { StringValue = "Mozilla/5.0 (X11; Linux x86_64)" }));
+            scope.LogRecords.Add(record);
+        }
+
+        var resource = new Resource();
+        resource.Attributes.Add(Pair("service.name", new AnyValue { StringValue = "bench" }));
+        resource.Attributes.Add(Pair("host.name", new AnyValue { StringValue = "bench-host" }));
+        var request = new ExportLogsServiceRequest();
+        request.ResourceLogs.Add(new ResourceLogs { Resource = resource, ScopeLogs = { scope } });
+        return request.ToByteArray();
+
+        static KeyValue Pair(string key, AnyValue value) => new() { Key = key, Value = value };
+    }
+
+    private static byte[] ClefBody(int count)
+    {
+        var text = new StringBuilder();
+        var now = DateTime.UtcNow.ToString("O", CultureInfo.InvariantCulture);
+        for (var i = 0; i < count; i++)
+        {
+            text.Append("{\"@t\":\"").Append(now).Append("\",\"@mt\":\"{Method} {Path} answered {Status}\",\"Method\":\"GET\",\"Path\":\"/api/orders/").Append(i)
+                .Append("\",\"Status\":200,\"RequestTime\":0.0123,\"User\":\"u-1234\",\"Ua\":\"Mozilla/5.0 (X11; Linux x86_64)\",\"MachineName\":\"bench-host\",\"Application\":\"bench\"}\n");
+        }
+
+        return Encoding.UTF8.GetBytes(text.ToString());
+    }
+
+    private static double Median(List<double> values)
+    {
+        var sorted = values.Order().ToList();
+        return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[(sorted.Count / 2) - 1] + sorted[sorted.Count / 2]) / 2;
+    }
+
+    private static void WaitHealthy(HttpClient http, int control)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (true)
+        {
+            try
+            {
+                if (http.GetAsync($"http://127.0.0.1:{control}/healthz").Result.IsSuccessStatusCode)
+                {
+                    return;
+                }
+            }
+            catch (AggregateException) when (DateTime.UtcNow < deadline)
+            {
+            }
+
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException("the collector did not start");
+            }
+
+            Thread.Sleep(50);
+        }
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    private static string CliDll()
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Oxbow.slnx")))
+        {
+            dir = dir.Parent;
+        }
+
+        return Path.Combine(dir!.FullName, "src", "Oxbow.Cli", "bin", "Release", "net10.0", "Oxbow.Cli.dll");
+    }
+}
