@@ -17,6 +17,12 @@ if (args is ["query-store", ..])
 }
 
 // dotnet run -c Release --project bench/Oxbow.Benchmarks -- receivers [rounds]   (native, OTLP and CLEF ingest, alternated)
+if (args is ["receivers-profile", ..])
+{
+    Oxbow.Benchmarks.ReceiverProfile.Run();
+    return;
+}
+
 if (args is ["receivers", ..])
 {
     Oxbow.Benchmarks.ReceiverComparison.Run(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 7);

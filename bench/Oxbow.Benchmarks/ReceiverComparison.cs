@@ -17,13 +17,15 @@ namespace Oxbow.Benchmarks;
 /// collector, alternated within one run (native, OTLP, CLEF, native, …) because this machine drifts minute to minute.
 /// Each round sends 200,000 events from 4 concurrent senders and ends when every request is answered (which the
 /// collector does only once the events are fsynced into the store). OTLP requests carry 512 records, the
-/// OpenTelemetry SDK's default export batch; native batches and CLEF requests 1,000 events.
+/// OpenTelemetry SDK's default export batch; native batches and CLEF requests 1,000 events. Native lines are canonical,
+/// as Oxbow's clients send them. Ten alternated rounds of each come first, unmeasured.
 /// </summary>
 /// <remarks>dotnet run -c Release --project bench/Oxbow.Benchmarks -- receivers [rounds]</remarks>
 internal static class ReceiverComparison
 {
-    private const int Senders = 4;
+    private static readonly int Senders = int.TryParse(Environment.GetEnvironmentVariable("RECEIVER_SENDERS"), out var n) ? n : 4;
     private const int EventsPerRound = 200_000;
+    private static readonly int WarmUpRounds = int.TryParse(Environment.GetEnvironmentVariable("RECEIVER_WARMUP"), out var w) ? w : 10;
 
     public static void Run(int rounds)
     {
@@ -41,38 +43,52 @@ internal static class ReceiverComparison
         {
             WaitHealthy(http, control);
             var native = NativeBatch(1000);
-            var otlpBody = OtlpRequest(512);
+            var otlpBatch = int.TryParse(Environment.GetEnvironmentVariable("RECEIVER_OTLP_BATCH"), out var b) ? b : 512;
+            var otlpBody = OtlpRequest(otlpBatch);
             var clef = ClefBody(1000);
             (string Name, Func<Task> Round)[] contenders =
             [
                 ("native (binary protocol)", () => NativeRound(ingest, native, 1000)),
-                ("OTLP/HTTP protobuf", () => HttpRound(http, $"http://127.0.0.1:{otlp}/v1/logs", "application/x-protobuf", otlpBody, 512)),
+                ("OTLP/HTTP protobuf", () => HttpRound(http, $"http://127.0.0.1:{otlp}/v1/logs", "application/x-protobuf", otlpBody, otlpBatch)),
                 ("Seq CLEF", () => HttpRound(http, $"http://127.0.0.1:{control}/ingest/clef", "application/vnd.serilog.clef", clef, 1000)),
             ];
-            // One unmeasured round each: the collector's JIT.
-            foreach (var (_, round) in contenders)
+            // Unmeasured rounds first, alternated too, until the collector's JIT has settled (measured here: about 8
+            // rounds of 200,000 events each); a collector runs for days, so its steady state is what is measured.
+            for (var warm = 0; warm < WarmUpRounds; warm++)
             {
-                round().GetAwaiter().GetResult();
+                foreach (var (_, round) in contenders)
+                {
+                    round().GetAwaiter().GetResult();
+                }
             }
 
             var rates = contenders.ToDictionary(c => c.Name, _ => new List<double>());
+            var cpu = contenders.ToDictionary(c => c.Name, _ => new List<double>());
             for (var r = 0; r < rounds; r++)
             {
                 foreach (var (name, round) in contenders)
                 {
+                    collector.Refresh();
+                    var cpuBefore = collector.TotalProcessorTime;
                     var clock = Stopwatch.StartNew();
                     round().GetAwaiter().GetResult();
                     rates[name].Add(EventsPerRound / clock.Elapsed.TotalSeconds);
+                    collector.Refresh();
+                    cpu[name].Add((collector.TotalProcessorTime - cpuBefore).TotalMicroseconds / EventsPerRound);
+                    if (Environment.GetEnvironmentVariable("RECEIVER_VERBOSE") is not null)
+                    {
+                        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"round {r}: {name}: {rates[name][^1]:N0} events/s, {cpu[name][^1]:0.00} µs CPU per event"));
+                    }
                 }
             }
 
             var baseline = Median(rates[contenders[0].Name]);
-            Console.WriteLine($"| receiver | median events/s over {rounds} alternated rounds | ratio to native |");
-            Console.WriteLine("|---|---:|---:|");
+            Console.WriteLine($"| receiver | median events/s over {rounds} alternated rounds | ratio to native | collector CPU µs per event |");
+            Console.WriteLine("|---|---:|---:|---:|");
             foreach (var (name, _) in contenders)
             {
                 var median = Median(rates[name]);
-                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {name} | {median:N0} | {median / baseline:0.00} |"));
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {name} | {median:N0} | {median / baseline:0.00} | {Median(cpu[name]):0.00} |"));
             }
         }
         finally
@@ -129,7 +145,8 @@ internal static class ReceiverComparison
         for (var i = 0; i < count; i++)
         {
             var now = Timestamps.Format(DateTime.UtcNow);
-            text.Append("{\"type\":\"request\",\"end\":\"").Append(now).Append("\",\"level\":\"info\",\"host\":\"bench-host\",\"pid\":1,\"app\":\"bench\",\"body\":{")
+            // As Oxbow's clients send them: canonical, id and start included.
+            text.Append("{\"id\":\"").Append(OxId.NewId()).Append("\",\"type\":\"request\",\"start\":\"").Append(now).Append("\",\"end\":\"").Append(now).Append("\",\"level\":\"info\",\"host\":\"bench-host\",\"pid\":1,\"app\":\"bench\",\"body\":{")
                 .Append("\"message\":\"GET /api/orders/").Append(i).Append(" answered 200\",\"method\":\"GET\",\"path\":\"/api/orders/").Append(i)
                 .Append("\",\"status\":200,\"request_time\":0.0123,\"user\":\"u-1234\",\"ua\":\"Mozilla/5.0 (X11; Linux x86_64)\"}}\n");
         }
@@ -230,5 +247,50 @@ internal static class ReceiverComparison
         }
 
         return Path.Combine(dir!.FullName, "src", "Oxbow.Cli", "bin", "Release", "net10.0", "Oxbow.Cli.dll");
+    }
+}
+
+/// <summary>Where an OTLP or CLEF request's time goes in the collector, in process: decode, map, validate.</summary>
+internal static class ReceiverProfile
+{
+    public static void Run()
+    {
+        var otlp = typeof(ReceiverComparison).GetMethod("OtlpRequest", System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Static)!.Invoke(null, [512]) as byte[];
+        var clef = typeof(ReceiverComparison).GetMethod("ClefBody", System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Static)!.Invoke(null, [1000]) as byte[];
+        var mapping = new Oxbow.Receivers.Otlp.OtlpMapping();
+        for (var round = 0; round < 3; round++)
+        {
+            var clock = Stopwatch.StartNew();
+            const int N = 400;
+            Oxbow.Receivers.Events.ReceivedEvents events = default;
+            for (var i = 0; i < N; i++)
+            {
+                ExportLogsServiceRequest.Parser.ParseFrom(otlp);
+            }
+
+            var parse = clock.Elapsed.TotalMicroseconds / (N * 512);
+            clock.Restart();
+            for (var i = 0; i < N; i++)
+            {
+                events = Oxbow.Receivers.Otlp.OtlpDecoder.Map(Oxbow.Receivers.Otlp.OtlpSignal.Logs, otlp, json: false, mapping, DateTime.UtcNow);
+            }
+
+            var map = clock.Elapsed.TotalMicroseconds / (N * 512) - parse;
+            clock.Restart();
+            for (var i = 0; i < N; i++)
+            {
+                Oxbow.Daemon.Ingest.EventLines.Validate(events.Lines, DateTime.UtcNow, 1 << 20);
+            }
+
+            var validate = clock.Elapsed.TotalMicroseconds / (N * 512);
+            clock.Restart();
+            for (var i = 0; i < N / 2; i++)
+            {
+                Oxbow.Receivers.Seq.ClefEvents.Map(clef, true, new Oxbow.Receivers.Seq.ClefMapping(), []);
+            }
+
+            var clefMap = clock.Elapsed.TotalMicroseconds / (N / 2 * 1000);
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"µs per event: OTLP parse {parse:0.00}, map {map:0.00}, validate {validate:0.00}; CLEF map {clefMap:0.00}"));
+        }
     }
 }

@@ -15,6 +15,9 @@ internal sealed class FieldTree<T>
 
     public int Count => _entries.Count;
 
+    /// <summary>Empties the tree for the next event (one tree serves a whole request).</summary>
+    public void Clear() => _entries.Clear();
+
     public void Add(string key, T value)
     {
         var node = this;
@@ -61,7 +64,7 @@ internal sealed class FieldTree<T>
 
     private void SetLeaf(string name, T value)
     {
-        var i = _entries.FindIndex(e => e.Name == name);
+        var i = IndexOf(name);
         if (i < 0)
         {
             _entries.Add(new Entry(name, value, null));
@@ -80,7 +83,7 @@ internal sealed class FieldTree<T>
     /// <summary>The child object called <paramref name="name"/>, made if absent; null when the name holds a value.</summary>
     private FieldTree<T>? ChildOrNull(string name)
     {
-        var i = _entries.FindIndex(e => e.Name == name);
+        var i = IndexOf(name);
         if (i < 0)
         {
             var child = new FieldTree<T>();
@@ -89,6 +92,19 @@ internal sealed class FieldTree<T>
         }
 
         return _entries[i].Child;
+    }
+
+    private int IndexOf(string name)
+    {
+        for (var i = 0; i < _entries.Count; i++)
+        {
+            if (_entries[i].Name == name)
+            {
+                return i;
+            }
+        }
+
+        return -1;
     }
 
     private readonly record struct Entry(string Name, T? Value, FieldTree<T>? Child);

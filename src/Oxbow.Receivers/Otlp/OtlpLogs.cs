@@ -17,16 +17,14 @@ namespace Oxbow.Receivers.Otlp;
 /// </summary>
 internal static class OtlpLogs
 {
-    private static bool Special(string key) =>
-        key is "event.name" or "{OriginalFormat}" or "message_template.text" or "exception.type" or "exception.message" or "exception.stacktrace";
-
     public static ReceivedEvents Map(ExportLogsServiceRequest request, OtlpMapping mapping, DateTime arrivalUtc)
     {
-        var output = new ArrayBufferWriter<byte>(4096);
+        var output = new ArrayBufferWriter<byte>(Math.Max(4096, request.CalculateSize() * 4));
         var events = 0;
         var rejected = 0;
         string? reason = null;
         using var writer = new EventLineWriter(output);
+        var fields = new FieldTree<AnyValue>();
         foreach (var resourceLogs in request.ResourceLogs)
         {
             var resource = new OtlpResource(resourceLogs.Resource);
@@ -35,7 +33,7 @@ internal static class OtlpLogs
                 foreach (var record in scopeLogs.LogRecords)
                 {
                     var before = output.WrittenCount;
-                    Write(writer, record, resource, scopeLogs.Scope, mapping, arrivalUtc);
+                    Write(writer, fields, record, resource, scopeLogs.Scope, mapping, arrivalUtc);
                     if (output.WrittenCount - before > mapping.MaxEventBytes)
                     {
                         // Cut it back out: one oversized record must not cost the others.
@@ -53,16 +51,43 @@ internal static class OtlpLogs
         return new ReceivedEvents(output.WrittenMemory, events, rejected, reason);
     }
 
-    private static void Write(EventLineWriter writer, LogRecord record, OtlpResource resource, InstrumentationScope? scope, OtlpMapping mapping, DateTime arrivalUtc)
+    private static void Write(EventLineWriter writer, FieldTree<AnyValue> fields, LogRecord record, OtlpResource resource, InstrumentationScope? scope, OtlpMapping mapping, DateTime arrivalUtc)
     {
-        var attributes = record.Attributes;
-        var name = !string.IsNullOrEmpty(record.EventName) ? record.EventName : OtlpValues.String(attributes, "event.name");
+        // One pass over the attributes: the few with a meaning of their own are picked out, the rest become fields.
+        string? name = string.IsNullOrEmpty(record.EventName) ? null : record.EventName;
+        string? template = null, exceptionType = null, exceptionMessage = null, exceptionText = null;
+        fields.Clear();
+        foreach (var pair in record.Attributes)
+        {
+            var value = pair.Value ?? new AnyValue();
+            switch (pair.Key)
+            {
+                case "event.name":
+                    name ??= Text(value);
+                    break;
+                case "{OriginalFormat}":
+                case "message_template.text":
+                    template ??= Text(value);
+                    break;
+                case "exception.type":
+                    exceptionType = Text(value);
+                    break;
+                case "exception.message":
+                    exceptionMessage = Text(value);
+                    break;
+                case "exception.stacktrace":
+                    exceptionText = Text(value);
+                    break;
+                default:
+                    fields.Add(pair.Key, value);
+                    break;
+            }
+        }
+
         var type = Oxbow.EventType.IsValid(name) ? name! : mapping.LogType;
         var end = EventLineWriter.FromUnixNanos(record.TimeUnixNano) ?? EventLineWriter.FromUnixNanos(record.ObservedTimeUnixNano) ?? arrivalUtc;
         var json = writer.Begin(type, null, end, Level(record.SeverityNumber, record.SeverityText), resource.Host, resource.Pid, resource.App,
             OtlpValues.Hex(record.TraceId, 16), OtlpValues.Hex(record.SpanId, 8));
-
-        var fields = OtlpValues.Fields(attributes, Special);
         if (record.Body is { } body)
         {
             if (body.ValueCase == AnyValue.ValueOneofCase.KvlistValue)
@@ -79,7 +104,7 @@ internal static class OtlpLogs
         }
 
         fields.WriteProperties(json, OtlpValues.WriteValue);
-        if ((OtlpValues.String(attributes, "{OriginalFormat}") ?? OtlpValues.String(attributes, "message_template.text")) is { } template)
+        if (template is not null)
         {
             json.WriteString("template"u8, template);
         }
@@ -90,9 +115,15 @@ internal static class OtlpLogs
             json.WriteString("event_name"u8, name);
         }
 
-        WriteException(json, attributes);
+        if (exceptionType is not null || exceptionMessage is not null || exceptionText is not null)
+        {
+            ExceptionText.Write(json, exceptionType, exceptionMessage, exceptionText);
+        }
+
         resource.WriteFields(json, scope);
         writer.End();
+
+        static string? Text(AnyValue value) => value.ValueCase == AnyValue.ValueOneofCase.StringValue ? value.StringValue : null;
     }
 
     /// <summary>The semantic conventions' <c>exception.*</c> attributes as Oxbow's structured exception.</summary>

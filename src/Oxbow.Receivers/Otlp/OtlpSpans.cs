@@ -17,7 +17,7 @@ internal static class OtlpSpans
 {
     public static ReceivedEvents Map(ExportTraceServiceRequest request, OtlpMapping mapping, DateTime arrivalUtc)
     {
-        var output = new ArrayBufferWriter<byte>(4096);
+        var output = new ArrayBufferWriter<byte>(Math.Max(4096, request.CalculateSize() * 4));
         var events = 0;
         var rejected = 0;
         string? reason = null;

@@ -34,10 +34,11 @@ internal static class ClefEvents
     /// <param name="clef">True for CLEF lines; false for the <c>{"Events":[…]}</c> body.</param>
     /// <param name="mapping">The mapping.</param>
     /// <param name="problems">Each refused line's reason (1-based line or event number).</param>
-    public static ReceivedEvents Map(ReadOnlySpan<byte> body, bool clef, ClefMapping mapping, List<string> problems)
+    public static ReceivedEvents Map(ReadOnlyMemory<byte> body, bool clef, ClefMapping mapping, List<string> problems)
     {
         var output = new ArrayBufferWriter<byte>(Math.Max(256, body.Length * 2));
         using var writer = new EventLineWriter(output);
+        var fields = new FieldTree<JsonElement>();
         var events = 0;
         if (clef)
         {
@@ -45,15 +46,15 @@ internal static class ClefEvents
             while (!body.IsEmpty)
             {
                 number++;
-                var newline = body.IndexOf((byte)'\n');
+                var newline = body.Span.IndexOf((byte)'\n');
                 var line = newline < 0 ? body : body[..newline];
-                body = newline < 0 ? [] : body[(newline + 1)..];
-                if (line.Trim(" \t\r"u8).IsEmpty)
+                body = newline < 0 ? ReadOnlyMemory<byte>.Empty : body[(newline + 1)..];
+                if (line.Span.Trim(" \t\r"u8).IsEmpty)
                 {
                     continue;
                 }
 
-                if (!Utf8.IsValid(line))
+                if (!Utf8.IsValid(line.Span))
                 {
                     problems.Add($"line {number}: not valid UTF-8");
                     continue;
@@ -61,8 +62,8 @@ internal static class ClefEvents
 
                 try
                 {
-                    using var document = JsonDocument.Parse(line.ToArray(), Options);
-                    events += Write(writer, output, document.RootElement, clef: true, mapping, problems, $"line {number}") ? 1 : 0;
+                    using var document = JsonDocument.Parse(line, Options);
+                    events += Write(writer, fields, output, document.RootElement, clef: true, mapping, problems, $"line {number}") ? 1 : 0;
                 }
                 catch (JsonException ex)
                 {
@@ -75,7 +76,7 @@ internal static class ClefEvents
             JsonDocument document;
             try
             {
-                document = JsonDocument.Parse(body.ToArray(), Options);
+                document = JsonDocument.Parse(body, Options);
             }
             catch (JsonException ex)
             {
@@ -93,7 +94,7 @@ internal static class ClefEvents
                 foreach (var item in list.EnumerateArray())
                 {
                     number++;
-                    events += Write(writer, output, item, clef: false, mapping, problems, $"event {number}") ? 1 : 0;
+                    events += Write(writer, fields, output, item, clef: false, mapping, problems, $"event {number}") ? 1 : 0;
                 }
             }
         }
@@ -101,7 +102,7 @@ internal static class ClefEvents
         return new ReceivedEvents(output.WrittenMemory, events, problems.Count, problems.Count == 0 ? null : problems[0]);
     }
 
-    private static bool Write(EventLineWriter writer, ArrayBufferWriter<byte> output, JsonElement e, bool clef, ClefMapping mapping, List<string> problems, string where)
+    private static bool Write(EventLineWriter writer, FieldTree<JsonElement> fields, ArrayBufferWriter<byte> output, JsonElement e, bool clef, ClefMapping mapping, List<string> problems, string where)
     {
         if (e.ValueKind != JsonValueKind.Object)
         {
@@ -117,7 +118,9 @@ internal static class ClefEvents
             return false;
         }
 
-        if (!DateTimeOffset.TryParse(time, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var end))
+        // Serilog writes the round-trip form, which parses fast; anything else ISO-8601 is read too.
+        if (!DateTimeOffset.TryParseExact(time, "O", CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var end)
+            && !DateTimeOffset.TryParse(time, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out end))
         {
             problems.Add($"{where}: '{time}' is not a timestamp");
             return false;
@@ -157,7 +160,7 @@ internal static class ClefEvents
 
         if (properties.ValueKind == JsonValueKind.Object)
         {
-            var fields = new FieldTree<JsonElement>();
+            fields.Clear();
             foreach (var property in properties.EnumerateObject())
             {
                 var name = property.Name;
