@@ -223,6 +223,74 @@ public sealed class OtlpTests
         Assert.Equal(2, rejects.GetProperty("frame_too_large").GetInt64());
     }
 
+    [Fact]
+    public async Task A_record_over_the_event_limit_is_refused_alone_as_partial_success_and_the_rest_of_a_gzipped_export_is_stored()
+    {
+        using var dir = new TempDirectory();
+        await using var collector = Collector(dir, out var http, out _, "--max-event-bytes", "4096");
+        await collector.StartAsync();
+        var request = new OpenTelemetry.Proto.Collector.Logs.V1.ExportLogsServiceRequest();
+        var scope = new OpenTelemetry.Proto.Logs.V1.ScopeLogs();
+        foreach (var text in new[] { "small", new string('x', 10_000), "also small" })
+        {
+            scope.LogRecords.Add(new OpenTelemetry.Proto.Logs.V1.LogRecord
+            {
+                TimeUnixNano = (ulong)(DateTime.UtcNow - DateTime.UnixEpoch).Ticks * 100,
+                Body = new OpenTelemetry.Proto.Common.V1.AnyValue { StringValue = text },
+            });
+        }
+
+        request.ResourceLogs.Add(new OpenTelemetry.Proto.Logs.V1.ResourceLogs { ScopeLogs = { scope } });
+        using var packed = new MemoryStream();
+        using (var gzip = new System.IO.Compression.GZipStream(packed, System.IO.Compression.CompressionLevel.Fastest, leaveOpen: true))
+        {
+            gzip.Write(Google.Protobuf.MessageExtensions.ToByteArray(request));
+        }
+
+        using var content = new ByteArrayContent(packed.ToArray());
+        content.Headers.TryAddWithoutValidation("Content-Type", "application/x-protobuf");
+        content.Headers.ContentEncoding.Add("gzip");
+        using var client = new HttpClient();
+        using var answer = await client.PostAsync($"http://127.0.0.1:{http}/v1/logs", content);
+        Assert.Equal(HttpStatusCode.OK, answer.StatusCode);
+        var response = OpenTelemetry.Proto.Collector.Logs.V1.ExportLogsServiceResponse.Parser.ParseFrom(await answer.Content.ReadAsByteArrayAsync());
+        Assert.Equal(1, response.PartialSuccess.RejectedLogRecords);
+        Assert.Equal("a log record's event is over 4096 bytes", response.PartialSuccess.ErrorMessage);
+        Assert.Equal("message\r\nalso small\r\nsmall\r\n", await WaitForRowsAsync(collector, "SELECT message FROM \"otel.log\" ORDER BY message", 2));
+    }
+
+    [Fact]
+    public async Task A_token_scoped_to_other_types_is_refused_over_http_and_grpc_and_a_known_token_is_accepted()
+    {
+        using var dir = new TempDirectory();
+        var tokens = Path.Combine(dir.Path, "tokens");
+        await File.WriteAllTextAsync(tokens, "admin adm1n\ningest web web*\ningest otel otel.*\n");
+        await using var collector = Collector(dir, out var http, out var grpc, "--token-file", tokens);
+        await collector.StartAsync();
+
+        void Export(OtlpExportProtocol protocol, string token)
+        {
+            // Disposing the factory exports what is buffered; a refusal is the exporter's to log, not to throw.
+            using (var factory = LoggerFactory.Create(logging => logging.AddOpenTelemetry(otel => otel.AddOtlpExporter(exporter =>
+            {
+                exporter.Protocol = protocol;
+                exporter.Endpoint = new Uri(protocol == OtlpExportProtocol.Grpc ? $"http://127.0.0.1:{grpc}" : $"http://127.0.0.1:{http}/v1/logs");
+                exporter.Headers = $"Authorization=Bearer {token}";
+            }))))
+            {
+                factory.CreateLogger("t").LogInformation("with {Token}", token + "/" + protocol);
+            }
+        }
+
+        Export(OtlpExportProtocol.HttpProtobuf, "web");
+        Export(OtlpExportProtocol.Grpc, "web");
+        Export(OtlpExportProtocol.HttpProtobuf, "otel");
+        Export(OtlpExportProtocol.Grpc, "otel");
+        var rows = await WaitForRowsAsync(collector, "SELECT Token FROM \"otel.log\" ORDER BY Token", 2);
+        Assert.Equal("Token\r\notel/Grpc\r\notel/HttpProtobuf\r\n", rows);
+        await Eventually.TrueAsync(async () => (await collector.StatsAsync()).GetProperty("rejects").GetProperty("forbidden").GetInt64() == 2, () => collector.Output);
+    }
+
     private static async Task<string> RunAsync(string file, params string[] arguments)
     {
         var start = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true };
