@@ -219,6 +219,17 @@ internal static class ControlApi
 
     private const int MaxRowsCeiling = 1_000_000;
 
+    /// <summary>The HTTP status that answers a refusal: 403 scopes, 429 full, 503 internal, 507 disk full, 413 too large, else 400.</summary>
+    internal static int HttpStatus(RejectReason reason) => reason switch
+    {
+        RejectReason.Forbidden => 403,
+        RejectReason.Busy => 429,
+        RejectReason.Internal => 503,
+        RejectReason.DiskFull => 507,
+        RejectReason.FrameTooLarge => 413,
+        _ => 400,
+    };
+
     /// <summary>The grant for the request's <c>Authorization: Bearer</c> token (or a loopback client without a token file); null when refused.</summary>
     internal static TokenGrant? Grant(HttpContext http, AccessPolicy access)
     {
@@ -343,15 +354,7 @@ internal static class ControlApi
         }
         catch (ProtocolException ex)
         {
-            var statusCode = ex.Reason switch
-            {
-                RejectReason.Forbidden => 403,
-                RejectReason.Busy => 429,
-                RejectReason.Internal => 503,
-                RejectReason.DiskFull => 507,
-                RejectReason.FrameTooLarge => 413,
-                _ => 400,
-            };
+            var statusCode = HttpStatus(ex.Reason);
             if (statusCode == 429)
             {
                 http.Response.Headers.RetryAfter = "1";

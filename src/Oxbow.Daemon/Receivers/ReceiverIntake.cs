@@ -43,15 +43,7 @@ internal sealed class ReceiverIntake(IngestPipeline pipeline, AccessPolicy acces
         }
         catch (ProtocolException ex)
         {
-            var status = ex.Reason switch
-            {
-                RejectReason.Forbidden => 403,
-                RejectReason.Busy => 429,
-                RejectReason.Internal => 503,
-                RejectReason.DiskFull => 507,
-                RejectReason.FrameTooLarge => 413,
-                _ => 400,
-            };
+            var status = Control.ControlApi.HttpStatus(ex.Reason);
             return new ReceiverOutcome(status, events.Events + events.Rejected, ex.Message, status is 429 or 503);
         }
     }

@@ -8,13 +8,14 @@ namespace Oxbow.Receivers.Events;
 /// the collector's ingest pipeline checks them in place as it does its own clients' lines instead of rewriting each.
 /// One writer serves a whole request: each event is one line.
 /// </summary>
-internal sealed class EventLineWriter(IBufferWriter<byte> output) : IDisposable
+internal sealed class EventLineWriter(ArrayBufferWriter<byte> output) : IDisposable
 {
     private readonly Utf8JsonWriter _json = new(output, new JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
 
     private readonly Timestamps.Cache _times = new();
     private readonly Timestamps.Cache _endTimes = new();
     private readonly long _arrivalTicks = DateTime.UtcNow.Ticks;
+    private int _eventStart;
 
     /// <summary>Starts an event: the envelope, then the caller writes the body's properties and calls <see cref="End"/>.</summary>
     public Utf8JsonWriter Begin(string type, DateTime? start, DateTime end, string level, string? host, long? pid, string? app, string? traceId, string? spanId)
@@ -26,6 +27,7 @@ internal sealed class EventLineWriter(IBufferWriter<byte> output) : IDisposable
         Span<byte> endText = stackalloc byte[Timestamps.Length];
         Timestamps.Write(endText, end.Ticks, _endTimes);
         Timestamps.Write(startText, (start ?? end).Ticks, _times);
+        _eventStart = output.WrittenCount;
         _json.Reset(output);
         _json.WriteStartObject();
         _json.WriteString("id"u8, id);
@@ -63,12 +65,23 @@ internal sealed class EventLineWriter(IBufferWriter<byte> output) : IDisposable
         return _json;
     }
 
-    public void End()
+    /// <summary>Ends the event; false, with the event cut back out, when its line is over <paramref name="maxEventBytes"/>.</summary>
+    public bool End(int maxEventBytes)
     {
         _json.WriteEndObject();
         _json.WriteEndObject();
         _json.Flush();
         output.Write("\n"u8);
+        if (output.WrittenCount - _eventStart <= maxEventBytes)
+        {
+            return true;
+        }
+
+        // One oversized event must not cost the others: the request keeps going without it.
+        var kept = output.WrittenSpan[.._eventStart].ToArray();
+        output.ResetWrittenCount();
+        output.Write(kept);
+        return false;
     }
 
     public void Dispose() => _json.Dispose();

@@ -32,18 +32,15 @@ internal static class OtlpLogs
             {
                 foreach (var record in scopeLogs.LogRecords)
                 {
-                    var before = output.WrittenCount;
-                    Write(writer, fields, record, resource, scopeLogs.Scope, mapping, arrivalUtc);
-                    if (output.WrittenCount - before > mapping.MaxEventBytes)
+                    if (Write(writer, fields, record, resource, scopeLogs.Scope, mapping, arrivalUtc))
                     {
-                        // Cut it back out: one oversized record must not cost the others.
-                        Truncate(output, before);
+                        events++;
+                    }
+                    else
+                    {
                         rejected++;
                         reason ??= $"a log record's event is over {mapping.MaxEventBytes} bytes";
-                        continue;
                     }
-
-                    events++;
                 }
             }
         }
@@ -51,7 +48,7 @@ internal static class OtlpLogs
         return new ReceivedEvents(output.WrittenMemory, events, rejected, reason);
     }
 
-    private static void Write(EventLineWriter writer, FieldTree<AnyValue> fields, LogRecord record, OtlpResource resource, InstrumentationScope? scope, OtlpMapping mapping, DateTime arrivalUtc)
+    private static bool Write(EventLineWriter writer, FieldTree<AnyValue> fields, LogRecord record, OtlpResource resource, InstrumentationScope? scope, OtlpMapping mapping, DateTime arrivalUtc)
     {
         // One pass over the attributes: the few with a meaning of their own are picked out, the rest become fields.
         string? name = string.IsNullOrEmpty(record.EventName) ? null : record.EventName;
@@ -121,7 +118,7 @@ internal static class OtlpLogs
         }
 
         resource.WriteFields(json, scope);
-        writer.End();
+        return writer.End(mapping.MaxEventBytes);
 
         static string? Text(AnyValue value) => value.ValueCase == AnyValue.ValueOneofCase.StringValue ? value.StringValue : null;
     }
@@ -150,10 +147,4 @@ internal static class OtlpLogs
         _ => LevelNames.FromText(text) ?? "info",
     };
 
-    private static void Truncate(ArrayBufferWriter<byte> output, int length)
-    {
-        var kept = output.WrittenSpan[..length].ToArray();
-        output.ResetWrittenCount();
-        output.Write(kept);
-    }
 }

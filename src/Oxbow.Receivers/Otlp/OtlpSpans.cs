@@ -29,19 +29,15 @@ internal static class OtlpSpans
             {
                 foreach (var span in scopeSpans.Spans)
                 {
-                    var before = output.WrittenCount;
-                    Write(writer, span, resource, scopeSpans.Scope, mapping, arrivalUtc);
-                    if (output.WrittenCount - before > mapping.MaxEventBytes)
+                    if (Write(writer, span, resource, scopeSpans.Scope, mapping, arrivalUtc))
                     {
-                        var kept = output.WrittenSpan[..before].ToArray();
-                        output.ResetWrittenCount();
-                        output.Write(kept);
+                        events++;
+                    }
+                    else
+                    {
                         rejected++;
                         reason ??= $"a span's event is over {mapping.MaxEventBytes} bytes";
-                        continue;
                     }
-
-                    events++;
                 }
             }
         }
@@ -49,7 +45,7 @@ internal static class OtlpSpans
         return new ReceivedEvents(output.WrittenMemory, events, rejected, reason);
     }
 
-    private static void Write(EventLineWriter writer, Span span, OtlpResource resource, InstrumentationScope? scope, OtlpMapping mapping, DateTime arrivalUtc)
+    private static bool Write(EventLineWriter writer, Span span, OtlpResource resource, InstrumentationScope? scope, OtlpMapping mapping, DateTime arrivalUtc)
     {
         var end = EventLineWriter.FromUnixNanos(span.EndTimeUnixNano) ?? arrivalUtc;
         var start = EventLineWriter.FromUnixNanos(span.StartTimeUnixNano) is { } s && s <= end ? s : end;
@@ -114,7 +110,7 @@ internal static class OtlpSpans
         }
 
         resource.WriteFields(json, scope);
-        writer.End();
+        return writer.End(mapping.MaxEventBytes);
     }
 
     private static void WriteAttributes(Utf8JsonWriter json, Google.Protobuf.Collections.RepeatedField<KeyValue> attributes)

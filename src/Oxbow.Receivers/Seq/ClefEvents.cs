@@ -63,7 +63,7 @@ internal static class ClefEvents
                 try
                 {
                     using var document = JsonDocument.Parse(line, Options);
-                    events += Write(writer, fields, output, document.RootElement, clef: true, mapping, problems, $"line {number}") ? 1 : 0;
+                    events += Write(writer, fields, document.RootElement, clef: true, mapping, problems, $"line {number}") ? 1 : 0;
                 }
                 catch (JsonException ex)
                 {
@@ -94,7 +94,7 @@ internal static class ClefEvents
                 foreach (var item in list.EnumerateArray())
                 {
                     number++;
-                    events += Write(writer, fields, output, item, clef: false, mapping, problems, $"event {number}") ? 1 : 0;
+                    events += Write(writer, fields, item, clef: false, mapping, problems, $"event {number}") ? 1 : 0;
                 }
             }
         }
@@ -102,7 +102,7 @@ internal static class ClefEvents
         return new ReceivedEvents(output.WrittenMemory, events, problems.Count, problems.Count == 0 ? null : problems[0]);
     }
 
-    private static bool Write(EventLineWriter writer, FieldTree<JsonElement> fields, ArrayBufferWriter<byte> output, JsonElement e, bool clef, ClefMapping mapping, List<string> problems, string where)
+    private static bool Write(EventLineWriter writer, FieldTree<JsonElement> fields, JsonElement e, bool clef, ClefMapping mapping, List<string> problems, string where)
     {
         if (e.ValueKind != JsonValueKind.Object)
         {
@@ -135,7 +135,6 @@ internal static class ClefEvents
         var host = properties.ValueKind == JsonValueKind.Object ? Text(properties, "MachineName") : null;
         long? pid = properties.ValueKind == JsonValueKind.Object && properties.TryGetProperty("ProcessId", out var pidValue) && pidValue.TryGetInt64(out var n) ? n : null;
 
-        var before = output.WrittenCount;
         var json = writer.Begin(mapping.Type, null, end.UtcDateTime, LevelNames.FromText(levelText) ?? "info", host, pid, app, traceId, spanId);
         if (message is not null)
         {
@@ -191,12 +190,8 @@ internal static class ClefEvents
             json.WriteString("level_name"u8, levelText);
         }
 
-        writer.End();
-        if (output.WrittenCount - before > mapping.MaxEventBytes)
+        if (!writer.End(mapping.MaxEventBytes))
         {
-            var kept = output.WrittenSpan[..before].ToArray();
-            output.ResetWrittenCount();
-            output.Write(kept);
             problems.Add($"{where}: the event is over {mapping.MaxEventBytes} bytes");
             return false;
         }
