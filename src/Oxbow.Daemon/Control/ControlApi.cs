@@ -22,6 +22,20 @@ internal static class ControlApi
 {
     public static void Map(WebApplication app, DaemonStatus status, IngestPipeline pipeline, AccessPolicy access, TailHub tail, Forwarder? forwarder)
     {
+        // A bug in a handler answers with its reason and leaves a log line, never an empty 500 nobody can explain
+        // (the host's own logging is off: the daemon writes its own log).
+        app.Use(async (http, next) =>
+        {
+            try
+            {
+                await next(http).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException && !http.Response.HasStarted)
+            {
+                OxbowDaemonLog.Error("request_failed", ex);
+                await Problem(500, $"the daemon failed on {http.Request.Method} {http.Request.Path} ({ex.GetType().Name}: {ex.Message})").ExecuteAsync(http).ConfigureAwait(false);
+            }
+        });
         app.MapGet("/healthz", () => status.Ready ? Results.Text("ok\n") : Results.Text("starting or stopping\n", statusCode: StatusCodes.Status503ServiceUnavailable));
         // Stats name every type, host, upstream and error: the admin or a metrics token reads them, like any other call.
         app.MapGet("/v1/stats", (HttpContext http) => StatsReader(http, access) ?? Results.Text(StatsJson.Write(status), "application/json"));

@@ -177,8 +177,12 @@ internal sealed class DaemonProcess : IAsyncDisposable
         }
 
         using var response = await Http.SendAsync(request);
-        response.EnsureSuccessStatusCode();
         var json = await response.Content.ReadAsStringAsync();
+        if (!response.IsSuccessStatusCode)
+        {
+            throw new HttpRequestException($"GET /v1/stats answered {(int)response.StatusCode}: {json}\n{Output}");
+        }
+
         using var document = JsonDocument.Parse(json);
         return document.RootElement.Clone();
     }
