@@ -181,7 +181,7 @@ public sealed class OxbowDaemon
         app.Lifetime.ApplicationStopping.Register(stopping.Cancel);
         app.Lifetime.ApplicationStopping.Register(() => systemd?.Notify("STOPPING=1\nSTATUS=stopping"));
         var started = DateTime.UtcNow;
-        var status = new DaemonStatus(options, started, spool, stats, tail, store, forwarder, compaction);
+        var status = new DaemonStatus(options, started, spool, stats, tail, store, forwarder, compaction) { Limits = limits };
         ControlApi.Map(app, status, pipeline, access, tail, forwarder);
         SeqHttp.Map(app, otlp);
         if (options.Otlp is { } otlpPort)

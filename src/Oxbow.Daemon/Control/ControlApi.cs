@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -284,7 +285,7 @@ internal static class ControlApi
     /// Content-Length cannot grow past it either; what is held counts in the budget shared with the binary port's
     /// partly received frames. Refusals (413, 503) are counted and returned as the answer.
     /// </summary>
-    internal static async Task<(byte[]? Body, IResult? Refusal)> ReadBodyAsync(HttpContext http, IngestPipeline pipeline)
+    internal static async Task<(PooledBody? Body, IResult? Refusal)> ReadBodyAsync(HttpContext http, IngestPipeline pipeline)
     {
         var limit = pipeline.MaxBatchBytes;
         if (http.Request.ContentLength > limit)
@@ -294,37 +295,57 @@ internal static class ControlApi
         }
 
         // Read with a hard cap, so a body without Content-Length cannot grow past the limit either; what is held
-        // counts in the budget shared with the binary port's partly received frames.
+        // counts in the budget shared with the binary port's partly received frames. The buffer is pooled: bodies
+        // are large, and a fresh one per request would be garbage the size of every request.
         var limits = http.RequestServices.GetRequiredService<Connections.ConnectionLimits>();
         long held = 0;
-        using var body = new MemoryStream();
+        var array = ArrayPool<byte>.Shared.Rent((int)Math.Min(http.Request.ContentLength ?? 65536, limit) + 1);
+        var length = 0;
+        var handedOver = false;
         try
         {
-            var buffer = new byte[81920];
-            int read;
-            while ((read = await http.Request.Body.ReadAsync(buffer, http.RequestAborted).ConfigureAwait(false)) > 0)
+            while (true)
             {
-                body.Write(buffer, 0, read);
-                if (body.Length > limit)
+                if (length == array.Length)
+                {
+                    var bigger = ArrayPool<byte>.Shared.Rent((int)Math.Min((long)array.Length * 2, limit + 1L));
+                    array.AsSpan(0, length).CopyTo(bigger);
+                    ArrayPool<byte>.Shared.Return(array);
+                    array = bigger;
+                }
+
+                var read = await http.Request.Body.ReadAsync(array.AsMemory(length), http.RequestAborted).ConfigureAwait(false);
+                if (read == 0)
+                {
+                    break;
+                }
+
+                length += read;
+                if (length > limit)
                 {
                     pipeline.Stats.Reject(RejectReason.FrameTooLarge);
                     return (null, Problem(413, $"body is over the limit of {limit} bytes"));
                 }
 
-                if (!limits.TryHold(ref held, body.Length))
+                if (!limits.TryHold(ref held, length))
                 {
                     pipeline.Stats.Reject(RejectReason.Busy);
                     http.Response.Headers.RetryAfter = "1";
                     return (null, Problem(503, "the collector holds as much partly received data as it may (partial-bytes-budget); retry later"));
                 }
             }
+
+            handedOver = true;
+            return (new PooledBody(array, length), null);
         }
         finally
         {
             limits.TryHold(ref held, 0);
+            if (!handedOver)
+            {
+                ArrayPool<byte>.Shared.Return(array);
+            }
         }
-
-        return (body.ToArray(), null);
     }
 
     private static async Task<IResult> IngestAsync(HttpContext http, IngestPipeline pipeline, AccessPolicy access)
@@ -342,6 +363,8 @@ internal static class ControlApi
             return refusal;
         }
 
+        using var pooled = received!;
+
         var id = BatchId.New();
         if (http.Request.Headers.TryGetValue("Oxbow-Batch-Id", out var given))
         {
@@ -357,10 +380,10 @@ internal static class ControlApi
 
         try
         {
-            var data = received!;
+            var data = pooled.Memory;
             if (http.Request.Headers.ContentEncoding.ToString().Contains("gzip", StringComparison.OrdinalIgnoreCase))
             {
-                data = pipeline.Gunzip(data);
+                data = pipeline.Gunzip(data.Span);
             }
 
             var (events, duplicate) = await pipeline.AcceptAsync(id, data, grant, deadLetter: false).ConfigureAwait(false);
@@ -428,6 +451,22 @@ internal static class ControlApi
         catch (OperationCanceledException)
         {
             // The subscriber left.
+        }
+    }
+}
+
+/// <summary>A request body in a buffer rented from the shared pool; disposing returns it (nothing may hold it after).</summary>
+internal sealed class PooledBody(byte[] array, int length) : IDisposable
+{
+    private byte[]? _array = array;
+
+    public ReadOnlyMemory<byte> Memory => (_array ?? throw new ObjectDisposedException(nameof(PooledBody))).AsMemory(0, length);
+
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _array, null) is { } returned)
+        {
+            ArrayPool<byte>.Shared.Return(returned);
         }
     }
 }

@@ -25,6 +25,7 @@ internal static class StatsJson
             json.WriteNumber("connections", stats.Connections);
             json.WriteNumber("connections_total", stats.ConnectionsTotal);
             json.WriteNumber("batches", stats.Batches);
+            json.WriteNumber("partial_bytes_held", status.Limits?.HeldBytes ?? 0);
             json.WriteEndObject();
             WriteStreams(json, "types", stats.Types);
             WriteStreams(json, "hosts", stats.Hosts);

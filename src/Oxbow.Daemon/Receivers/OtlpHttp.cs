@@ -55,16 +55,18 @@ internal static class OtlpHttp
             return;
         }
 
+        using var pooled = body!;
+
         ReceivedEvents events;
         try
         {
-            var data = body!;
+            var data = pooled.Memory;
             if (http.Request.Headers.ContentEncoding.ToString().Contains("gzip", StringComparison.OrdinalIgnoreCase))
             {
-                data = intake.Pipeline.Gunzip(data);
+                data = intake.Pipeline.Gunzip(data.Span);
             }
 
-            events = OtlpDecoder.Map(signal, data, json, intake.Mapping, DateTime.UtcNow);
+            events = OtlpDecoder.Map(signal, data.Span, json, intake.Mapping, DateTime.UtcNow);
         }
         catch (ProtocolException ex)
         {

@@ -47,14 +47,16 @@ internal static class SeqHttp
             return refusal;
         }
 
+        using var pooled = body!;
+
         List<string> problems = [];
         Oxbow.Receivers.Events.ReceivedEvents events;
         try
         {
-            var data = body!;
+            var data = pooled.Memory;
             if (http.Request.Headers.ContentEncoding.ToString().Contains("gzip", StringComparison.OrdinalIgnoreCase))
             {
-                data = intake.Pipeline.Gunzip(data);
+                data = intake.Pipeline.Gunzip(data.Span);
             }
 
             // A key scoped to exactly one type writes that type: one key per service keeps services apart.

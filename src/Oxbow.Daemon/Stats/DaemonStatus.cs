@@ -9,6 +9,9 @@ namespace Oxbow.Daemon.Stats;
 /// <summary>The parts whose numbers make up <c>/v1/stats</c> and <c>/metrics</c>.</summary>
 internal sealed record DaemonStatus(DaemonOptions Options, DateTime StartedUtc, SpoolLog Spool, DaemonStats Stats, TailHub Tail, PartitionStore? Store, Forwarder? Forwarder, Compaction.BackgroundCompaction? Compaction)
 {
+    /// <summary>The connection bounds, for the partly received bytes they hold now; null in tests that build no listener.</summary>
+    public Connections.ConnectionLimits? Limits { get; init; }
+
     private volatile bool _ready;
 
     /// <summary>
