@@ -389,14 +389,15 @@ public class IngestBenchmarks
         return Encoding.UTF8.GetBytes(text.ToString());
     }
 
-    private static int FreePort()
+    internal static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
-    private static string CliDll()
+    /// <summary>The built oxbow CLI (Release), which the harnesses start as the collector.</summary>
+    internal static string CliDll()
     {
         var dir = new DirectoryInfo(AppContext.BaseDirectory);
         while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Oxbow.slnx")))

@@ -30,8 +30,8 @@ internal static class ReceiverComparison
     public static void Run(int rounds)
     {
         var directory = Path.Combine(Path.GetTempPath(), "oxbow-receivers-" + Guid.NewGuid().ToString("n")[..8]);
-        var (ingest, control, otlp) = (FreePort(), FreePort(), FreePort());
-        using var collector = Process.Start(new ProcessStartInfo("dotnet", [CliDll(), "serve", "--data", directory, "--listen", $"127.0.0.1:{ingest}",
+        var (ingest, control, otlp) = (IngestBenchmarks.FreePort(), IngestBenchmarks.FreePort(), IngestBenchmarks.FreePort());
+        using var collector = Process.Start(new ProcessStartInfo("dotnet", [IngestBenchmarks.CliDll(), "serve", "--data", directory, "--listen", $"127.0.0.1:{ingest}",
             "--control", $"127.0.0.1:{control}", "--otlp", $"127.0.0.1:{otlp}", "--compact-after", "off"])
         { RedirectStandardOutput = true, RedirectStandardError = true })!;
         collector.OutputDataReceived += (_, _) => { };
@@ -229,24 +229,6 @@ internal static class ReceiverComparison
 
             Thread.Sleep(50);
         }
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
-    private static string CliDll()
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Oxbow.slnx")))
-        {
-            dir = dir.Parent;
-        }
-
-        return Path.Combine(dir!.FullName, "src", "Oxbow.Cli", "bin", "Release", "net10.0", "Oxbow.Cli.dll");
     }
 }
 

@@ -25,18 +25,6 @@ public sealed class OtlpTests
         return new DaemonProcess(dir.Sub("data"), ["--otlp", $"127.0.0.1:{http}", "--otlp-grpc", $"127.0.0.1:{grpc}", "--accept-past", "off", .. more]);
     }
 
-    private static async Task<string> WaitForRowsAsync(DaemonProcess collector, string sql, int rows)
-    {
-        var body = "";
-        await Eventually.TrueAsync(async () =>
-        {
-            HttpStatusCode status;
-            (status, body) = await collector.QueryAsync(sql);
-            return status == HttpStatusCode.OK && body.Split("\r\n", StringSplitOptions.RemoveEmptyEntries).Length == rows + 1;
-        }, () => body + "\n" + collector.Output, 120);
-        return body;
-    }
-
     [Theory]
     [InlineData(OtlpExportProtocol.HttpProtobuf)]
     [InlineData(OtlpExportProtocol.Grpc)]
@@ -69,8 +57,7 @@ public sealed class OtlpTests
             }
         }
 
-        var rows = await WaitForRowsAsync(collector,
-            "SELECT level, app, host, OrderId, Country, message, template, scope, resource.deployment.environment AS env FROM \"otel.log\" ORDER BY OrderId", 2);
+        var rows = await collector.WaitForRowsAsync("SELECT level, app, host, OrderId, Country, message, template, scope, resource.deployment.environment AS env FROM \"otel.log\" ORDER BY OrderId", 2);
         Assert.Equal(
             "level,app,host,OrderId,Country,message,template,scope,env\r\n" +
             "warning,shop,web1,42,UK,Order 42 shipped to UK,Order {OrderId} shipped to {Country},Shop.Orders,test\r\n" +
@@ -115,8 +102,7 @@ public sealed class OtlpTests
             }
         }
 
-        var rows = await WaitForRowsAsync(collector,
-            "SELECT name, kind, level, app, trace_id, span_id, parent_span_id, status.code AS status, status.message AS why, \"order\".id AS order_id, http.route AS route " +
+        var rows = await collector.WaitForRowsAsync("SELECT name, kind, level, app, trace_id, span_id, parent_span_id, status.code AS status, status.message AS why, \"order\".id AS order_id, http.route AS route " +
             "FROM span ORDER BY name", 2);
         Assert.Equal(
             "name,kind,level,app,trace_id,span_id,parent_span_id,status,why,order_id,route\r\n" +
@@ -144,7 +130,7 @@ public sealed class OtlpTests
             activity.Stop();
         }
 
-        var rows = await WaitForRowsAsync(collector, "SELECT level, app, host, message, template, InvoiceId, Days, trace_id IS NOT NULL AS traced FROM \"otel.log\"", 1);
+        var rows = await collector.WaitForRowsAsync("SELECT level, app, host, message, template, InvoiceId, Days, trace_id IS NOT NULL AS traced FROM \"otel.log\"", 1);
         Assert.Equal("level,app,host,message,template,InvoiceId,Days,traced\r\n" +
             "warning,billing,web2,Invoice INV-7 overdue by 12 days,Invoice {InvoiceId} overdue by {Days} days,INV-7,12,true\r\n", rows);
     }
@@ -162,11 +148,10 @@ public sealed class OtlpTests
             Assert.Equal("200", curl);
         }
 
-        var logs = await WaitForRowsAsync(collector,
-            "SELECT \"end\", level, app, trace_id, span_id, message, string.attribute AS s, int.attribute AS i, boolean.attribute AS b, scope FROM \"otel.log\"", 1);
+        var logs = await collector.WaitForRowsAsync("SELECT \"end\", level, app, trace_id, span_id, message, string.attribute AS s, int.attribute AS i, boolean.attribute AS b, scope FROM \"otel.log\"", 1);
         Assert.Equal("end,level,app,trace_id,span_id,message,s,i,b,scope\r\n" +
             "2018-12-13T14:51:00.300000Z,info,my.service,5b8efff798038103d269b633813fc60c,eee19b7ec3c1b174,Example log record,some string,10,true,my.library\r\n", logs);
-        var spans = await WaitForRowsAsync(collector, "SELECT start, \"end\", name, kind, parent_span_id, duration, my.span.attr AS attr FROM span", 1);
+        var spans = await collector.WaitForRowsAsync("SELECT start, \"end\", name, kind, parent_span_id, duration, my.span.attr AS attr FROM span", 1);
         Assert.Equal("start,end,name,kind,parent_span_id,duration,attr\r\n" +
             "2018-12-13T14:51:00.000000Z,2018-12-13T14:51:01.000000Z,I'm a server span,server,eee19b7ec3c1b173,1,some value\r\n", spans);
     }
@@ -256,7 +241,7 @@ public sealed class OtlpTests
         var response = OpenTelemetry.Proto.Collector.Logs.V1.ExportLogsServiceResponse.Parser.ParseFrom(await answer.Content.ReadAsByteArrayAsync());
         Assert.Equal(1, response.PartialSuccess.RejectedLogRecords);
         Assert.Equal("a log record's event is over 4096 bytes", response.PartialSuccess.ErrorMessage);
-        Assert.Equal("message\r\nalso small\r\nsmall\r\n", await WaitForRowsAsync(collector, "SELECT message FROM \"otel.log\" ORDER BY message", 2));
+        Assert.Equal("message\r\nalso small\r\nsmall\r\n", await collector.WaitForRowsAsync("SELECT message FROM \"otel.log\" ORDER BY message", 2));
     }
 
     [Fact]
@@ -286,7 +271,7 @@ public sealed class OtlpTests
         Export(OtlpExportProtocol.Grpc, "web");
         Export(OtlpExportProtocol.HttpProtobuf, "otel");
         Export(OtlpExportProtocol.Grpc, "otel");
-        var rows = await WaitForRowsAsync(collector, "SELECT Token FROM \"otel.log\" ORDER BY Token", 2);
+        var rows = await collector.WaitForRowsAsync("SELECT Token FROM \"otel.log\" ORDER BY Token", 2);
         Assert.Equal("Token\r\notel/Grpc\r\notel/HttpProtobuf\r\n", rows);
         await Eventually.TrueAsync(async () => (await collector.StatsAsync()).GetProperty("rejects").GetProperty("forbidden").GetInt64() == 2, () => collector.Output);
     }

@@ -17,18 +17,6 @@ public sealed class SeqTests
         return collector;
     }
 
-    private static async Task<string> WaitForRowsAsync(DaemonProcess collector, string sql, int rows)
-    {
-        var body = "";
-        await Eventually.TrueAsync(async () =>
-        {
-            HttpStatusCode status;
-            (status, body) = await collector.QueryAsync(sql);
-            return status == HttpStatusCode.OK && body.Split("\r\n", StringSplitOptions.RemoveEmptyEntries).Length == rows + 1;
-        }, () => body + "\n" + collector.Output, 120);
-        return body;
-    }
-
     [Fact]
     public async Task Serilog_sinks_seq_pointed_at_the_collector_with_an_api_key_delivers_events_properties_exceptions_and_levels_exactly()
     {
@@ -47,8 +35,7 @@ public sealed class SeqTests
             log.Verbose("Trace {OrderId}", 44);
         }
 
-        var rows = await WaitForRowsAsync(collector,
-            "SELECT level, app, host, message, template, OrderId, Country, Cart.Items AS items, Cart.Total AS total, Minutes FROM shop ORDER BY \"end\"", 4);
+        var rows = await collector.WaitForRowsAsync("SELECT level, app, host, message, template, OrderId, Country, Cart.Items AS items, Cart.Total AS total, Minutes FROM shop ORDER BY \"end\"", 4);
         Assert.Equal(
             "level,app,host,message,template,OrderId,Country,items,total,Minutes\r\n" +
             "info,shop,web1,\"Order 42 shipped to \"\"UK\"\"\",Order {OrderId} shipped to {Country},42,UK,,,\r\n" +
@@ -80,7 +67,7 @@ public sealed class SeqTests
             Assert.Equal("{\"Error\":\"line 2: @t (the event\\u0027s time) is missing (2 event(s) refused; the other 2 were stored)\"}\n", await answer.Content.ReadAsStringAsync());
         }
 
-        var rows = await WaitForRowsAsync(collector, "SELECT level, message, Name, \"@odd\" AS odd, trace_id, span_id, event_id, http.status AS status FROM log ORDER BY message", 2);
+        var rows = await collector.WaitForRowsAsync("SELECT level, message, Name, \"@odd\" AS odd, trace_id, span_id, event_id, http.status AS status FROM log ORDER BY message", 2);
         Assert.Equal("level,message,Name,odd,trace_id,span_id,event_id,status\r\n" +
             "info,\"Hello \"\"ann\"\"\",ann,1,4bf92f3577b34da6a3ce929d0e0e4736,00f067aa0ba902b7,a1b2c3d4,\r\n" +
             "critical,given,,,,,,500\r\n", rows);
@@ -104,7 +91,7 @@ public sealed class SeqTests
             Assert.Equal(HttpStatusCode.Created, answer.StatusCode);
         }
 
-        var old = await WaitForRowsAsync(collector, "SELECT level, message, Disk, Percent FROM shop", 1);
+        var old = await collector.WaitForRowsAsync("SELECT level, message, Disk, Percent FROM shop", 1);
         Assert.Equal("level,message,Disk,Percent\r\nwarning,\"Disk \"\"sda\"\" at 91%\",sda,91\r\n", old);
     }
 }

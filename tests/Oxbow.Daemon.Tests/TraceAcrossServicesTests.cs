@@ -64,15 +64,9 @@ public sealed class TraceAcrossServicesTests
             }
 
             Assert.True(Ox.Flush());
-            var rows = "";
-            await Eventually.TrueAsync(async () =>
-            {
-                HttpStatusCode status;
-                (status, rows) = await collector.QueryAsync(
-                    "SELECT e.type, e.app, s.kind FROM events e LEFT JOIN span s ON s.span_id = e.span_id " +
-                    "WHERE e.trace_id = (SELECT trace_id FROM request) ORDER BY e.start, e.type");
-                return status == HttpStatusCode.OK && rows.Split("\r\n", StringSplitOptions.RemoveEmptyEntries).Length == 4;
-            }, () => rows + "\n" + collector.Output, 120);
+            var rows = await collector.WaitForRowsAsync(
+                "SELECT e.type, e.app, s.kind FROM events e LEFT JOIN span s ON s.span_id = e.span_id " +
+                "WHERE e.trace_id = (SELECT trace_id FROM request) ORDER BY e.start, e.type", 3);
             // One trace: the OTel server span, its client span, and the Oxbow request event the call arrived as.
             Assert.Equal("type,app,kind\r\nspan,orders,server\r\nspan,orders,client\r\nrequest,stock,\r\n", rows);
             var (_, parent) = await collector.QueryAsync("SELECT (SELECT span_id FROM span WHERE kind = 'client') = (SELECT parent_span_id FROM request) AS parent_is_the_client_span");

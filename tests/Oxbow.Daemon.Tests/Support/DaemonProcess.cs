@@ -81,6 +81,19 @@ internal sealed class DaemonProcess : IAsyncDisposable
         return (response.StatusCode, await response.Content.ReadAsStringAsync());
     }
 
+    /// <summary>Waits until <paramref name="sql"/> answers (CSV) with exactly <paramref name="rows"/> rows, and returns the answer.</summary>
+    public async Task<string> WaitForRowsAsync(string sql, int rows)
+    {
+        var body = "";
+        await Eventually.TrueAsync(async () =>
+        {
+            HttpStatusCode status;
+            (status, body) = await QueryAsync(sql);
+            return status == HttpStatusCode.OK && body.Split("\r\n", StringSplitOptions.RemoveEmptyEntries).Length == rows + 1;
+        }, () => body + "\n" + Output, 120);
+        return body;
+    }
+
     public int? ExitCode => _process is { HasExited: true } p ? p.ExitCode : null;
 
     public static string CliDll
