@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using System.Text.Unicode;
+using Oxbow.Codec;
 using Oxbow.Transport;
 
 namespace Oxbow.Daemon.Ingest;

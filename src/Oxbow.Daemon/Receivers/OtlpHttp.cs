@@ -66,7 +66,7 @@ internal static class OtlpHttp
                 data = intake.Pipeline.Gunzip(data.Span);
             }
 
-            events = OtlpDecoder.Map(signal, data.Span, json, intake.Mapping, DateTime.UtcNow);
+            events = OtlpDecoder.Map(signal, data, json, intake.Mapping, DateTime.UtcNow);
         }
         catch (ProtocolException ex)
         {

@@ -29,8 +29,10 @@ internal sealed class ReceiverIntake(IngestPipeline pipeline, AccessPolicy acces
 
     public IngestPipeline Pipeline => pipeline;
 
+    /// <summary>Stores a request's events, then returns their buffer to the pool (the pipeline holds nothing after).</summary>
     public async Task<ReceiverOutcome> AcceptAsync(ReceivedEvents events, TokenGrant grant)
     {
+        using var _ = events;
         if (events.Events == 0)
         {
             return new ReceiverOutcome(200, events.Rejected, events.RejectedReason, false);

@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Text.Json;
 
 namespace Oxbow.Receivers.Events;
@@ -8,9 +7,13 @@ namespace Oxbow.Receivers.Events;
 /// the collector's ingest pipeline checks them in place as it does its own clients' lines instead of rewriting each.
 /// One writer serves a whole request: each event is one line.
 /// </summary>
-internal sealed class EventLineWriter(ArrayBufferWriter<byte> output) : IDisposable
+internal sealed class EventLineWriter(PooledBufferWriter output) : IDisposable
 {
-    private readonly Utf8JsonWriter _json = new(output, new JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
+    private static readonly System.Text.Encodings.Web.JavaScriptEncoder Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping;
+    private readonly Utf8JsonWriter _json = new(output, new JsonWriterOptions { Encoder = Encoder });
+
+    // A request's events mostly share their type, level, host and app: each is encoded once, not per event.
+    private readonly LastEncoded _type = new(), _level = new(), _host = new(), _app = new();
 
     private readonly Timestamps.Cache _times = new();
     private readonly Timestamps.Cache _endTimes = new();
@@ -18,26 +21,32 @@ internal sealed class EventLineWriter(ArrayBufferWriter<byte> output) : IDisposa
     private int _eventStart;
 
     /// <summary>Starts an event: the envelope, then the caller writes the body's properties and calls <see cref="End"/>.</summary>
-    public Utf8JsonWriter Begin(string type, DateTime? start, DateTime end, string level, string? host, long? pid, string? app, string? traceId, string? spanId)
+    /// <remarks>The trace and span ids are lower-case hex; empty when the event has none.</remarks>
+    public Utf8JsonWriter Begin(string type, DateTime? start, DateTime end, string level, string? host, long? pid, string? app, ReadOnlySpan<char> traceId, ReadOnlySpan<char> spanId)
     {
-        // The head is written as bytes (ids and times formatted in place): it is most of the per-event cost otherwise.
-        Span<byte> id = stackalloc byte[OxId.Length];
-        OxId.Write(id, _arrivalTicks);
-        Span<byte> startText = stackalloc byte[Timestamps.Length];
-        Span<byte> endText = stackalloc byte[Timestamps.Length];
-        Timestamps.Write(endText, end.Ticks, _endTimes);
-        Timestamps.Write(startText, (start ?? end).Ticks, _times);
+        // The head is formatted in place as quoted ASCII and copied in raw (it needs no escaping): otherwise the id
+        // and times are most of the per-event cost.
+        Span<byte> id = stackalloc byte[OxId.Length + 2];
+        OxId.Write(id[1..^1], _arrivalTicks);
+        Span<byte> startText = stackalloc byte[Timestamps.Length + 2];
+        Span<byte> endText = stackalloc byte[Timestamps.Length + 2];
+        Timestamps.Write(endText[1..^1], end.Ticks, _endTimes);
+        Timestamps.Write(startText[1..^1], (start ?? end).Ticks, _times);
+        id[0] = id[^1] = startText[0] = startText[^1] = endText[0] = endText[^1] = (byte)'"';
         _eventStart = output.WrittenCount;
         _json.Reset(output);
         _json.WriteStartObject();
-        _json.WriteString("id"u8, id);
-        _json.WriteString("type"u8, type);
-        _json.WriteString("start"u8, startText);
-        _json.WriteString("end"u8, endText);
-        _json.WriteString("level"u8, level);
+        _json.WritePropertyName("id"u8);
+        _json.WriteRawValue(id, skipInputValidation: true);
+        _json.WriteString("type"u8, _type.Encode(type));
+        _json.WritePropertyName("start"u8);
+        _json.WriteRawValue(startText, skipInputValidation: true);
+        _json.WritePropertyName("end"u8);
+        _json.WriteRawValue(endText, skipInputValidation: true);
+        _json.WriteString("level"u8, _level.Encode(level));
         if (!string.IsNullOrEmpty(host))
         {
-            _json.WriteString("host"u8, host);
+            _json.WriteString("host"u8, _host.Encode(host));
         }
 
         if (pid is { } p and >= int.MinValue and <= int.MaxValue)
@@ -47,15 +56,15 @@ internal sealed class EventLineWriter(ArrayBufferWriter<byte> output) : IDisposa
 
         if (!string.IsNullOrEmpty(app))
         {
-            _json.WriteString("app"u8, app);
+            _json.WriteString("app"u8, _app.Encode(app));
         }
 
-        if (traceId is not null)
+        if (!traceId.IsEmpty)
         {
             _json.WriteString("trace_id"u8, traceId);
         }
 
-        if (spanId is not null)
+        if (!spanId.IsEmpty)
         {
             _json.WriteString("span_id"u8, spanId);
         }
@@ -78,13 +87,29 @@ internal sealed class EventLineWriter(ArrayBufferWriter<byte> output) : IDisposa
         }
 
         // One oversized event must not cost the others: the request keeps going without it.
-        var kept = output.WrittenSpan[.._eventStart].ToArray();
-        output.ResetWrittenCount();
-        output.Write(kept);
+        output.Truncate(_eventStart);
         return false;
     }
 
     public void Dispose() => _json.Dispose();
+
+    /// <summary>The last string seen and its JSON encoding.</summary>
+    private sealed class LastEncoded
+    {
+        private string? _last;
+        private JsonEncodedText _encoded;
+
+        public JsonEncodedText Encode(string value)
+        {
+            if (!string.Equals(value, _last, StringComparison.Ordinal))
+            {
+                _encoded = JsonEncodedText.Encode(value, Encoder);
+                _last = value;
+            }
+
+            return _encoded;
+        }
+    }
 
     /// <summary>ISO-8601 UTC with six fraction digits, as the event format stores it (truncated, never rounded).</summary>
     public static string Timestamp(DateTime utc) => Timestamps.Format(utc);

@@ -1,3 +1,4 @@
+using System.Text;
 using System.Text.Json;
 
 namespace Oxbow.Receivers.Events;
@@ -8,9 +9,12 @@ namespace Oxbow.Receivers.Events;
 /// parent, no value is lost: <c>a</c> then <c>a.b</c> keeps <c>"a.b"</c> flat, and <c>a.b</c> then <c>a</c> puts the
 /// value of <c>a</c> in the object as <c>_value</c>. A repeated key keeps its last value.
 /// </summary>
-/// <typeparam name="T">The source's value type (an OTLP AnyValue, a JSON element).</typeparam>
+/// <remarks>Names are UTF-8 and kept as slices of the key they came from: the wire path adds keys straight from the
+/// request's bytes.</remarks>
+/// <typeparam name="T">The source's value type (an OTLP AnyValue or its bytes, a JSON element).</typeparam>
 internal sealed class FieldTree<T>
 {
+    private static readonly ReadOnlyMemory<byte> ValueName = "_value"u8.ToArray();
     private readonly List<Entry> _entries = [];
 
     public int Count => _entries.Count;
@@ -18,14 +22,19 @@ internal sealed class FieldTree<T>
     /// <summary>Empties the tree for the next event (one tree serves a whole request).</summary>
     public void Clear() => _entries.Clear();
 
-    public void Add(string key, T value)
+    public void Add(string key, T value) => Add(Encoding.UTF8.GetBytes(key), value);
+
+    /// <summary>Adds a field by its UTF-8 name, which the tree keeps (slices of it) rather than copies.</summary>
+    public void Add(ReadOnlyMemory<byte> key, T value)
     {
         var node = this;
         var start = 0;
+        var span = key.Span;
         while (true)
         {
-            var dot = key.IndexOf('.', start);
-            if (dot <= start || dot == key.Length - 1)
+            var dot = span[start..].IndexOf((byte)'.');
+            dot = dot < 0 ? -1 : start + dot;
+            if (dot <= start || dot == span.Length - 1)
             {
                 node.SetLeaf(key[start..], value);
                 return;
@@ -48,7 +57,7 @@ internal sealed class FieldTree<T>
     {
         foreach (var entry in _entries)
         {
-            writer.WritePropertyName(entry.Name);
+            writer.WritePropertyName(entry.Name.Span);
             if (entry.Child is { } child)
             {
                 writer.WriteStartObject();
@@ -62,7 +71,7 @@ internal sealed class FieldTree<T>
         }
     }
 
-    private void SetLeaf(string name, T value)
+    private void SetLeaf(ReadOnlyMemory<byte> name, T value)
     {
         var i = IndexOf(name);
         if (i < 0)
@@ -76,12 +85,12 @@ internal sealed class FieldTree<T>
         else
         {
             // "a" after "a.b": the object stays, and the value goes inside it.
-            _entries[i].Child!.SetLeaf("_value", value);
+            _entries[i].Child!.SetLeaf(ValueName, value);
         }
     }
 
     /// <summary>The child object called <paramref name="name"/>, made if absent; null when the name holds a value.</summary>
-    private FieldTree<T>? ChildOrNull(string name)
+    private FieldTree<T>? ChildOrNull(ReadOnlyMemory<byte> name)
     {
         var i = IndexOf(name);
         if (i < 0)
@@ -94,11 +103,13 @@ internal sealed class FieldTree<T>
         return _entries[i].Child;
     }
 
-    private int IndexOf(string name)
+    private int IndexOf(ReadOnlyMemory<byte> name)
     {
+        var span = name.Span;
         for (var i = 0; i < _entries.Count; i++)
         {
-            if (_entries[i].Name == name)
+            var entry = _entries[i].Name;
+            if (entry.Length == span.Length && entry.Span.SequenceEqual(span))
             {
                 return i;
             }
@@ -107,5 +118,5 @@ internal sealed class FieldTree<T>
         return -1;
     }
 
-    private readonly record struct Entry(string Name, T? Value, FieldTree<T>? Child);
+    private readonly record struct Entry(ReadOnlyMemory<byte> Name, T? Value, FieldTree<T>? Child);
 }

@@ -16,13 +16,13 @@ internal enum OtlpSignal
 internal static class OtlpDecoder
 {
     /// <exception cref="FormatException">The body is not this signal's export request; the text says why.</exception>
-    public static ReceivedEvents Map(OtlpSignal signal, ReadOnlySpan<byte> body, bool json, OtlpMapping mapping, DateTime arrivalUtc)
+    public static ReceivedEvents Map(OtlpSignal signal, ReadOnlyMemory<byte> body, bool json, OtlpMapping mapping, DateTime arrivalUtc)
     {
         try
         {
             return signal == OtlpSignal.Logs
-                ? OtlpLogs.Map(json ? OtlpJson.Parse<ExportLogsServiceRequest>(body) : ExportLogsServiceRequest.Parser.ParseFrom(body), mapping, arrivalUtc)
-                : OtlpSpans.Map(json ? OtlpJson.Parse<ExportTraceServiceRequest>(body) : ExportTraceServiceRequest.Parser.ParseFrom(body), mapping, arrivalUtc);
+                ? json ? OtlpLogs.Map(OtlpJson.Parse<ExportLogsServiceRequest>(body.Span), mapping, arrivalUtc) : OtlpLogs.Map(body, mapping, arrivalUtc)
+                : OtlpSpans.Map(json ? OtlpJson.Parse<ExportTraceServiceRequest>(body.Span) : ExportTraceServiceRequest.Parser.ParseFrom(body.Span), mapping, arrivalUtc);
         }
         catch (InvalidProtocolBufferException ex)
         {

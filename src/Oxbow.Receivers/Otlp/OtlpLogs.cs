@@ -1,8 +1,9 @@
-using System.Buffers;
+using Google.Protobuf;
 using Google.Protobuf.Collections;
 using OpenTelemetry.Proto.Collector.Logs.V1;
 using OpenTelemetry.Proto.Common.V1;
 using OpenTelemetry.Proto.Logs.V1;
+using OpenTelemetry.Proto.Resource.V1;
 using Oxbow.Receivers.Events;
 
 namespace Oxbow.Receivers.Otlp;
@@ -15,92 +16,239 @@ namespace Oxbow.Receivers.Otlp;
 /// <c>message_template.text</c> (Serilog's) as <c>template</c>, and
 /// <c>exception.*</c> as the structured exception.
 /// </summary>
+/// <remarks>
+/// Records are mapped straight from the request's protobuf bytes (<see cref="ProtoReader"/>): the generated classes
+/// cost a string and two objects per attribute, which was most of a record's cost. Resources and scopes, once per
+/// request, are still decoded as messages.
+/// </remarks>
 internal static class OtlpLogs
 {
-    public static ReceivedEvents Map(ExportLogsServiceRequest request, OtlpMapping mapping, DateTime arrivalUtc)
+    private static readonly ReadOnlyMemory<byte> MessageKey = "message"u8.ToArray();
+
+    /// <summary>Maps an <c>ExportLogsServiceRequest</c>'s bytes.</summary>
+    /// <exception cref="FormatException">The bytes are not an export request.</exception>
+    public static ReceivedEvents Map(ReadOnlyMemory<byte> request, OtlpMapping mapping, DateTime arrivalUtc)
     {
-        var output = new ArrayBufferWriter<byte>(Math.Max(4096, request.CalculateSize() * 4));
-        var events = 0;
-        var rejected = 0;
-        string? reason = null;
-        using var writer = new EventLineWriter(output);
-        var fields = new FieldTree<AnyValue>();
-        foreach (var resourceLogs in request.ResourceLogs)
+        var output = new PooledBufferWriter(Math.Max(4096, request.Length * 3));
+        try
         {
-            var resource = new OtlpResource(resourceLogs.Resource);
-            foreach (var scopeLogs in resourceLogs.ScopeLogs)
+            var state = new MapState(new EventLineWriter(output), mapping, arrivalUtc);
+            using (state.Writer)
             {
-                foreach (var record in scopeLogs.LogRecords)
+                var reader = new ProtoReader(request.Span);
+                while (!reader.End)
                 {
-                    if (Write(writer, fields, record, resource, scopeLogs.Scope, mapping, arrivalUtc))
+                    if (reader.ReadTag(out var wire) == 1 && wire == WireType.LengthDelimited)
                     {
-                        events++;
+                        var (start, length) = reader.Slice();
+                        MapResourceLogs(state, request.Slice(start, length));
                     }
                     else
                     {
-                        rejected++;
-                        reason ??= $"a log record's event is over {mapping.MaxEventBytes} bytes";
+                        reader.Skip(wire);
                     }
                 }
             }
-        }
 
-        return new ReceivedEvents(output.WrittenMemory, events, rejected, reason);
+            return new ReceivedEvents(output.WrittenMemory, state.Events, state.Rejected, state.Reason, output);
+        }
+        catch
+        {
+            output.Dispose();
+            throw;
+        }
     }
 
-    private static bool Write(EventLineWriter writer, FieldTree<AnyValue> fields, LogRecord record, OtlpResource resource, InstrumentationScope? scope, OtlpMapping mapping, DateTime arrivalUtc)
+    /// <summary>Maps a decoded request (OTLP/JSON and gRPC hand one over) by its bytes, so both take one path.</summary>
+    public static ReceivedEvents Map(ExportLogsServiceRequest request, OtlpMapping mapping, DateTime arrivalUtc) =>
+        Map(request.ToByteArray(), mapping, arrivalUtc);
+
+    private sealed class MapState(EventLineWriter writer, OtlpMapping mapping, DateTime arrivalUtc)
     {
-        // One pass over the attributes: the few with a meaning of their own are picked out, the rest become fields.
-        string? name = string.IsNullOrEmpty(record.EventName) ? null : record.EventName;
-        string? template = null, exceptionType = null, exceptionMessage = null, exceptionText = null;
-        fields.Clear();
-        foreach (var pair in record.Attributes)
+        public EventLineWriter Writer { get; } = writer;
+
+        public OtlpMapping Mapping { get; } = mapping;
+
+        public DateTime ArrivalUtc { get; } = arrivalUtc;
+
+        public FieldTree<ReadOnlyMemory<byte>> Fields { get; } = new();
+
+        public int Events { get; set; }
+
+        public int Rejected { get; set; }
+
+        public string? Reason { get; set; }
+    }
+
+    private static void MapResourceLogs(MapState state, ReadOnlyMemory<byte> resourceLogs)
+    {
+        // The resource may follow its scopes on the wire: it is found first.
+        Resource? resource = null;
+        var reader = new ProtoReader(resourceLogs.Span);
+        while (!reader.End)
         {
-            var value = pair.Value ?? new AnyValue();
-            switch (pair.Key)
+            if (reader.ReadTag(out var wire) == 1 && wire == WireType.LengthDelimited)
             {
-                case "event.name":
-                    name ??= Text(value);
-                    break;
-                case "{OriginalFormat}":
-                case "message_template.text":
-                    template ??= Text(value);
-                    break;
-                case "exception.type":
-                    exceptionType = Text(value);
-                    break;
-                case "exception.message":
-                    exceptionMessage = Text(value);
-                    break;
-                case "exception.stacktrace":
-                    exceptionText = Text(value);
-                    break;
-                default:
-                    fields.Add(pair.Key, value);
-                    break;
+                resource = Resource.Parser.ParseFrom(reader.Bytes());
+            }
+            else
+            {
+                reader.Skip(wire);
             }
         }
 
-        var type = Oxbow.EventType.IsValid(name) ? name! : mapping.LogType;
-        var end = EventLineWriter.FromUnixNanos(record.TimeUnixNano) ?? EventLineWriter.FromUnixNanos(record.ObservedTimeUnixNano) ?? arrivalUtc;
-        var json = writer.Begin(type, null, end, Level(record.SeverityNumber, record.SeverityText), resource.Host, resource.Pid, resource.App,
-            OtlpValues.Hex(record.TraceId, 16), OtlpValues.Hex(record.SpanId, 8));
-        if (record.Body is { } body)
+        var origin = new OtlpResource(resource);
+        reader = new ProtoReader(resourceLogs.Span);
+        while (!reader.End)
         {
-            if (body.ValueCase == AnyValue.ValueOneofCase.KvlistValue)
+            if (reader.ReadTag(out var wire) == 2 && wire == WireType.LengthDelimited)
             {
-                foreach (var pair in body.KvlistValue.Values)
+                var (start, length) = reader.Slice();
+                MapScopeLogs(state, origin, resourceLogs.Slice(start, length));
+            }
+            else
+            {
+                reader.Skip(wire);
+            }
+        }
+    }
+
+    private static void MapScopeLogs(MapState state, OtlpResource resource, ReadOnlyMemory<byte> scopeLogs)
+    {
+        InstrumentationScope? scope = null;
+        var reader = new ProtoReader(scopeLogs.Span);
+        while (!reader.End)
+        {
+            if (reader.ReadTag(out var wire) == 1 && wire == WireType.LengthDelimited)
+            {
+                scope = InstrumentationScope.Parser.ParseFrom(reader.Bytes());
+            }
+            else
+            {
+                reader.Skip(wire);
+            }
+        }
+
+        reader = new ProtoReader(scopeLogs.Span);
+        while (!reader.End)
+        {
+            if (reader.ReadTag(out var wire) == 2 && wire == WireType.LengthDelimited)
+            {
+                var (start, length) = reader.Slice();
+                if (Write(state, scopeLogs.Slice(start, length), resource, scope))
                 {
-                    fields.Add(pair.Key, pair.Value ?? new AnyValue());
+                    state.Events++;
+                }
+                else
+                {
+                    state.Rejected++;
+                    state.Reason ??= $"a log record's event is over {state.Mapping.MaxEventBytes} bytes";
                 }
             }
-            else if (body.ValueCase != AnyValue.ValueOneofCase.None)
+            else
             {
-                fields.Add("message", body);
+                reader.Skip(wire);
+            }
+        }
+    }
+
+    private static bool Write(MapState state, ReadOnlyMemory<byte> record, OtlpResource resource, InstrumentationScope? scope)
+    {
+        // One pass over the record: the attributes with a meaning of their own are picked out, the rest become fields.
+        string? name = null, template = null, exceptionType = null, exceptionMessage = null, exceptionText = null;
+        ulong time = 0, observed = 0, severity = 0;
+        (int Start, int Length) severityText = default, body = default, traceId = default, spanId = default;
+        var fields = state.Fields;
+        fields.Clear();
+        var span = record.Span;
+        var reader = new ProtoReader(span);
+        while (!reader.End)
+        {
+            var field = reader.ReadTag(out var wire);
+            switch (field)
+            {
+                case 1 when wire == WireType.Fixed64:
+                    time = reader.Fixed64();
+                    break;
+                case 11 when wire == WireType.Fixed64:
+                    observed = reader.Fixed64();
+                    break;
+                case 2 when wire == WireType.Varint:
+                    severity = reader.Varint();
+                    break;
+                case 3 when wire == WireType.LengthDelimited:
+                    severityText = reader.Slice();
+                    break;
+                case 5 when wire == WireType.LengthDelimited:
+                    body = reader.Slice();
+                    break;
+                case 9 when wire == WireType.LengthDelimited:
+                    traceId = reader.Slice();
+                    break;
+                case 10 when wire == WireType.LengthDelimited:
+                    spanId = reader.Slice();
+                    break;
+                case 12 when wire == WireType.LengthDelimited:
+                    var eventName = reader.Bytes();
+                    name = eventName.IsEmpty ? null : System.Text.Encoding.UTF8.GetString(eventName);
+                    break;
+                case 6 when wire == WireType.LengthDelimited:
+                    var (start, length) = reader.Slice();
+                    var (key, value) = OtlpWireValue.Pair(record.Slice(start, length));
+                    switch (Special(key.Span))
+                    {
+                        case Attribute.EventName:
+                            name ??= OtlpWireValue.String(value.Span);
+                            break;
+                        case Attribute.Template:
+                            template ??= OtlpWireValue.String(value.Span);
+                            break;
+                        case Attribute.ExceptionType:
+                            exceptionType = OtlpWireValue.String(value.Span);
+                            break;
+                        case Attribute.ExceptionMessage:
+                            exceptionMessage = OtlpWireValue.String(value.Span);
+                            break;
+                        case Attribute.ExceptionStacktrace:
+                            exceptionText = OtlpWireValue.String(value.Span);
+                            break;
+                        default:
+                            fields.Add(key, value);
+                            break;
+                    }
+
+                    break;
+                default:
+                    reader.Skip(wire);
+                    break;
             }
         }
 
-        fields.WriteProperties(json, OtlpValues.WriteValue);
+        var type = Oxbow.EventType.IsValid(name) ? name! : state.Mapping.LogType;
+        var end = EventLineWriter.FromUnixNanos(time) ?? EventLineWriter.FromUnixNanos(observed) ?? state.ArrivalUtc;
+        // An enum is an int32 on the wire (a negative one as ten bytes); the text is read only when the number is unset.
+        var number = (SeverityNumber)unchecked((int)severity);
+        var level = number is >= SeverityNumber.Trace and <= SeverityNumber.Fatal4 ? Level(number, "")
+            : Level(number, System.Text.Encoding.UTF8.GetString(span.Slice(severityText.Start, severityText.Length)));
+        Span<char> traceHex = stackalloc char[32];
+        Span<char> spanHex = stackalloc char[16];
+        var json = state.Writer.Begin(type, null, end, level, resource.Host, resource.Pid, resource.App,
+            OtlpWireValue.Hex(span.Slice(traceId.Start, traceId.Length), 16, traceHex), OtlpWireValue.Hex(span.Slice(spanId.Start, spanId.Length), 8, spanHex));
+        if (body.Length > 0)
+        {
+            var bodyValue = record.Slice(body.Start, body.Length);
+            var kind = OtlpWireValue.Kind(bodyValue.Span, out var pairs, out _);
+            if (kind == 6)
+            {
+                OtlpWireValue.AddPairs(fields, bodyValue.Slice(pairs.Start, pairs.Length), field: 1);
+            }
+            else if (kind != 0)
+            {
+                fields.Add(MessageKey, bodyValue);
+            }
+        }
+
+        fields.WriteProperties(json, OtlpWireValue.WriteValue);
         if (template is not null)
         {
             json.WriteString("template"u8, template);
@@ -118,10 +266,26 @@ internal static class OtlpLogs
         }
 
         resource.WriteFields(json, scope);
-        return writer.End(mapping.MaxEventBytes);
-
-        static string? Text(AnyValue value) => value.ValueCase == AnyValue.ValueOneofCase.StringValue ? value.StringValue : null;
+        return state.Writer.End(state.Mapping.MaxEventBytes);
     }
+
+    private enum Attribute
+    {
+        Field,
+        EventName,
+        Template,
+        ExceptionType,
+        ExceptionMessage,
+        ExceptionStacktrace,
+    }
+
+    private static Attribute Special(ReadOnlySpan<byte> key) => key.Length < 10 || key[0] is not ((byte)'e' or (byte)'{' or (byte)'m') ? Attribute.Field
+        : key.SequenceEqual("event.name"u8) ? Attribute.EventName
+        : key.SequenceEqual("{OriginalFormat}"u8) || key.SequenceEqual("message_template.text"u8) ? Attribute.Template
+        : key.SequenceEqual("exception.type"u8) ? Attribute.ExceptionType
+        : key.SequenceEqual("exception.message"u8) ? Attribute.ExceptionMessage
+        : key.SequenceEqual("exception.stacktrace"u8) ? Attribute.ExceptionStacktrace
+        : Attribute.Field;
 
     /// <summary>The semantic conventions' <c>exception.*</c> attributes as Oxbow's structured exception.</summary>
     internal static void WriteException(System.Text.Json.Utf8JsonWriter json, RepeatedField<KeyValue> attributes)

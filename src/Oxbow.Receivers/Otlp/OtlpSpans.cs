@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Text.Json;
 using OpenTelemetry.Proto.Collector.Trace.V1;
 using OpenTelemetry.Proto.Common.V1;
@@ -17,7 +16,7 @@ internal static class OtlpSpans
 {
     public static ReceivedEvents Map(ExportTraceServiceRequest request, OtlpMapping mapping, DateTime arrivalUtc)
     {
-        var output = new ArrayBufferWriter<byte>(Math.Max(4096, request.CalculateSize() * 4));
+        var output = new PooledBufferWriter(Math.Max(4096, request.CalculateSize() * 3));
         var events = 0;
         var rejected = 0;
         string? reason = null;
@@ -42,7 +41,7 @@ internal static class OtlpSpans
             }
         }
 
-        return new ReceivedEvents(output.WrittenMemory, events, rejected, reason);
+        return new ReceivedEvents(output.WrittenMemory, events, rejected, reason, output);
     }
 
     private static bool Write(EventLineWriter writer, Span span, OtlpResource resource, InstrumentationScope? scope, OtlpMapping mapping, DateTime arrivalUtc)

@@ -1,7 +1,9 @@
-using System.Buffers;
+using System.Buffers.Text;
 using System.Globalization;
+using System.Text;
 using System.Text.Json;
 using System.Text.Unicode;
+using Oxbow.Codec;
 using Oxbow.Receivers.Events;
 
 namespace Oxbow.Receivers.Seq;
@@ -27,115 +29,201 @@ internal sealed record ClefMapping
 /// </summary>
 internal static class ClefEvents
 {
-    private static readonly JsonDocumentOptions Options = new() { MaxDepth = 64 };
+    private static readonly JsonReaderOptions Options = new() { MaxDepth = 64 };
 
     /// <summary>Maps a request body.</summary>
     /// <param name="body">The body.</param>
     /// <param name="clef">True for CLEF lines; false for the <c>{"Events":[…]}</c> body.</param>
     /// <param name="mapping">The mapping.</param>
     /// <param name="problems">Each refused line's reason (1-based line or event number).</param>
+    /// <exception cref="FormatException">The <c>{"Events":[…]}</c> body is not that shape, or not JSON.</exception>
     public static ReceivedEvents Map(ReadOnlyMemory<byte> body, bool clef, ClefMapping mapping, List<string> problems)
     {
-        var output = new ArrayBufferWriter<byte>(Math.Max(256, body.Length * 2));
-        using var writer = new EventLineWriter(output);
-        var fields = new FieldTree<JsonElement>();
-        var events = 0;
-        if (clef)
+        var output = new PooledBufferWriter(Math.Max(256, body.Length * 2));
+        try
         {
-            var number = 0;
-            while (!body.IsEmpty)
+            var state = new MapState(new EventLineWriter(output), mapping, problems, clef);
+            using (state.Writer)
             {
-                number++;
-                var newline = body.Span.IndexOf((byte)'\n');
-                var line = newline < 0 ? body : body[..newline];
-                body = newline < 0 ? ReadOnlyMemory<byte>.Empty : body[(newline + 1)..];
-                if (line.Span.Trim(" \t\r"u8).IsEmpty)
+                if (clef)
                 {
-                    continue;
+                    MapLines(state, body);
                 }
-
-                if (!Utf8.IsValid(line.Span))
+                else
                 {
-                    problems.Add($"line {number}: not valid UTF-8");
-                    continue;
-                }
-
-                try
-                {
-                    using var document = JsonDocument.Parse(line, Options);
-                    events += Write(writer, fields, document.RootElement, clef: true, mapping, problems, $"line {number}") ? 1 : 0;
-                }
-                catch (JsonException ex)
-                {
-                    problems.Add($"line {number}: invalid JSON ({ex.Message})");
+                    MapEventsBody(state, body);
                 }
             }
+
+            return new ReceivedEvents(output.WrittenMemory, state.Events, problems.Count, problems.Count == 0 ? null : problems[0], output);
         }
-        else
+        catch
         {
-            JsonDocument document;
+            output.Dispose();
+            throw;
+        }
+    }
+
+    private sealed class MapState(EventLineWriter writer, ClefMapping mapping, List<string> problems, bool clef)
+    {
+        public EventLineWriter Writer { get; } = writer;
+
+        public ClefMapping Mapping { get; } = mapping;
+
+        public List<string> Problems { get; } = problems;
+
+        public bool Clef { get; } = clef;
+
+        public ClefObject Event { get; } = new();
+
+        public ClefObject Properties { get; } = new();
+
+        public FieldTree<ClefProperty> Fields { get; } = new();
+
+        public StringBuilder Text { get; } = new();
+
+        public int Events { get; set; }
+
+        /// <summary>Where a problem was, for its reason: "line 3" or "event 3".</summary>
+        public string Where(int number) => $"{(Clef ? "line" : "event")} {number}";
+    }
+
+    private static void MapLines(MapState state, ReadOnlyMemory<byte> body)
+    {
+        var number = 0;
+        while (!body.IsEmpty)
+        {
+            number++;
+            var newline = body.Span.IndexOf((byte)'\n');
+            var line = newline < 0 ? body : body[..newline];
+            body = newline < 0 ? ReadOnlyMemory<byte>.Empty : body[(newline + 1)..];
+            if (line.Span.Trim(" \t\r"u8).IsEmpty)
+            {
+                continue;
+            }
+
+            if (!Utf8.IsValid(line.Span))
+            {
+                state.Problems.Add($"line {number}: not valid UTF-8");
+                continue;
+            }
+
             try
             {
-                document = JsonDocument.Parse(body, Options);
+                if (!state.Event.Read(line))
+                {
+                    state.Problems.Add($"line {number}: an event must be a JSON object");
+                    continue;
+                }
             }
             catch (JsonException ex)
             {
-                throw new FormatException("invalid JSON: " + ex.Message, ex);
+                state.Problems.Add($"line {number}: invalid JSON ({ex.Message})");
+                continue;
             }
 
-            using (document)
-            {
-                if (document.RootElement.ValueKind != JsonValueKind.Object || !document.RootElement.TryGetProperty("Events", out var list) || list.ValueKind != JsonValueKind.Array)
-                {
-                    throw new FormatException("the body must be {\"Events\": [...]} (or CLEF lines with Content-Type: application/vnd.serilog.clef)");
-                }
-
-                var number = 0;
-                foreach (var item in list.EnumerateArray())
-                {
-                    number++;
-                    events += Write(writer, fields, item, clef: false, mapping, problems, $"event {number}") ? 1 : 0;
-                }
-            }
+            state.Events += Write(state, line.Span, number) ? 1 : 0;
         }
-
-        return new ReceivedEvents(output.WrittenMemory, events, problems.Count, problems.Count == 0 ? null : problems[0]);
     }
 
-    private static bool Write(EventLineWriter writer, FieldTree<JsonElement> fields, JsonElement e, bool clef, ClefMapping mapping, List<string> problems, string where)
+    private static void MapEventsBody(MapState state, ReadOnlyMemory<byte> body)
     {
-        if (e.ValueKind != JsonValueKind.Object)
+        if (!Utf8.IsValid(body.Span))
         {
-            problems.Add($"{where}: an event must be a JSON object");
+            throw new FormatException("invalid JSON: the body is not valid UTF-8");
+        }
+
+        try
+        {
+            var reader = new Utf8JsonReader(body.Span, Options);
+            var found = false;
+            var number = 0;
+            if (reader.Read() && reader.TokenType == JsonTokenType.StartObject)
+            {
+                while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+                {
+                    var isEvents = reader.ValueTextEquals("Events"u8);
+                    reader.Read();
+                    if (!isEvents || reader.TokenType != JsonTokenType.StartArray)
+                    {
+                        reader.Skip();
+                        continue;
+                    }
+
+                    found = true;
+                    while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+                    {
+                        number++;
+                        var start = (int)reader.TokenStartIndex;
+                        var isObject = reader.TokenType == JsonTokenType.StartObject;
+                        reader.Skip();
+                        var item = body[start..(int)reader.BytesConsumed];
+                        if (!isObject || !state.Event.Read(item))
+                        {
+                            state.Problems.Add($"event {number}: an event must be a JSON object");
+                            continue;
+                        }
+
+                        state.Events += Write(state, item.Span, number) ? 1 : 0;
+                    }
+                }
+            }
+
+            while (reader.Read())
+            {
+            }
+
+            if (!found)
+            {
+                throw new FormatException("the body must be {\"Events\": [...]} (or CLEF lines with Content-Type: application/vnd.serilog.clef)");
+            }
+        }
+        catch (JsonException ex)
+        {
+            throw new FormatException("invalid JSON: " + ex.Message, ex);
+        }
+    }
+
+    private static bool Write(MapState state, ReadOnlySpan<byte> source, int number)
+    {
+        var clef = state.Clef;
+        var e = state.Event;
+        if (UnicodeEscapes.FindLoneSurrogate(source) is var lone and >= 0)
+        {
+            // .NET and DuckDB refuse such text: stored, it would make its partition unreadable.
+            state.Problems.Add($"{state.Where(number)}: invalid Unicode: a \\u escape at byte {lone} is half of a surrogate pair");
             return false;
         }
 
-        var properties = clef ? e : e.TryGetProperty("Properties", out var p) && p.ValueKind == JsonValueKind.Object ? p : default;
-        var time = Text(e, clef ? "@t" : "Timestamp");
-        if (time is null)
+        ClefObject? properties = e;
+        if (!clef)
         {
-            problems.Add($"{where}: {(clef ? "@t" : "Timestamp")} (the event's time) is missing");
+            properties = e.TryGet("Properties"u8, out var p) && p.Kind == JsonTokenType.StartObject && state.Properties.Read(p.Raw) ? state.Properties : null;
+        }
+
+        if (!e.TryGet(clef ? "@t"u8 : "Timestamp"u8, out var timeValue) || timeValue.Kind != JsonTokenType.String)
+        {
+            state.Problems.Add($"{state.Where(number)}: {(clef ? "@t" : "Timestamp")} (the event's time) is missing");
             return false;
         }
 
-        // Serilog writes the round-trip form, which parses fast; anything else ISO-8601 is read too.
-        if (!DateTimeOffset.TryParseExact(time, "O", CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var end)
-            && !DateTimeOffset.TryParse(time, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out end))
+        if (!TryParseTime(timeValue, out var end))
         {
-            problems.Add($"{where}: '{time}' is not a timestamp");
+            state.Problems.Add($"{state.Where(number)}: '{timeValue.String()}' is not a timestamp");
             return false;
         }
 
-        var levelText = Text(e, clef ? "@l" : "Level");
-        var template = Text(e, clef ? "@mt" : "MessageTemplate");
-        var message = Text(e, clef ? "@m" : "RenderedMessage") ?? (template is null ? null : MessageTemplate.Render(template, properties));
-        var traceId = Hex(Text(e, clef ? "@tr" : "TraceId"), 32);
-        var spanId = Hex(Text(e, clef ? "@sp" : "SpanId"), 16);
-        var app = properties.ValueKind == JsonValueKind.Object ? Text(properties, "Application") : null;
-        var host = properties.ValueKind == JsonValueKind.Object ? Text(properties, "MachineName") : null;
-        long? pid = properties.ValueKind == JsonValueKind.Object && properties.TryGetProperty("ProcessId", out var pidValue) && pidValue.TryGetInt64(out var n) ? n : null;
+        var levelText = e.String(clef ? "@l"u8 : "Level"u8);
+        var template = e.String(clef ? "@mt"u8 : "MessageTemplate"u8);
+        var message = e.String(clef ? "@m"u8 : "RenderedMessage"u8) ?? (template is null ? null : MessageTemplate.Render(template, properties, state.Text));
+        Span<char> traceId = stackalloc char[32];
+        Span<char> spanId = stackalloc char[16];
+        var app = properties?.String("Application"u8);
+        var host = properties?.String("MachineName"u8);
+        var pid = properties is not null && properties.TryGet("ProcessId"u8, out var pidValue) ? pidValue.Int64 : null;
 
-        var json = writer.Begin(mapping.Type, null, end.UtcDateTime, LevelNames.FromText(levelText) ?? "info", host, pid, app, traceId, spanId);
+        var json = state.Writer.Begin(state.Mapping.Type, null, end.UtcDateTime, LevelNames.FromText(levelText) ?? "info", host, pid, app,
+            Hex(e, clef ? "@tr"u8 : "TraceId"u8, traceId), Hex(e, clef ? "@sp"u8 : "SpanId"u8, spanId));
         if (message is not null)
         {
             json.WriteString("message"u8, message);
@@ -146,32 +234,35 @@ internal static class ClefEvents
             json.WriteString("template"u8, template);
         }
 
-        if (e.TryGetProperty(clef ? "@i" : "EventType", out var eventId) && eventId.ValueKind is JsonValueKind.String or JsonValueKind.Number)
+        if (e.TryGet(clef ? "@i"u8 : "EventType"u8, out var eventId) && eventId.Kind is JsonTokenType.String or JsonTokenType.Number)
         {
             json.WritePropertyName("event_id"u8);
-            eventId.WriteTo(json);
+            json.WriteRawValue(eventId.Raw.Span, skipInputValidation: true);
         }
 
-        if (Text(e, clef ? "@x" : "Exception") is { } exception)
+        if (e.String(clef ? "@x"u8 : "Exception"u8) is { } exception)
         {
             ExceptionText.Write(json, null, null, exception);
         }
 
-        if (properties.ValueKind == JsonValueKind.Object)
+        if (properties is not null)
         {
+            var fields = state.Fields;
             fields.Clear();
-            foreach (var property in properties.EnumerateObject())
+            for (var i = 0; i < properties.Count; i++)
             {
+                var property = properties[i];
                 var name = property.Name;
-                if (name is "Application" or "MachineName" or "ProcessId")
+                var span = name.Span;
+                if (span.SequenceEqual("Application"u8) || span.SequenceEqual("MachineName"u8) || span.SequenceEqual("ProcessId"u8))
                 {
                     continue;
                 }
 
-                if (name.StartsWith('@'))
+                if (span.Length > 0 && span[0] == '@')
                 {
                     // CLEF reserves @-names for itself; "@@x" is a property called "@x".
-                    if (!clef || !name.StartsWith("@@", StringComparison.Ordinal))
+                    if (!clef || span.Length < 2 || span[1] != '@')
                     {
                         continue;
                     }
@@ -179,10 +270,10 @@ internal static class ClefEvents
                     name = name[1..];
                 }
 
-                fields.Add(name, property.Value);
+                fields.Add(name, property);
             }
 
-            fields.WriteProperties(json, static (w, v) => v.WriteTo(w));
+            fields.WriteProperties(json, WriteValue);
         }
 
         if (!levelText.IsKnownLevel())
@@ -190,20 +281,69 @@ internal static class ClefEvents
             json.WriteString("level_name"u8, levelText);
         }
 
-        if (!writer.End(mapping.MaxEventBytes))
+        if (!state.Writer.End(state.Mapping.MaxEventBytes))
         {
-            problems.Add($"{where}: the event is over {mapping.MaxEventBytes} bytes");
+            state.Problems.Add($"{state.Where(number)}: the event is over {state.Mapping.MaxEventBytes} bytes");
             return false;
         }
 
         return true;
     }
 
+    /// <summary>A value as it came; one spread over lines (the older body may be indented) is written on one.</summary>
+    private static void WriteValue(Utf8JsonWriter json, ClefProperty value)
+    {
+        if (value.Raw.Span.IndexOfAny((byte)'\n', (byte)'\r') < 0)
+        {
+            json.WriteRawValue(value.Raw.Span, skipInputValidation: true);
+            return;
+        }
+
+        using var document = JsonDocument.Parse(value.Raw);
+        document.RootElement.WriteTo(json);
+    }
+
+    /// <summary>Serilog writes the round-trip form in UTC, read here without a string; anything else ISO-8601 is read too.</summary>
+    private static bool TryParseTime(ClefProperty value, out DateTimeOffset time)
+    {
+        var plain = value.PlainString;
+        if (plain.Length == 28 && plain[^1] == 'Z' && Utf8Parser.TryParse(plain, out DateTime utc, out var used, 'O') && used == plain.Length)
+        {
+            time = new DateTimeOffset(DateTime.SpecifyKind(utc, DateTimeKind.Utc));
+            return true;
+        }
+
+        var text = value.String();
+        return DateTimeOffset.TryParseExact(text, "O", CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out time)
+            || DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out time);
+    }
+
     private static bool IsKnownLevel(this string? text) => text is null || LevelNames.FromText(text) is not null;
 
-    private static string? Text(JsonElement e, string name) =>
-        e.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
+    /// <summary>A trace or span id of <paramref name="hex"/>'s length in hex digits, lower-cased into it; empty otherwise.</summary>
+    private static ReadOnlySpan<char> Hex(ClefObject e, ReadOnlySpan<byte> name, Span<char> hex)
+    {
+        if (!e.TryGet(name, out var value))
+        {
+            return default;
+        }
 
-    private static string? Hex(string? text, int length) =>
-        text is not null && text.Length == length && text.All(char.IsAsciiHexDigit) ? text.ToLowerInvariant() : null;
+        var text = value.PlainString;
+        if (text.Length != hex.Length)
+        {
+            return default;
+        }
+
+        for (var i = 0; i < text.Length; i++)
+        {
+            if (!char.IsAsciiHexDigit((char)text[i]))
+            {
+                return default;
+            }
+
+            hex[i] = char.ToLowerInvariant((char)text[i]);
+        }
+
+        return hex;
+    }
 }

@@ -10,9 +10,10 @@ namespace Oxbow.Receivers.Seq;
 /// </summary>
 internal static class MessageTemplate
 {
-    public static string Render(string template, JsonElement properties)
+    /// <summary>Renders <paramref name="template"/> into <paramref name="text"/> (cleared first: one serves a request).</summary>
+    public static string Render(string template, ClefObject? properties, StringBuilder text)
     {
-        var text = new StringBuilder(template.Length + 32);
+        text.Clear();
         for (var i = 0; i < template.Length; i++)
         {
             var c = template[i];
@@ -38,15 +39,21 @@ internal static class MessageTemplate
                     name = name[..cut];
                 }
 
-                if (properties.ValueKind == JsonValueKind.Object && properties.TryGetProperty(name, out var value))
+                if (properties is not null && Find(properties, name) is { } value)
                 {
-                    if (value.ValueKind == JsonValueKind.String && format == "l")
+                    if (value.Kind == JsonTokenType.String)
                     {
-                        text.Append(value.GetString());
+                        var content = value.String();
+                        _ = format == "l" ? text.Append(content) : text.Append('"').Append(content).Append('"');
+                    }
+                    else if (value.Kind is JsonTokenType.StartArray or JsonTokenType.StartObject)
+                    {
+                        using var document = JsonDocument.Parse(value.Raw);
+                        Append(text, document.RootElement);
                     }
                     else
                     {
-                        Append(text, value);
+                        text.Append(Encoding.UTF8.GetString(value.Raw.Span));
                     }
                 }
                 else
@@ -63,6 +70,14 @@ internal static class MessageTemplate
         }
 
         return text.ToString();
+    }
+
+    /// <summary>The property a hole names (compared as UTF-8; a short name is encoded on the stack).</summary>
+    private static ClefProperty? Find(ClefObject properties, ReadOnlySpan<char> name)
+    {
+        var utf8 = name.Length <= 64 ? stackalloc byte[192] : new byte[Encoding.UTF8.GetMaxByteCount(name.Length)];
+        var length = Encoding.UTF8.GetBytes(name, utf8);
+        return properties.TryGet(utf8[..length], out var value) ? value : null;
     }
 
     /// <summary>A value as Serilog writes it in a message: <c>"text"</c>, <c>[1, 2]</c>, <c>Type { Name: "x" }</c>.</summary>

@@ -1,9 +1,9 @@
-namespace Oxbow.Daemon.Ingest;
+namespace Oxbow.Codec;
 
 /// <summary>
 /// Finds <c>\uD800</c>-style escapes that do not form a surrogate pair. JSON's grammar allows them, but they are not
 /// Unicode text: .NET refuses to turn them into strings, and DuckDB refuses the file they are stored in, so one such
-/// escape would make a whole partition unreadable. Ingest refuses them with the line and the position.
+/// escape would make a whole partition unreadable. Ingest refuses them with the line and the position; the Seq receiver refuses such a line alone.
 /// </summary>
 internal static class UnicodeEscapes
 {
