@@ -168,4 +168,18 @@ public sealed class ReceiverMappingTests
         Assert.Equal("""{"message":"Order { Id: 7, Lines: [1, 2] } failed","template":"Order {Order} failed","Order":{"Id":7,"Lines":[1,2]}}""", line.GetProperty("body").GetRawText());
         Assert.Equal(["event 2: an event must be a JSON object"], problems);
     }
+
+    [Theory]
+    [InlineData("""{"@t":"2026-12-04T10:00:00.0000000Z","@mt":"User {User} said {Text:l} {{literal}} {Missing} {N,5} {Ok}","User":"a\u00e9","Text":"caf\u00e9","N":-1.5,"Ok":true}""", "User \"aé\" said café {literal} {Missing} -1.5 true")]
+    [InlineData("""{"@t":"2026-12-04T10:00:00.0000000Z","@mt":"Tab\tthen {User}","User":"x"}""", "Tab\tthen \"x\"")]
+    [InlineData("""{"@t":"2026-12-04T10:00:00.0000000Z","@mt":"Items {Items}","Items":[1,"two"]}""", "Items [1, \"two\"]")]
+    public void A_message_is_rendered_from_the_template_as_serilog_renders_it_whether_from_json_text_or_decoded(string line, string message)
+    {
+        var problems = new List<string>();
+
+        var stored = Assert.Single(Lines(ClefEvents.Map(Encoding.UTF8.GetBytes(line), clef: true, new ClefMapping(), problems)));
+
+        Assert.Empty(problems);
+        Assert.Equal(message, stored.GetProperty("body").GetProperty("message").GetString());
+    }
 }

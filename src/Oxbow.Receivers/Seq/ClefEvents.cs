@@ -44,6 +44,7 @@ internal static class ClefEvents
         {
             var state = new MapState(new EventLineWriter(output), mapping, problems, clef);
             using (state.Writer)
+            using (state.Rendered)
             {
                 if (clef)
                 {
@@ -82,6 +83,9 @@ internal static class ClefEvents
 
         public StringBuilder Text { get; } = new();
 
+        /// <summary>A message rendered as JSON text (<see cref="MessageTemplate.TryRenderJson"/>).</summary>
+        public PooledBufferWriter Rendered { get; } = new(256);
+
         public int Events { get; set; }
 
         /// <summary>Where a problem was, for its reason: "line 3" or "event 3".</summary>
@@ -110,7 +114,7 @@ internal static class ClefEvents
 
             try
             {
-                if (!state.Event.Read(line))
+                if (!state.Event.Read(line, ClefNames.Clef))
                 {
                     state.Problems.Add($"line {number}: an event must be a JSON object");
                     continue;
@@ -158,7 +162,7 @@ internal static class ClefEvents
                         var isObject = reader.TokenType == JsonTokenType.StartObject;
                         reader.Skip();
                         var item = body[start..(int)reader.BytesConsumed];
-                        if (!isObject || !state.Event.Read(item))
+                        if (!isObject || !state.Event.Read(item, ClefNames.Older))
                         {
                             state.Problems.Add($"event {number}: an event must be a JSON object");
                             continue;
@@ -198,10 +202,10 @@ internal static class ClefEvents
         ClefObject? properties = e;
         if (!clef)
         {
-            properties = e.TryGet("Properties"u8, out var p) && p.Kind == JsonTokenType.StartObject && state.Properties.Read(p.Raw) ? state.Properties : null;
+            properties = e.TryGet(ClefName.Properties, out var p) && p.Kind == JsonTokenType.StartObject && state.Properties.Read(p.Raw, ClefNames.Older) ? state.Properties : null;
         }
 
-        if (!e.TryGet(clef ? "@t"u8 : "Timestamp"u8, out var timeValue) || timeValue.Kind != JsonTokenType.String)
+        if (!e.TryGet(ClefName.Time, out var timeValue) || timeValue.Kind != JsonTokenType.String)
         {
             state.Problems.Add($"{state.Where(number)}: {(clef ? "@t" : "Timestamp")} (the event's time) is missing");
             return false;
@@ -213,34 +217,43 @@ internal static class ClefEvents
             return false;
         }
 
-        var levelText = e.String(clef ? "@l"u8 : "Level"u8);
-        var template = e.String(clef ? "@mt"u8 : "MessageTemplate"u8);
-        var message = e.String(clef ? "@m"u8 : "RenderedMessage"u8) ?? (template is null ? null : MessageTemplate.Render(template, properties, state.Text));
+        var levelText = e.String(ClefName.Level);
+        var hasTemplate = e.TryGet(ClefName.Template, out var templateValue) && templateValue.Kind == JsonTokenType.String;
+        var message = e.String(ClefName.Message);
+        var renderedJson = message is null && hasTemplate && MessageTemplate.TryRenderJson(templateValue, properties, state.Rendered);
+        message ??= hasTemplate && !renderedJson ? MessageTemplate.Render(templateValue.String()!, properties, state.Text) : null;
         Span<char> traceId = stackalloc char[32];
         Span<char> spanId = stackalloc char[16];
-        var app = properties?.String("Application"u8);
-        var host = properties?.String("MachineName"u8);
-        var pid = properties is not null && properties.TryGet("ProcessId"u8, out var pidValue) ? pidValue.Int64 : null;
+        var app = properties?.String(ClefName.Application);
+        var host = properties?.String(ClefName.MachineName);
+        var pid = properties is not null && properties.TryGet(ClefName.ProcessId, out var pidValue) ? pidValue.Int64 : null;
 
         var json = state.Writer.Begin(state.Mapping.Type, null, end.UtcDateTime, LevelNames.FromText(levelText) ?? "info", host, pid, app,
-            Hex(e, clef ? "@tr"u8 : "TraceId"u8, traceId), Hex(e, clef ? "@sp"u8 : "SpanId"u8, spanId));
-        if (message is not null)
+            Hex(e, ClefName.TraceId, traceId), Hex(e, ClefName.SpanId, spanId));
+        if (renderedJson)
+        {
+            // Rendered from JSON text into JSON text: it is valid by construction.
+            json.WritePropertyName("message"u8);
+            json.WriteRawValue(state.Rendered.WrittenSpan, skipInputValidation: true);
+        }
+        else if (message is not null)
         {
             json.WriteString("message"u8, message);
         }
 
-        if (template is not null)
+        if (hasTemplate)
         {
-            json.WriteString("template"u8, template);
+            json.WritePropertyName("template"u8);
+            json.WriteRawValue(templateValue.Raw.Span, skipInputValidation: true);
         }
 
-        if (e.TryGet(clef ? "@i"u8 : "EventType"u8, out var eventId) && eventId.Kind is JsonTokenType.String or JsonTokenType.Number)
+        if (e.TryGet(ClefName.EventId, out var eventId) && eventId.Kind is JsonTokenType.String or JsonTokenType.Number)
         {
             json.WritePropertyName("event_id"u8);
             json.WriteRawValue(eventId.Raw.Span, skipInputValidation: true);
         }
 
-        if (e.String(clef ? "@x"u8 : "Exception"u8) is { } exception)
+        if (e.String(ClefName.Exception) is { } exception)
         {
             ExceptionText.Write(json, null, null, exception);
         }
@@ -321,7 +334,7 @@ internal static class ClefEvents
     private static bool IsKnownLevel(this string? text) => text is null || LevelNames.FromText(text) is not null;
 
     /// <summary>A trace or span id of <paramref name="hex"/>'s length in hex digits, lower-cased into it; empty otherwise.</summary>
-    private static ReadOnlySpan<char> Hex(ClefObject e, ReadOnlySpan<byte> name, Span<char> hex)
+    private static ReadOnlySpan<char> Hex(ClefObject e, ClefName name, Span<char> hex)
     {
         if (!e.TryGet(name, out var value))
         {

@@ -36,6 +36,49 @@ internal readonly record struct ClefProperty(ReadOnlyMemory<byte> Name, ReadOnly
     public long? Int64 => Kind == JsonTokenType.Number && Utf8Parser.TryParse(Raw.Span, out long value, out var used) && used == Raw.Length ? value : null;
 }
 
+/// <summary>The properties with a meaning of their own in an event, by what they mean.</summary>
+internal enum ClefName
+{
+    Time,
+    Level,
+    Template,
+    Message,
+    EventId,
+    Exception,
+    TraceId,
+    SpanId,
+    Properties,
+    Application,
+    MachineName,
+    ProcessId,
+}
+
+/// <summary>What each <see cref="ClefName"/> is called in CLEF and in the older body.</summary>
+internal sealed class ClefNames
+{
+    public static readonly ClefNames Clef = new(["@t", "@l", "@mt", "@m", "@i", "@x", "@tr", "@sp", "", "Application", "MachineName", "ProcessId"]);
+
+    public static readonly ClefNames Older = new(["Timestamp", "Level", "MessageTemplate", "RenderedMessage", "EventType", "Exception", "TraceId", "SpanId", "Properties", "Application", "MachineName", "ProcessId"]);
+
+    private readonly byte[][] _names;
+
+    private ClefNames(string[] names) => _names = [.. names.Select(Encoding.UTF8.GetBytes)];
+
+    /// <summary>The meaning of a property called <paramref name="name"/>, or -1.</summary>
+    public int Find(ReadOnlySpan<byte> name)
+    {
+        for (var i = 0; i < _names.Length; i++)
+        {
+            if (_names[i].Length == name.Length && name.SequenceEqual(_names[i]) && name.Length > 0)
+            {
+                return i;
+            }
+        }
+
+        return -1;
+    }
+}
+
 /// <summary>
 /// One JSON object's properties, read in a single pass without building a document: each value is kept as the text
 /// that came, and written out as it is (Seq's senders already write JSON), so a CLEF event costs one scan.
@@ -44,17 +87,21 @@ internal sealed class ClefObject
 {
     private static readonly JsonReaderOptions Options = new() { MaxDepth = 64 };
     private readonly List<ClefProperty> _properties = [];
+    private readonly int[] _known = new int[Enum.GetValues<ClefName>().Length];
 
     public int Count => _properties.Count;
 
     public ClefProperty this[int index] => _properties[index];
 
     /// <summary>Reads <paramref name="json"/>, which must be one object and nothing else.</summary>
+    /// <param name="json">The object's text.</param>
+    /// <param name="names">The names with a meaning, noted as they are read so that finding them costs nothing.</param>
     /// <returns>False when it is valid JSON but not an object.</returns>
     /// <exception cref="JsonException">It is not valid JSON (the message says where).</exception>
-    public bool Read(ReadOnlyMemory<byte> json)
+    public bool Read(ReadOnlyMemory<byte> json, ClefNames names)
     {
         _properties.Clear();
+        Array.Fill(_known, -1);
         var reader = new Utf8JsonReader(json.Span, Options);
         reader.Read();
         if (reader.TokenType != JsonTokenType.StartObject)
@@ -84,6 +131,12 @@ internal sealed class ClefObject
             var start = (int)reader.TokenStartIndex;
             var kind = reader.TokenType;
             reader.Skip();
+            if (names.Find(name.Span) is var meaning and >= 0)
+            {
+                // A repeated name keeps its last value, as for every other property.
+                _known[meaning] = _properties.Count;
+            }
+
             _properties.Add(new ClefProperty(name, json[start..(int)reader.BytesConsumed], kind));
         }
 
@@ -111,6 +164,14 @@ internal sealed class ClefObject
         return false;
     }
 
-    /// <summary>The named property's string value, or null when absent or not a string.</summary>
-    public string? String(ReadOnlySpan<byte> name) => TryGet(name, out var property) ? property.String() : null;
+    /// <summary>The property with that meaning, if the event has it.</summary>
+    public bool TryGet(ClefName name, out ClefProperty property)
+    {
+        var index = _known[(int)name];
+        property = index < 0 ? default : _properties[index];
+        return index >= 0;
+    }
+
+    /// <summary>The string value of the property with that meaning, or null when absent or not a string.</summary>
+    public string? String(ClefName name) => TryGet(name, out var property) ? property.String() : null;
 }

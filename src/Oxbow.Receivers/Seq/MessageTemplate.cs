@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json;
+using Oxbow.Receivers.Events;
 
 namespace Oxbow.Receivers.Seq;
 
@@ -10,6 +11,82 @@ namespace Oxbow.Receivers.Seq;
 /// </summary>
 internal static class MessageTemplate
 {
+    /// <summary>
+    /// Renders a template given as its JSON text straight into a JSON string (quotes included) in
+    /// <paramref name="output"/>, without decoding either: the template's and the values' text is already escaped for
+    /// JSON. Only for the common case: false (and nothing written) when the template holds an escape or a hole names
+    /// an array or object, which <see cref="Render"/> handles.
+    /// </summary>
+    public static bool TryRenderJson(ClefProperty template, ClefObject? properties, PooledBufferWriter output)
+    {
+        var raw = template.Raw.Span;
+        if (template.Kind != JsonTokenType.String || raw.IndexOf((byte)'\\') >= 0)
+        {
+            return false;
+        }
+
+        var text = raw[1..^1];
+        output.Truncate(0);
+        output.Write("\""u8);
+        for (var i = 0; i < text.Length; i++)
+        {
+            var c = text[i];
+            if (c is (byte)'{' or (byte)'}' && i + 1 < text.Length && text[i + 1] == c)
+            {
+                output.Write(text.Slice(i, 1));
+                i++;
+            }
+            else if (c == '{' && text[(i + 1)..].IndexOf((byte)'}') is var length and >= 0)
+            {
+                var close = i + 1 + length;
+                var name = text[(i + 1)..close].TrimStart("@$"u8);
+                var format = ReadOnlySpan<byte>.Empty;
+                var cut = name.IndexOfAny((byte)':', (byte)',');
+                if (cut >= 0)
+                {
+                    format = name[cut] == ':' ? name[(cut + 1)..] : default;
+                    name = name[..cut];
+                }
+
+                if (properties is null || !properties.TryGet(name, out var value))
+                {
+                    output.Write(text[i..(close + 1)]);
+                }
+                else if (value.Kind == JsonTokenType.String)
+                {
+                    var quote = !format.SequenceEqual("l"u8);
+                    if (quote)
+                    {
+                        output.Write("\\\""u8);
+                    }
+
+                    output.Write(value.Raw.Span[1..^1]);
+                    if (quote)
+                    {
+                        output.Write("\\\""u8);
+                    }
+                }
+                else if (value.Kind is JsonTokenType.StartArray or JsonTokenType.StartObject)
+                {
+                    return false;
+                }
+                else
+                {
+                    output.Write(value.Raw.Span);
+                }
+
+                i = close;
+            }
+            else
+            {
+                output.Write(text.Slice(i, 1));
+            }
+        }
+
+        output.Write("\""u8);
+        return true;
+    }
+
     /// <summary>Renders <paramref name="template"/> into <paramref name="text"/> (cleared first: one serves a request).</summary>
     public static string Render(string template, ClefObject? properties, StringBuilder text)
     {
