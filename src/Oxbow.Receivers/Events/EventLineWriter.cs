@@ -36,42 +36,69 @@ internal sealed class EventLineWriter(PooledBufferWriter output) : IDisposable
         _eventStart = output.WrittenCount;
         _json.Reset(output);
         _json.WriteStartObject();
-        _json.WritePropertyName("id"u8);
+        _json.WritePropertyName(Names.Id);
         _json.WriteRawValue(id, skipInputValidation: true);
-        _json.WriteString("type"u8, _type.Encode(type));
-        _json.WritePropertyName("start"u8);
+        _json.WriteString(Names.Type, _type.Encode(type));
+        _json.WritePropertyName(Names.Start);
         _json.WriteRawValue(startText, skipInputValidation: true);
-        _json.WritePropertyName("end"u8);
+        _json.WritePropertyName(Names.End);
         _json.WriteRawValue(endText, skipInputValidation: true);
-        _json.WriteString("level"u8, _level.Encode(level));
+        _json.WriteString(Names.Level, _level.Encode(level));
         if (!string.IsNullOrEmpty(host))
         {
-            _json.WriteString("host"u8, _host.Encode(host));
+            _json.WriteString(Names.Host, _host.Encode(host));
         }
 
         if (pid is { } p and >= int.MinValue and <= int.MaxValue)
         {
-            _json.WriteNumber("pid"u8, p);
+            _json.WriteNumber(Names.Pid, p);
         }
 
         if (!string.IsNullOrEmpty(app))
         {
-            _json.WriteString("app"u8, _app.Encode(app));
+            _json.WriteString(Names.App, _app.Encode(app));
         }
 
-        if (!traceId.IsEmpty)
-        {
-            _json.WriteString("trace_id"u8, traceId);
-        }
-
-        if (!spanId.IsEmpty)
-        {
-            _json.WriteString("span_id"u8, spanId);
-        }
-
-        _json.WritePropertyName("body"u8);
+        WriteHex(Names.TraceId, traceId);
+        WriteHex(Names.SpanId, spanId);
+        _json.WritePropertyName(Names.Body);
         _json.WriteStartObject();
         return _json;
+    }
+
+    /// <summary>A trace or span id: hex is ASCII that needs no escaping, so it is copied in raw, quoted.</summary>
+    private void WriteHex(JsonEncodedText name, ReadOnlySpan<char> hex)
+    {
+        if (hex.IsEmpty)
+        {
+            return;
+        }
+
+        Span<byte> quoted = stackalloc byte[34];
+        if (hex.Length > 32 || hex.ContainsAnyExcept(HexDigits))
+        {
+            _json.WriteString(name, hex);
+            return;
+        }
+
+        quoted[0] = quoted[hex.Length + 1] = (byte)'"';
+        for (var i = 0; i < hex.Length; i++)
+        {
+            quoted[i + 1] = (byte)hex[i];
+        }
+
+        _json.WritePropertyName(name);
+        _json.WriteRawValue(quoted[..(hex.Length + 2)], skipInputValidation: true);
+    }
+
+    private static readonly System.Buffers.SearchValues<char> HexDigits = System.Buffers.SearchValues.Create("0123456789abcdefABCDEF");
+
+    /// <summary>The envelope's names, encoded once: a name given as bytes is checked for escaping on every write.</summary>
+    private static class Names
+    {
+        public static readonly JsonEncodedText Id = JsonEncodedText.Encode("id"), Type = JsonEncodedText.Encode("type"), Start = JsonEncodedText.Encode("start"),
+            End = JsonEncodedText.Encode("end"), Level = JsonEncodedText.Encode("level"), Host = JsonEncodedText.Encode("host"), Pid = JsonEncodedText.Encode("pid"),
+            App = JsonEncodedText.Encode("app"), TraceId = JsonEncodedText.Encode("trace_id"), SpanId = JsonEncodedText.Encode("span_id"), Body = JsonEncodedText.Encode("body");
     }
 
     /// <summary>Ends the event; false, with the event cut back out, when its line is over <paramref name="maxEventBytes"/>.</summary>
