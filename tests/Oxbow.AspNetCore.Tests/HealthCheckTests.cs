@@ -96,7 +96,7 @@ public sealed class HealthCheckTests : IAsyncDisposable
         {
             o.Sinks.Clear();
             o.WriteTo(sink);
-            o.QueueCapacityBytes = 16 * 1024;
+            o.QueueCapacityBytes = o.QueueMaxBytes = 16 * 1024;
             o.SinkFailureOutput = null;
         });
         var client = await HealthEndpointAsync();

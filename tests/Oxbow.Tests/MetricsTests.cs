@@ -49,7 +49,7 @@ public sealed class MetricsTests
     {
         var app = "metrics-" + Guid.NewGuid().ToString("N");
         var sink = new MemorySink();
-        var options = new OxbowOptions { App = app, Host = "h", MaxEventBytes = 300, QueueCapacityBytes = 64 * 1024, SinkFailureOutput = null };
+        var options = new OxbowOptions { App = app, Host = "h", MaxEventBytes = 300, QueueCapacityBytes = 64 * 1024, QueueMaxBytes = 64 * 1024, SinkFailureOutput = null };
         options.WriteTo(sink);
         options.Filter(e => (string?)e.Body["event"] != "filtered");
         using var pipeline = new OxbowPipeline(options);
@@ -79,7 +79,7 @@ public sealed class MetricsTests
     public void A_disposed_pipeline_leaves_the_meter()
     {
         var app = "metrics-" + Guid.NewGuid().ToString("N");
-        var pipeline = new OxbowPipeline(new OxbowOptions { App = app, SinkFailureOutput = null, QueueCapacityBytes = 4096 }.WriteTo(new MemorySink()));
+        var pipeline = new OxbowPipeline(new OxbowOptions { App = app, SinkFailureOutput = null, QueueCapacityBytes = 4096, QueueMaxBytes = 4096 }.WriteTo(new MemorySink()));
         Assert.Equal(4096, Read(app)["oxbow.queue.capacity"]);
         pipeline.Dispose();
         Assert.Empty(Read(app));

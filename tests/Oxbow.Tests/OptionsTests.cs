@@ -15,6 +15,7 @@ public class OptionsTests
         var options = From();
         Assert.Equal(OxLevel.Info, options.MinimumLevel);
         Assert.Equal(4 * 1024 * 1024, options.QueueCapacityBytes);
+        Assert.Equal(256 * 1024 * 1024, options.QueueMaxBytes);
         Assert.Equal(QueueFullMode.DropNewest, options.QueueFullMode);
         Assert.Equal(1024 * 1024, options.MaxEventBytes);
         Assert.Empty(options.Sinks);
@@ -29,10 +30,11 @@ public class OptionsTests
             ("OXBOW_HOSTNAME", "web-7"),
             ("OXBOW_LEVEL", "warning"),
             ("OXBOW_QUEUE_BYTES", "65536"),
+            ("OXBOW_QUEUE_MAX_BYTES", "1048576"),
             ("OXBOW_QUEUE_FULL", "wait"),
             ("OXBOW_FILE", Path.Combine(Path.GetTempPath(), "oxbow-options.ndjson")),
             ("OXBOW_CONSOLE", "logfmt"));
-        Assert.Equal(("billing", "web-7", OxLevel.Warning, 65536, QueueFullMode.Wait), (options.App, options.Host, options.MinimumLevel, options.QueueCapacityBytes, options.QueueFullMode));
+        Assert.Equal(("billing", "web-7", OxLevel.Warning, 65536, 1048576, QueueFullMode.Wait), (options.App, options.Host, options.MinimumLevel, options.QueueCapacityBytes, options.QueueMaxBytes, options.QueueFullMode));
         Assert.Collection(options.Sinks, s => Assert.IsType<RollingFileSink>(s), s => Assert.IsType<ConsoleSink>(s));
     }
 

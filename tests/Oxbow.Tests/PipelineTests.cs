@@ -42,7 +42,7 @@ public class PipelineTests : OxbowTestBase
         var gate = new GateSink();
         Configure(o =>
         {
-            o.QueueCapacityBytes = 4096;
+            o.QueueCapacityBytes = o.QueueMaxBytes = 4096;
             o.QueueFullMode = QueueFullMode.DropNewest;
             o.WriteTo(gate);
         });
@@ -58,8 +58,60 @@ public class PipelineTests : OxbowTestBase
         Assert.InRange(stats.DroppedQueueFull, 950, 999);
         gate.Open();
         Assert.True(Ox.Flush());
-        Assert.Equal(stats.Enqueued, gate.Received);
+        var report = Assert.Single(gate.DropReports);
+        Assert.Equal(stats.Enqueued + 1, gate.Received);
         Assert.Equal(stats.Enqueued, Ox.Stats.Written);
+        Assert.Equal((OxLevel.Warning, stats.DroppedQueueFull, stats.DroppedQueueFull, 0L), (report.Level, (long)report.Body["dropped"]!, (long)report.Body["queue_full"]!, (long)report.Body["oversized"]!));
+        Assert.True(report.Start <= report.End);
+    }
+
+    [Fact]
+    public void A_burst_of_a_million_events_with_the_default_queue_loses_nothing_even_while_the_sink_makes_no_progress()
+    {
+        var gate = new GateSink();
+        Configure(o => o.WriteTo(gate));
+        Ox.Log.Info("first");
+        gate.WaitUntilBlocked();
+        for (var i = 0; i < 1_000_000; i++)
+        {
+            Ox.Log.Info("burst", "n", i);
+        }
+
+        var stats = Ox.Stats;
+        Assert.Equal((1_000_001L, 0L), (stats.Enqueued, stats.DroppedQueueFull));
+        gate.Open();
+        Assert.True(Ox.Flush(TimeSpan.FromMinutes(2)));
+        Assert.Equal(1_000_001, gate.Received);
+        Assert.Empty(gate.DropReports);
+    }
+
+    [Fact]
+    public void The_queue_grows_for_a_burst_up_to_its_maximum_then_drops_and_shrinks_back_once_batches_are_small()
+    {
+        using var queue = new Oxbow.Pipeline.EventQueue(initialCapacity: 1024, maxCapacity: 8192, maxEventBytes: 1024, QueueFullMode.DropNewest, TimeSpan.Zero);
+        var line = new byte[100];
+        var accepted = 0;
+        for (var i = 0; i < 100; i++)
+        {
+            accepted += queue.TryEnqueue(line) ? 1 : 0;
+        }
+
+        Assert.Equal((81, 19L, 8192, 8192), (accepted, queue.DroppedQueueFull, queue.Allocated, queue.Capacity));
+        Assert.True(queue.TakeDropReport(out var full, out var oversized, out _, out _));
+        Assert.Equal((19L, 0L), (full, oversized));
+        Assert.False(queue.TakeDropReport(out _, out _, out _, out _));
+
+        // The burst's batch is taken; the next batches are small, and the grown buffers are let go.
+        Assert.True(queue.TakeBatch(out _, out var bytes, out var count, out _));
+        Assert.Equal((8100, 81), (bytes, count));
+        for (var round = 0; round < 2; round++)
+        {
+            Assert.True(queue.TryEnqueue(line));
+            Assert.True(queue.TakeBatch(out _, out bytes, out count, out _));
+            Assert.Equal((100, 1), (bytes, count));
+        }
+
+        Assert.Equal(1024, queue.Allocated);
     }
 
     [Fact]
@@ -68,7 +120,7 @@ public class PipelineTests : OxbowTestBase
         var gate = new GateSink();
         Configure(o =>
         {
-            o.QueueCapacityBytes = 4096;
+            o.QueueCapacityBytes = o.QueueMaxBytes = 4096;
             o.QueueFullMode = QueueFullMode.Wait;
             o.WriteTo(gate);
         });
@@ -97,8 +149,10 @@ public class PipelineTests : OxbowTestBase
         Ox.Log.Info("huge", "blob", new string('x', 2000));
         Ox.Log.Info("small");
         Assert.True(Ox.Flush());
-        Assert.Equal("small", Assert.Single(sink.Events)["event"]);
+        Assert.Equal("small", Assert.Single(sink.Events, e => e.Type != "oxbow.dropped")["event"]);
         Assert.Equal(1, Ox.Stats.DroppedOversized);
+        var report = Assert.Single(sink.Events, e => e.Type == "oxbow.dropped");
+        Assert.Equal((1L, 0L, 1L), ((long)report.Body["dropped"]!, (long)report.Body["queue_full"]!, (long)report.Body["oversized"]!));
     }
 
     [Fact]

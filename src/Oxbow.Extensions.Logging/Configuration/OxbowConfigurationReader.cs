@@ -15,7 +15,7 @@ namespace Oxbow.Extensions.Logging.Configuration;
 internal static class OxbowConfigurationReader
 {
     private static readonly string[] TopLevelKeys =
-        ["App", "Host", "MinimumLevel", "Levels", "Sinks", "Redact", "QueueCapacityBytes", "QueueFullMode", "BatchInterval", "MaxEventBytes", "ShutdownTimeout", "SinkErrors"];
+        ["App", "Host", "MinimumLevel", "Levels", "Sinks", "Redact", "QueueCapacityBytes", "QueueMaxBytes", "QueueFullMode", "BatchInterval", "MaxEventBytes", "ShutdownTimeout", "SinkErrors"];
 
     public static void Apply(IConfiguration section, OxbowOptions options)
     {
@@ -52,7 +52,7 @@ internal static class OxbowConfigurationReader
             options.Redaction = new RedactionPolicy(RedactionPolicy.DefaultPatterns.Concat(redact));
         }
 
-        SetScalars(section, options, ["QueueCapacityBytes", "QueueFullMode", "BatchInterval", "MaxEventBytes", "ShutdownTimeout"]);
+        SetScalars(section, options, ["QueueCapacityBytes", "QueueMaxBytes", "QueueFullMode", "BatchInterval", "MaxEventBytes", "ShutdownTimeout"]);
         if (section.GetSection("SinkErrors") is { Value: { } sinkErrors } sinkErrorsSection)
         {
             options.SinkFailureOutput = sinkErrors.Trim().ToLowerInvariant() switch

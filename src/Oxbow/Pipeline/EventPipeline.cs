@@ -35,9 +35,9 @@ internal sealed class EventPipeline : IDisposable
         Keys = new KeyCache(options.Redaction);
         Identity = new IdentityJson(new ProcessIdentity(options.Host, Environment.ProcessId, options.App));
         Processors = options.Processors.ToArray();
-        MaxEventBytes = Math.Min(options.MaxEventBytes, options.QueueCapacityBytes);
+        MaxEventBytes = Math.Min(options.MaxEventBytes, Math.Max(options.QueueCapacityBytes, options.QueueMaxBytes));
         _shutdownTimeout = options.ShutdownTimeout;
-        _queue = new EventQueue(options.QueueCapacityBytes, MaxEventBytes, options.QueueFullMode, options.BatchInterval);
+        _queue = new EventQueue(options.QueueCapacityBytes, options.QueueMaxBytes, MaxEventBytes, options.QueueFullMode, options.BatchInterval, options.TimeProvider);
         _writer = new Thread(WriteLoop) { IsBackground = true, Name = "oxbow-writer" };
         // UnsafeStart: the writer must not capture the configuring caller's ExecutionContext, or its AsyncLocals
         // (ambient fields, a test's capture, an Activity) would be visible to every sink for the life of the process.
@@ -145,40 +145,52 @@ internal sealed class EventPipeline : IDisposable
 
     private void WriteLoop()
     {
+        var report = new Utf8EventWriter(512);
         while (_queue.TakeBatch(out var buffer, out var bytes, out var count, out var ticket))
         {
             if (count > 0)
             {
-                var batch = EventQueue.AsBatch(buffer, bytes, count);
-                var lowest = (int)Levels.Lowest;
-                for (var i = 0; i < _sinks.Length; i++)
-                {
-                    var sink = _sinks[i];
-                    try
-                    {
-                        // A sink whose minimum is at or below every rule gets the batch as it is; only a sink that
-                        // is stricter than the pipeline pays for a filtered copy.
-                        var level = Volatile.Read(ref _sinkLevels[i]);
-                        if (level <= lowest)
-                        {
-                            sink.Emit(batch);
-                        }
-                        else if (_filter.Filter(batch, (OxLevel)level) is { Count: > 0 } filtered)
-                        {
-                            sink.Emit(filtered);
-                        }
-                    }
-                    catch (Exception ex)
-                    {
-                        Interlocked.Increment(ref _sinkErrors);
-                        SinkFailures.Report(sink.GetType().Name, $"{ex.GetType().Name}: {ex.Message}", count);
-                    }
-                }
-
+                Emit(EventQueue.AsBatch(buffer, bytes, count));
                 Interlocked.Add(ref _written, count);
             }
 
+            // The queue has room again: the loss goes into the stream, where queries and dashboards see the gap.
+            if (_queue.TakeDropReport(out var queueFull, out var oversized, out var first, out var last))
+            {
+                report.Reset();
+                DropReport.Write(report, Identity, queueFull, oversized, first, last, Time.GetUtcNow());
+                Emit(new EventBatch(report.WrittenSpan.ToArray(), 1));
+            }
+
             _queue.BatchDone(ticket);
+        }
+    }
+
+    private void Emit(EventBatch batch)
+    {
+        var lowest = (int)Levels.Lowest;
+        for (var i = 0; i < _sinks.Length; i++)
+        {
+            var sink = _sinks[i];
+            try
+            {
+                // A sink whose minimum is at or below every rule gets the batch as it is; only a sink that
+                // is stricter than the pipeline pays for a filtered copy.
+                var level = Volatile.Read(ref _sinkLevels[i]);
+                if (level <= lowest)
+                {
+                    sink.Emit(batch);
+                }
+                else if (_filter.Filter(batch, (OxLevel)level) is { Count: > 0 } filtered)
+                {
+                    sink.Emit(filtered);
+                }
+            }
+            catch (Exception ex)
+            {
+                Interlocked.Increment(ref _sinkErrors);
+                SinkFailures.Report(sink.GetType().Name, $"{ex.GetType().Name}: {ex.Message}", batch.Count);
+            }
         }
     }
 

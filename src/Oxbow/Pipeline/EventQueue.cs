@@ -5,13 +5,20 @@ namespace Oxbow.Pipeline;
 /// <summary>
 /// A bounded, double-buffered byte queue between logging threads and the single writer thread.
 /// Producers copy an encoded line into the active buffer under a lock held for one memcpy; the writer swaps the
-/// active buffer for the spare one and writes the whole swapped buffer as a batch outside the lock. Memory is bounded
-/// by two buffers of <c>capacity</c> bytes.
+/// active buffer for the spare one and writes the whole swapped buffer as a batch outside the lock.
 /// </summary>
+/// <remarks>
+/// The active buffer starts at <c>initialCapacity</c> and doubles when an event does not fit, up to
+/// <c>maxCapacity</c>; only then does the full mode apply, so a burst is absorbed instead of dropped. Memory is
+/// bounded by two buffers of <c>maxCapacity</c> (the active one and the one being written), and a grown buffer is let
+/// go once the batches are small again.
+/// </remarks>
 internal sealed class EventQueue : IDisposable
 {
     private readonly object _gate = new();
+    private readonly int _initialCapacity;
     private readonly int _capacity;
+    private readonly TimeProvider _time;
     private readonly int _maxEventBytes;
     private readonly QueueFullMode _fullMode;
 
@@ -33,16 +40,24 @@ internal sealed class EventQueue : IDisposable
     private long _droppedFull;
     private long _droppedOversized;
 
-    public EventQueue(int capacity, int maxEventBytes, QueueFullMode fullMode, TimeSpan linger)
+    // The window of drops not yet reported in the stream (ticks; 0 = none since the last report).
+    private long _firstDropTicks;
+    private long _lastDropTicks;
+    private long _reportedFull;
+    private long _reportedOversized;
+
+    public EventQueue(int initialCapacity, int maxCapacity, int maxEventBytes, QueueFullMode fullMode, TimeSpan linger, TimeProvider? time = null)
     {
         _linger = linger;
-        _capacity = capacity;
-        _maxEventBytes = Math.Min(capacity, maxEventBytes);
+        _capacity = Math.Max(initialCapacity, maxCapacity);
+        _initialCapacity = Math.Min(initialCapacity, _capacity);
+        _maxEventBytes = Math.Min(_capacity, maxEventBytes);
         _fullMode = fullMode;
-        // Both buffers are allocated whole up front: memory is bounded and known from the start, and the hot path
-        // never allocates or grows anything. Untouched pages cost no physical memory.
-        _active = GC.AllocateUninitializedArray<byte>(capacity);
-        _spare = GC.AllocateUninitializedArray<byte>(capacity);
+        _time = time ?? TimeProvider.System;
+        // The first two buffers are allocated up front, so the hot path allocates nothing until a burst outgrows them.
+        // Untouched pages cost no physical memory.
+        _active = GC.AllocateUninitializedArray<byte>(_initialCapacity);
+        _spare = GC.AllocateUninitializedArray<byte>(_initialCapacity);
     }
 
     /// <summary>
@@ -52,12 +67,19 @@ internal sealed class EventQueue : IDisposable
     public bool IsFull => _full;
 
     /// <summary>Counts an event dropped because <see cref="IsFull"/> was set.</summary>
-    public void CountDroppedFull() => Interlocked.Increment(ref _droppedFull);
+    public void CountDroppedFull()
+    {
+        Interlocked.Increment(ref _droppedFull);
+        NoteDrop();
+    }
 
     public long Enqueued => Volatile.Read(ref _enqueued);
 
-    /// <summary>Capacity of the active buffer, in bytes.</summary>
+    /// <summary>The most the queue holds before the full mode applies, in bytes.</summary>
     public int Capacity => _capacity;
+
+    /// <summary>What the active buffer has grown to, in bytes.</summary>
+    public int Allocated => Volatile.Read(ref _active).Length;
 
     /// <summary>Bytes waiting in the active buffer (a racy read, for gauges).</summary>
     public long Bytes => Volatile.Read(ref _activeBytes);
@@ -72,17 +94,25 @@ internal sealed class EventQueue : IDisposable
         if (line.Length > _maxEventBytes)
         {
             Interlocked.Increment(ref _droppedOversized);
+            NoteDrop();
             return false;
         }
 
         lock (_gate)
         {
-            while (_activeBytes + line.Length > _capacity)
+            while (_activeBytes + line.Length > _active.Length)
             {
+                if (_active.Length < _capacity)
+                {
+                    Grow(_activeBytes + line.Length);
+                    continue;
+                }
+
                 if (_fullMode == QueueFullMode.DropNewest || _completed)
                 {
                     _full = _fullMode == QueueFullMode.DropNewest;
                     Interlocked.Increment(ref _droppedFull);
+                    NoteDrop();
                     return false;
                 }
 
@@ -97,7 +127,7 @@ internal sealed class EventQueue : IDisposable
             _enqueued++;
             // Wake the writer only on the transitions that need it: from idle, or when a lingering batch is big enough.
             // Waking it per event would cost a futex call per event and ping-pong the lock.
-            if (_writerIdle || (_writerLingering && _activeBytes >= _capacity / 4))
+            if (_writerIdle || (_writerLingering && _activeBytes >= _initialCapacity / 4))
             {
                 _writerIdle = false;
                 _writerLingering = false;
@@ -124,7 +154,7 @@ internal sealed class EventQueue : IDisposable
             }
 
             // Let a batch build up for a moment: one big write is far cheaper than many small ones.
-            if (!_completed && _flushRequested == _flushCompleted && _activeBytes < _capacity / 4 && _linger > TimeSpan.Zero)
+            if (!_completed && _flushRequested == _flushCompleted && _activeBytes < _initialCapacity / 4 && _linger > TimeSpan.Zero)
             {
                 _writerLingering = true;
                 Monitor.Wait(_gate, _linger);
@@ -144,7 +174,13 @@ internal sealed class EventQueue : IDisposable
             count = _activeCount;
             flushTicket = _flushRequested;
             _active = _spare;
-            _spare = buffer;
+            // A buffer grown for a burst is let go once batches fit the initial size again (the writer still holds
+            // it until this batch is written); the next spare is then the initial size.
+            _spare = buffer.Length > _initialCapacity && bytes <= _initialCapacity / 2 ? GC.AllocateUninitializedArray<byte>(_initialCapacity) : buffer;
+            if (_active.Length > _initialCapacity && bytes <= _initialCapacity / 2)
+            {
+                _active = GC.AllocateUninitializedArray<byte>(_initialCapacity);
+            }
             _activeBytes = 0;
             _activeCount = 0;
             _full = false;
@@ -155,6 +191,48 @@ internal sealed class EventQueue : IDisposable
 
             return true;
         }
+    }
+
+    /// <summary>
+    /// The drops since the last report, once: counts by reason and the window they fell in. The writer calls it after
+    /// taking a batch (the queue has room again) and writes the report into the stream.
+    /// </summary>
+    public bool TakeDropReport(out long queueFull, out long oversized, out DateTimeOffset first, out DateTimeOffset last)
+    {
+        var firstTicks = Interlocked.Exchange(ref _firstDropTicks, 0);
+        if (firstTicks == 0)
+        {
+            queueFull = oversized = 0;
+            first = last = default;
+            return false;
+        }
+
+        var lastTicks = Math.Max(firstTicks, Volatile.Read(ref _lastDropTicks));
+        var full = DroppedQueueFull;
+        var over = DroppedOversized;
+        queueFull = full - _reportedFull;
+        oversized = over - _reportedOversized;
+        _reportedFull = full;
+        _reportedOversized = over;
+        first = new DateTimeOffset(firstTicks, TimeSpan.Zero);
+        last = new DateTimeOffset(lastTicks, TimeSpan.Zero);
+        return queueFull + oversized > 0;
+    }
+
+    private void NoteDrop()
+    {
+        var now = _time.GetUtcNow().UtcTicks;
+        Interlocked.CompareExchange(ref _firstDropTicks, now, 0);
+        Volatile.Write(ref _lastDropTicks, now);
+    }
+
+    /// <summary>Doubles the active buffer (up to the capacity) so that <paramref name="needed"/> bytes fit; under the lock.</summary>
+    private void Grow(int needed)
+    {
+        var size = (int)Math.Min(_capacity, Math.Max((long)_active.Length * 2, needed));
+        var bigger = GC.AllocateUninitializedArray<byte>(size);
+        _active.AsSpan(0, _activeBytes).CopyTo(bigger);
+        _active = bigger;
     }
 
     /// <summary>Called by the writer once a batch taken with <paramref name="flushTicket"/> has reached the sinks.</summary>

@@ -40,10 +40,22 @@ public sealed class OxbowOptions
     /// <summary>Which keys are redacted. Default: <see cref="RedactionPolicy.Default"/> plus the comma-separated patterns in <c>OXBOW_REDACT</c>.</summary>
     public RedactionPolicy Redaction { get; set; } = RedactionPolicy.Default;
 
-    /// <summary>Bytes of encoded events the queue holds before <see cref="QueueFullMode"/> applies; memory use is at most twice this. Default: <c>OXBOW_QUEUE_BYTES</c>, else 4 MiB.</summary>
+    /// <summary>
+    /// Bytes of encoded events the queue starts with. When a burst outgrows it, the queue doubles, up to
+    /// <see cref="QueueMaxBytes"/>, and shrinks back once batches are small again. Default: <c>OXBOW_QUEUE_BYTES</c>, else 4 MiB.
+    /// </summary>
     public int QueueCapacityBytes { get; set; } = 4 * 1024 * 1024;
 
-    /// <summary>What a call does when the queue is full. Default: <c>OXBOW_QUEUE_FULL</c> (<c>drop</c> or <c>wait</c>), else <see cref="QueueFullMode.DropNewest"/>.</summary>
+    /// <summary>
+    /// Bytes of encoded events the queue may grow to before <see cref="QueueFullMode"/> applies; memory use is at most
+    /// twice this (the queue and the batch being written), and only during a burst. Set it to
+    /// <see cref="QueueCapacityBytes"/> for a queue that never grows. Default: <c>OXBOW_QUEUE_MAX_BYTES</c>, else
+    /// 256 MiB: a burst of a million typical events (up to about 250 bytes each) fits even while the sinks make no
+    /// progress, so the default loses nothing to bursts.
+    /// </summary>
+    public int QueueMaxBytes { get; set; } = 256 * 1024 * 1024;
+
+    /// <summary>What a call does when the queue is full (at <see cref="QueueMaxBytes"/>). Default: <c>OXBOW_QUEUE_FULL</c> (<c>drop</c> or <c>wait</c>), else <see cref="QueueFullMode.DropNewest"/>.</summary>
     public QueueFullMode QueueFullMode { get; set; } = QueueFullMode.DropNewest;
 
     /// <summary>
@@ -184,6 +196,13 @@ public sealed class OxbowOptions
             options.QueueCapacityBytes = int.TryParse(queueBytes, out var bytes) && bytes > 0
                 ? bytes
                 : throw new ArgumentException($"OXBOW_QUEUE_BYTES='{queueBytes}' is not a positive number of bytes.");
+        }
+
+        if (getVariable("OXBOW_QUEUE_MAX_BYTES") is { Length: > 0 } queueMax)
+        {
+            options.QueueMaxBytes = int.TryParse(queueMax, out var bytes) && bytes > 0
+                ? bytes
+                : throw new ArgumentException($"OXBOW_QUEUE_MAX_BYTES='{queueMax}' is not a positive number of bytes.");
         }
 
         if (getVariable("OXBOW_QUEUE_FULL") is { Length: > 0 } full)

@@ -47,7 +47,7 @@ public sealed class OxbowPipeline : IDisposable
     /// <summary>Bytes of encoded events waiting in the queue now.</summary>
     public long QueueBytes => _pipeline.QueueBytes;
 
-    /// <summary>The queue's capacity in bytes (<see cref="OxbowOptions.QueueCapacityBytes"/>).</summary>
+    /// <summary>The most the queue holds before its full mode applies, in bytes (<see cref="OxbowOptions.QueueMaxBytes"/>, or <see cref="OxbowOptions.QueueCapacityBytes"/> when larger).</summary>
     public int QueueCapacityBytes => _pipeline.QueueCapacity;
 
     /// <summary>The sinks, in the order they were added (for health checks and diagnostics: do not call them).</summary>

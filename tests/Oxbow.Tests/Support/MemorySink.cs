@@ -41,8 +41,12 @@ public sealed class GateSink : IEventSink
 {
     private readonly ManualResetEventSlim _open = new(false);
     private readonly ManualResetEventSlim _entered = new(false);
+    private readonly List<string> _reports = [];
 
     public int Received { get; private set; }
+
+    /// <summary>The <c>oxbow.dropped</c> lines received.</summary>
+    public IReadOnlyList<OxbowEvent> DropReports => _reports.Select(l => CanonicalJson.Parse(System.Text.Encoding.UTF8.GetBytes(l))).ToArray();
 
     public void WaitUntilBlocked() => Assert.True(_entered.Wait(TimeSpan.FromSeconds(10)), "the writer never reached the sink");
 
@@ -53,6 +57,13 @@ public sealed class GateSink : IEventSink
         _entered.Set();
         _open.Wait();
         Received += batch.Count;
+        foreach (var line in batch)
+        {
+            if (line.IndexOf("\"type\":\"oxbow.dropped\""u8) >= 0)
+            {
+                _reports.Add(System.Text.Encoding.UTF8.GetString(line));
+            }
+        }
     }
 }
 
