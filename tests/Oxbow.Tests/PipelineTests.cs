@@ -86,6 +86,14 @@ public class PipelineTests : OxbowTestBase
     }
 
     [Fact]
+    public void A_waiting_queue_keeps_its_size_and_holds_the_caller_instead_of_growing()
+    {
+        using var queue = new Oxbow.Pipeline.EventQueue(initialCapacity: 1024, maxCapacity: 8192, maxEventBytes: 1024, QueueFullMode.Wait, TimeSpan.Zero);
+
+        Assert.Equal((1024, 1024), (queue.Capacity, queue.Allocated));
+    }
+
+    [Fact]
     public void The_queue_grows_for_a_burst_up_to_its_maximum_then_drops_and_shrinks_back_once_batches_are_small()
     {
         using var queue = new Oxbow.Pipeline.EventQueue(initialCapacity: 1024, maxCapacity: 8192, maxEventBytes: 1024, QueueFullMode.DropNewest, TimeSpan.Zero);

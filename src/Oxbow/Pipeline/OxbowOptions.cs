@@ -41,17 +41,18 @@ public sealed class OxbowOptions
     public RedactionPolicy Redaction { get; set; } = RedactionPolicy.Default;
 
     /// <summary>
-    /// Bytes of encoded events the queue starts with. When a burst outgrows it, the queue doubles, up to
-    /// <see cref="QueueMaxBytes"/>, and shrinks back once batches are small again. Default: <c>OXBOW_QUEUE_BYTES</c>, else 4 MiB.
+    /// Bytes of encoded events the queue starts with. When a burst outgrows it, a dropping queue doubles, up to
+    /// <see cref="QueueMaxBytes"/>, and shrinks back once batches are small again; a waiting queue stays this size. Default: <c>OXBOW_QUEUE_BYTES</c>, else 4 MiB.
     /// </summary>
     public int QueueCapacityBytes { get; set; } = 4 * 1024 * 1024;
 
     /// <summary>
-    /// Bytes of encoded events the queue may grow to before <see cref="QueueFullMode"/> applies; memory use is at most
-    /// twice this (the queue and the batch being written), and only during a burst. Set it to
-    /// <see cref="QueueCapacityBytes"/> for a queue that never grows. Default: <c>OXBOW_QUEUE_MAX_BYTES</c>, else
-    /// 256 MiB: a burst of a million typical events (up to about 250 bytes each) fits even while the sinks make no
-    /// progress, so the default loses nothing to bursts.
+    /// Bytes of encoded events the queue may grow to before it drops events (<see cref="QueueFullMode.DropNewest"/>);
+    /// memory use is at most twice this (the queue and the batch being written), and only during a burst. Set it to
+    /// <see cref="QueueCapacityBytes"/> for a queue that never grows. A <see cref="QueueFullMode.Wait"/> queue never
+    /// grows: its callers wait instead. Default: <c>OXBOW_QUEUE_MAX_BYTES</c>, else 256 MiB: a burst of a million
+    /// typical events (up to about 250 bytes each) fits even while the sinks make no progress, so the default loses
+    /// nothing to bursts.
     /// </summary>
     public int QueueMaxBytes { get; set; } = 256 * 1024 * 1024;
 
