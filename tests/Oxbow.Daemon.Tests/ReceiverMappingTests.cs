@@ -170,7 +170,8 @@ public sealed class ReceiverMappingTests
     }
 
     [Theory]
-    [InlineData("""{"@t":"2026-12-04T10:00:00.0000000Z","@mt":"User {User} said {Text:l} {{literal}} {Missing} {N,5} {Ok}","User":"a\u00e9","Text":"caf\u00e9","N":-1.5,"Ok":true}""", "User \"aé\" said café {literal} {Missing} -1.5 true")]
+    [InlineData("""{"@t":"2026-12-04T10:00:00.0000000Z","@mt":"User {User} said {Text:l} {{literal}} {Missing} {N} {Ok}","User":"ab","Text":"caf\u00e9","N":-1.5,"Ok":true}""", "User \"ab\" said café {literal} {Missing} -1.5 true")]
+    [InlineData("""{"@t":"2026-12-04T10:00:00.0000000Z","@mt":"[{N,6}] [{Ok,-6}] {User}","User":"say \"hi\"","N":-1.5,"Ok":true}""", "[  -1.5] [true  ] \"say \\\"hi\\\"\"")]
     [InlineData("""{"@t":"2026-12-04T10:00:00.0000000Z","@mt":"Tab\tthen {User}","User":"x"}""", "Tab\tthen \"x\"")]
     [InlineData("""{"@t":"2026-12-04T10:00:00.0000000Z","@mt":"Items {Items}","Items":[1,"two"]}""", "Items [1, \"two\"]")]
     public void A_message_is_rendered_from_the_template_as_serilog_renders_it_whether_from_json_text_or_decoded(string line, string message)
@@ -181,5 +182,26 @@ public sealed class ReceiverMappingTests
 
         Assert.Empty(problems);
         Assert.Equal(message, stored.GetProperty("body").GetProperty("message").GetString());
+    }
+
+    [Fact]
+    public void A_pooled_line_buffer_that_grows_keeps_what_was_written_and_hands_out_the_new_space()
+    {
+        using var buffer = new PooledBufferWriter(16);
+        var expected = new List<byte>();
+        for (var i = 0; i < 300; i++)
+        {
+            var span = buffer.GetSpan(7);
+            Assert.True(span.Length >= 7);
+            for (var j = 0; j < 7; j++)
+            {
+                span[j] = (byte)(i + j);
+                expected.Add((byte)(i + j));
+            }
+
+            buffer.Advance(7);
+        }
+
+        Assert.Equal(expected, buffer.WrittenSpan.ToArray());
     }
 }

@@ -28,9 +28,19 @@ internal sealed class PooledBufferWriter(int initialCapacity) : IBufferWriter<by
         _written += count;
     }
 
-    public Memory<byte> GetMemory(int sizeHint = 0) => _array.AsMemory(Reserve(sizeHint));
+    // Reserve first: it may replace _array, and "_array.AsMemory(Reserve(…))" would read the old one (returned to
+    // the pool) before the call.
+    public Memory<byte> GetMemory(int sizeHint = 0)
+    {
+        var offset = Reserve(sizeHint);
+        return _array.AsMemory(offset);
+    }
 
-    public Span<byte> GetSpan(int sizeHint = 0) => _array.AsSpan(Reserve(sizeHint));
+    public Span<byte> GetSpan(int sizeHint = 0)
+    {
+        var offset = Reserve(sizeHint);
+        return _array.AsSpan(offset);
+    }
 
     public void Write(ReadOnlySpan<byte> bytes)
     {

@@ -6,8 +6,9 @@ namespace Oxbow.Receivers.Seq;
 
 /// <summary>
 /// Renders a Serilog message template (<c>Order {OrderId} shipped to {Country}</c>) with an event's properties, as
-/// Serilog renders it: strings in double quotes unless the format is <c>l</c>, other scalars as JSON text, and a
-/// property the event lacks left as its hole. <c>{{</c> and <c>}}</c> are literal braces.
+/// Serilog renders it: strings in double quotes (quotes inside escaped) unless the format is <c>l</c>, other scalars
+/// as JSON text, an alignment (<c>{Name,5}</c>, <c>{Name,-5}</c>) as padding, and a property the event lacks left as
+/// its hole. <c>{{</c> and <c>}}</c> are literal braces.
 /// </summary>
 internal static class MessageTemplate
 {
@@ -51,6 +52,11 @@ internal static class MessageTemplate
                 if (properties is null || !properties.TryGet(name, out var value))
                 {
                     output.Write(text[i..(close + 1)]);
+                }
+                else if (text[(i + 1)..close].IndexOf((byte)',') >= 0 || (value.Kind == JsonTokenType.String && value.Raw.Span.IndexOf((byte)'\\') >= 0))
+                {
+                    // Alignment pads the rendered text, and an escape may hide a quote to escape: the decoded path.
+                    return false;
                 }
                 else if (value.Kind == JsonTokenType.String)
                 {
@@ -109,19 +115,28 @@ internal static class MessageTemplate
                 var hole = template.AsSpan(i + 1, close - i - 1);
                 var name = hole.TrimStart("@$");
                 var format = "";
-                var cut = name.IndexOfAny(':', ',');
-                if (cut >= 0)
+                var alignment = 0;
+                var colon = name.IndexOf(':');
+                if (colon >= 0)
                 {
-                    format = name[cut] == ':' ? name[(cut + 1)..].ToString() : "";
-                    name = name[..cut];
+                    format = name[(colon + 1)..].ToString();
+                    name = name[..colon];
                 }
 
+                var comma = name.IndexOf(',');
+                if (comma >= 0)
+                {
+                    _ = int.TryParse(name[(comma + 1)..], System.Globalization.NumberStyles.AllowLeadingSign, System.Globalization.CultureInfo.InvariantCulture, out alignment);
+                    name = name[..comma];
+                }
+
+                var start = text.Length;
                 if (properties is not null && Find(properties, name) is { } value)
                 {
                     if (value.Kind == JsonTokenType.String)
                     {
                         var content = value.String();
-                        _ = format == "l" ? text.Append(content) : text.Append('"').Append(content).Append('"');
+                        _ = format == "l" ? text.Append(content) : Quote(text, content);
                     }
                     else if (value.Kind is JsonTokenType.StartArray or JsonTokenType.StartObject)
                     {
@@ -136,6 +151,13 @@ internal static class MessageTemplate
                 else
                 {
                     text.Append(template, i, close - i + 1);
+                }
+
+                // {Name,5} right-aligns in 5 characters, {Name,-5} left-aligns, as .NET's composite formatting does.
+                var width = Math.Abs(alignment) - (text.Length - start);
+                if (width > 0)
+                {
+                    _ = alignment > 0 ? text.Insert(start, " ", width) : text.Append(' ', width);
                 }
 
                 i = close;
@@ -157,13 +179,17 @@ internal static class MessageTemplate
         return properties.TryGet(utf8[..length], out var value) ? value : null;
     }
 
+    /// <summary>A string as Serilog quotes it in a message: in double quotes, with the quotes inside escaped.</summary>
+    private static StringBuilder Quote(StringBuilder text, string? content) =>
+        text.Append('"').Append(content?.Replace("\"", "\\\"", StringComparison.Ordinal)).Append('"');
+
     /// <summary>A value as Serilog writes it in a message: <c>"text"</c>, <c>[1, 2]</c>, <c>Type { Name: "x" }</c>.</summary>
     private static void Append(StringBuilder text, JsonElement value)
     {
         switch (value.ValueKind)
         {
             case JsonValueKind.String:
-                text.Append('"').Append(value.GetString()).Append('"');
+                Quote(text, value.GetString());
                 break;
             case JsonValueKind.Array:
                 text.Append('[');
