@@ -96,18 +96,21 @@ public class PipelineTests : OxbowTestBase
     [Fact]
     public void The_queue_grows_for_a_burst_up_to_its_maximum_then_drops_and_shrinks_back_once_batches_are_small()
     {
-        using var queue = new Oxbow.Pipeline.EventQueue(initialCapacity: 1024, maxCapacity: 8192, maxEventBytes: 1024, QueueFullMode.DropNewest, TimeSpan.Zero);
+        var clock = new ManualTimeProvider();
+        using var queue = new Oxbow.Pipeline.EventQueue(initialCapacity: 1024, maxCapacity: 8192, maxEventBytes: 1024, QueueFullMode.DropNewest, TimeSpan.Zero, clock);
         var line = new byte[100];
         var accepted = 0;
         for (var i = 0; i < 100; i++)
         {
             accepted += queue.TryEnqueue(line) ? 1 : 0;
+            clock.Advance(TimeSpan.FromSeconds(1));
         }
 
         Assert.Equal((81, 19L, 8192, 8192), (accepted, queue.DroppedQueueFull, queue.Allocated, queue.Capacity));
-        Assert.True(queue.TakeDropReport(out var full, out var oversized, out _, out _));
+        Assert.True(queue.TakeDropReport(out var full, out var oversized, out var first));
         Assert.Equal((19L, 0L), (full, oversized));
-        Assert.False(queue.TakeDropReport(out _, out _, out _, out _));
+        Assert.Equal(ManualTimeProvider.DefaultStart.AddSeconds(81), first); // the 82nd event was the first dropped
+        Assert.False(queue.TakeDropReport(out _, out _, out _));
 
         // The burst's batch is taken; the next batches are small, and the grown buffers are let go.
         Assert.True(queue.TakeBatch(out _, out var bytes, out var count, out _));

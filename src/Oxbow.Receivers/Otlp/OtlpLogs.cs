@@ -35,18 +35,9 @@ internal static class OtlpLogs
             var state = new MapState(new EventLineWriter(output), mapping, arrivalUtc);
             using (state.Writer)
             {
-                var reader = new ProtoReader(request.Span);
-                while (!reader.End)
+                foreach (var resourceLogs in new MessageFields(request, 1))
                 {
-                    if (reader.ReadTag(out var wire) == 1 && wire == WireType.LengthDelimited)
-                    {
-                        var (start, length) = reader.Slice();
-                        MapResourceLogs(state, request.Slice(start, length));
-                    }
-                    else
-                    {
-                        reader.Skip(wire);
-                    }
+                    MapResourceLogs(state, resourceLogs);
                 }
             }
 
@@ -82,72 +73,38 @@ internal static class OtlpLogs
 
     private static void MapResourceLogs(MapState state, ReadOnlyMemory<byte> resourceLogs)
     {
-        // The resource may follow its scopes on the wire: it is found first.
+        // The resource may follow its scopes on the wire: it is found first (a repeated one: the last wins).
         Resource? resource = null;
-        var reader = new ProtoReader(resourceLogs.Span);
-        while (!reader.End)
+        foreach (var bytes in new MessageFields(resourceLogs, 1))
         {
-            if (reader.ReadTag(out var wire) == 1 && wire == WireType.LengthDelimited)
-            {
-                resource = Resource.Parser.ParseFrom(reader.Bytes());
-            }
-            else
-            {
-                reader.Skip(wire);
-            }
+            resource = Resource.Parser.ParseFrom(bytes.Span);
         }
 
         var origin = new OtlpResource(resource);
-        reader = new ProtoReader(resourceLogs.Span);
-        while (!reader.End)
+        foreach (var scopeLogs in new MessageFields(resourceLogs, 2))
         {
-            if (reader.ReadTag(out var wire) == 2 && wire == WireType.LengthDelimited)
-            {
-                var (start, length) = reader.Slice();
-                MapScopeLogs(state, origin, resourceLogs.Slice(start, length));
-            }
-            else
-            {
-                reader.Skip(wire);
-            }
+            MapScopeLogs(state, origin, scopeLogs);
         }
     }
 
     private static void MapScopeLogs(MapState state, OtlpResource resource, ReadOnlyMemory<byte> scopeLogs)
     {
         InstrumentationScope? scope = null;
-        var reader = new ProtoReader(scopeLogs.Span);
-        while (!reader.End)
+        foreach (var bytes in new MessageFields(scopeLogs, 1))
         {
-            if (reader.ReadTag(out var wire) == 1 && wire == WireType.LengthDelimited)
-            {
-                scope = InstrumentationScope.Parser.ParseFrom(reader.Bytes());
-            }
-            else
-            {
-                reader.Skip(wire);
-            }
+            scope = InstrumentationScope.Parser.ParseFrom(bytes.Span);
         }
 
-        reader = new ProtoReader(scopeLogs.Span);
-        while (!reader.End)
+        foreach (var record in new MessageFields(scopeLogs, 2))
         {
-            if (reader.ReadTag(out var wire) == 2 && wire == WireType.LengthDelimited)
+            if (Write(state, record, resource, scope))
             {
-                var (start, length) = reader.Slice();
-                if (Write(state, scopeLogs.Slice(start, length), resource, scope))
-                {
-                    state.Events++;
-                }
-                else
-                {
-                    state.Rejected++;
-                    state.Reason ??= $"a log record's event is over {state.Mapping.MaxEventBytes} bytes";
-                }
+                state.Events++;
             }
             else
             {
-                reader.Skip(wire);
+                state.Rejected++;
+                state.Reason ??= $"a log record's event is over {state.Mapping.MaxEventBytes} bytes";
             }
         }
     }

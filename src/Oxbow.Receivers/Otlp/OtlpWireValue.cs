@@ -84,18 +84,9 @@ internal static class OtlpWireValue
             case 5:
                 Nest(json);
                 json.WriteStartArray();
-                var items = new ProtoReader(payload.Span);
-                while (!items.End)
+                foreach (var item in new MessageFields(payload, 1))
                 {
-                    if (items.ReadTag(out var wire) == 1 && wire == WireType.LengthDelimited)
-                    {
-                        var (start, length) = items.Slice();
-                        Write(json, payload.Slice(start, length));
-                    }
-                    else
-                    {
-                        items.Skip(wire);
-                    }
+                    Write(json, item);
                 }
 
                 json.WriteEndArray();
@@ -120,19 +111,10 @@ internal static class OtlpWireValue
     /// <summary>Adds the <c>KeyValue</c> pairs in field <paramref name="field"/> of <paramref name="message"/> to a tree.</summary>
     public static void AddPairs(FieldTree<ReadOnlyMemory<byte>> fields, ReadOnlyMemory<byte> message, int field)
     {
-        var reader = new ProtoReader(message.Span);
-        while (!reader.End)
+        foreach (var pair in new MessageFields(message, field))
         {
-            if (reader.ReadTag(out var wire) == field && wire == WireType.LengthDelimited)
-            {
-                var (start, length) = reader.Slice();
-                var (key, value) = Pair(message.Slice(start, length));
-                fields.Add(key, value);
-            }
-            else
-            {
-                reader.Skip(wire);
-            }
+            var (key, value) = Pair(pair);
+            fields.Add(key, value);
         }
     }
 

@@ -137,3 +137,35 @@ internal ref struct ProtoReader(ReadOnlySpan<byte> data, int origin = 0)
 
     private readonly FormatException Truncated() => new($"the protobuf message is truncated at byte {origin + _position}");
 }
+
+/// <summary>
+/// Every length-delimited occurrence of one field of a message (a repeated message or string), as slices of the
+/// message, in wire order; other fields are skipped. <c>foreach (var record in new MessageFields(scopeLogs, 2))</c>.
+/// </summary>
+/// <exception cref="FormatException">From <see cref="MoveNext"/>, when the message is malformed.</exception>
+internal ref struct MessageFields(ReadOnlyMemory<byte> message, int field)
+{
+    private readonly ReadOnlyMemory<byte> _message = message;
+    private ProtoReader _reader = new(message.Span);
+
+    public ReadOnlyMemory<byte> Current { get; private set; }
+
+    public readonly MessageFields GetEnumerator() => this;
+
+    public bool MoveNext()
+    {
+        while (!_reader.End)
+        {
+            if (_reader.ReadTag(out var wire) == field && wire == WireType.LengthDelimited)
+            {
+                var (start, length) = _reader.Slice();
+                Current = _message.Slice(start, length);
+                return true;
+            }
+
+            _reader.Skip(wire);
+        }
+
+        return false;
+    }
+}

@@ -4,7 +4,7 @@ namespace Oxbow.Pipeline;
 
 /// <summary>
 /// The <c>oxbow.dropped</c> event: how many events were lost, by reason, and when (<c>start</c> is the first loss
-/// since the last report, <c>end</c> the last). The writer puts it into the stream as soon as the queue has room
+/// since the last report, <c>end</c> when the queue had room again and the report was written). The writer puts it into the stream as soon as the queue has room
 /// again, so a gap is visible where people look (a query, a dashboard, the console), not only in a counter.
 /// </summary>
 /// <remarks>
@@ -15,7 +15,7 @@ internal static class DropReport
 {
     public const string Type = "oxbow.dropped";
 
-    public static void Write(Utf8EventWriter w, IdentityJson identity, long queueFull, long oversized, DateTimeOffset first, DateTimeOffset last, DateTimeOffset now)
+    public static void Write(Utf8EventWriter w, IdentityJson identity, long queueFull, long oversized, DateTimeOffset first, DateTimeOffset now)
     {
         var total = queueFull + oversized;
         w.Raw("{\"id\":"u8);
@@ -23,7 +23,7 @@ internal static class DropReport
         w.Raw(",\"type\":\"oxbow.dropped\",\"start\":"u8);
         w.Timestamp(first.UtcTicks);
         w.Raw(",\"end\":"u8);
-        w.Timestamp(last.UtcTicks);
+        w.Timestamp(now.UtcTicks);
         w.Raw(",\"level\":\"warning\""u8);
         w.Raw(identity.Utf8);
         w.Raw(",\"body\":{\"message\":"u8);

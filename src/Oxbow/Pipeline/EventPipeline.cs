@@ -155,10 +155,10 @@ internal sealed class EventPipeline : IDisposable
             }
 
             // The queue has room again: the loss goes into the stream, where queries and dashboards see the gap.
-            if (_queue.TakeDropReport(out var queueFull, out var oversized, out var first, out var last))
+            if (_queue.TakeDropReport(out var queueFull, out var oversized, out var first))
             {
                 report.Reset();
-                DropReport.Write(report, Identity, queueFull, oversized, first, last, Time.GetUtcNow());
+                DropReport.Write(report, Identity, queueFull, oversized, first, Time.GetUtcNow());
                 Emit(new EventBatch(report.WrittenSpan.ToArray(), 1));
             }
 

@@ -41,9 +41,8 @@ internal sealed class EventQueue : IDisposable
     private long _droppedFull;
     private long _droppedOversized;
 
-    // The window of drops not yet reported in the stream (ticks; 0 = none since the last report).
+    // When the first drop not yet reported in the stream happened (ticks; 0 = none since the last report).
     private long _firstDropTicks;
-    private long _lastDropTicks;
     private long _reportedFull;
     private long _reportedOversized;
 
@@ -197,20 +196,19 @@ internal sealed class EventQueue : IDisposable
     }
 
     /// <summary>
-    /// The drops since the last report, once: counts by reason and the window they fell in. The writer calls it after
-    /// taking a batch (the queue has room again) and writes the report into the stream.
+    /// The drops since the last report, once: counts by reason and when the first of them happened. The writer calls
+    /// it after taking a batch (the queue has room again, which ends the window) and writes the report into the stream.
     /// </summary>
-    public bool TakeDropReport(out long queueFull, out long oversized, out DateTimeOffset first, out DateTimeOffset last)
+    public bool TakeDropReport(out long queueFull, out long oversized, out DateTimeOffset first)
     {
         var firstTicks = Interlocked.Exchange(ref _firstDropTicks, 0);
         if (firstTicks == 0)
         {
             queueFull = oversized = 0;
-            first = last = default;
+            first = default;
             return false;
         }
 
-        var lastTicks = Math.Max(firstTicks, Volatile.Read(ref _lastDropTicks));
         var full = DroppedQueueFull;
         var over = DroppedOversized;
         queueFull = full - _reportedFull;
@@ -218,15 +216,16 @@ internal sealed class EventQueue : IDisposable
         _reportedFull = full;
         _reportedOversized = over;
         first = new DateTimeOffset(firstTicks, TimeSpan.Zero);
-        last = new DateTimeOffset(lastTicks, TimeSpan.Zero);
         return queueFull + oversized > 0;
     }
 
+    /// <summary>Notes the window's start; the clock is read once per window, not per drop (an overloaded caller drops fast).</summary>
     private void NoteDrop()
     {
-        var now = _time.GetUtcNow().UtcTicks;
-        Interlocked.CompareExchange(ref _firstDropTicks, now, 0);
-        Volatile.Write(ref _lastDropTicks, now);
+        if (Volatile.Read(ref _firstDropTicks) == 0)
+        {
+            Interlocked.CompareExchange(ref _firstDropTicks, _time.GetUtcNow().UtcTicks, 0);
+        }
     }
 
     /// <summary>Doubles the active buffer (up to the capacity) so that <paramref name="needed"/> bytes fit; under the lock.</summary>
