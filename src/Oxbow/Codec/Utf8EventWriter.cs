@@ -240,12 +240,19 @@ internal sealed class Utf8EventWriter
 
     public void String(ReadOnlySpan<char> value)
     {
+        Byte((byte)'"');
+        StringContent(value);
+        Byte((byte)'"');
+    }
+
+    /// <summary>Writes the escaped text of a string without its quotes (a message is written in pieces).</summary>
+    public void StringContent(ReadOnlySpan<char> value)
+    {
         // Most field values are short ASCII with nothing to escape; one plain loop beats the setup cost of the
         // vectorized transcoder and escape search below for them.
         if (value.Length <= 32)
         {
-            var target = Reserve(value.Length + 2);
-            target[0] = (byte)'"';
+            var target = Reserve(value.Length);
             var i = 0;
             for (; i < value.Length; i++)
             {
@@ -255,34 +262,30 @@ internal sealed class Utf8EventWriter
                     break;
                 }
 
-                target[i + 1] = (byte)c;
+                target[i] = (byte)c;
             }
 
             if (i == value.Length)
             {
-                target[i + 1] = (byte)'"';
-                _position += i + 2;
+                _position += i;
                 return;
             }
         }
 
         // Transcode optimistically, then scan the UTF-8 for bytes that need escaping: almost always none.
-        var span = Reserve((value.Length * 3) + 2);
-        span[0] = (byte)'"';
-        Utf8.FromUtf16(value, span[1..], out _, out var written, replaceInvalidSequences: true);
-        var body = span.Slice(1, written);
+        var span = Reserve(value.Length * 3);
+        Utf8.FromUtf16(value, span, out _, out var written, replaceInvalidSequences: true);
+        var body = span[..written];
         var escapeAt = body.IndexOfAny(NeedsEscape);
         if (escapeAt < 0)
         {
-            span[written + 1] = (byte)'"';
-            _position += written + 2;
+            _position += written;
             return;
         }
 
         var tail = body[escapeAt..].ToArray();
-        _position += 1 + escapeAt;
+        _position += escapeAt;
         WriteEscaped(tail);
-        Byte((byte)'"');
     }
 
     private void WriteEscaped(ReadOnlySpan<byte> utf8)

@@ -8,203 +8,134 @@ namespace Oxbow.Logging;
 /// <summary>1 call-site field(s), kept unboxed until written.</summary>
 internal readonly struct Fields1<T1>(string key1, T1 value1) : IFieldList
 {
-    public int Count => 1;
+    public bool TryWrite(Utf8EventWriter writer, KeyCache keys) =>
+        writer.Field(keys, key1, value1);
 
-    public string KeyAt(int index) => index switch
-    {
-        0 => key1,
-        _ => throw new ArgumentOutOfRangeException(nameof(index)),
-    };
+    public bool HasKey(string key) =>
+        ReferenceEquals(key, key1) || key == key1;
 
-    public object? ValueAt(int index) => index switch
+    public void AddTo(FieldMap body)
     {
-        0 => value1,
-        _ => throw new ArgumentOutOfRangeException(nameof(index)),
-    };
-
-    public bool TryWrite(Utf8EventWriter writer, KeyCache keys, Span<string> written)
-    {
-        written[0] = key1;
-        return writer.Field(keys, key1, value1);
+        body.Set(key1, value1);
     }
 }
 
 /// <summary>2 call-site field(s), kept unboxed until written.</summary>
 internal readonly struct Fields2<T1, T2>(string key1, T1 value1, string key2, T2 value2) : IFieldList
 {
-    public int Count => 2;
+    public bool TryWrite(Utf8EventWriter writer, KeyCache keys) =>
+        writer.Field(keys, key1, value1) &&
+        writer.Field(keys, key2, value2);
 
-    public string KeyAt(int index) => index switch
-    {
-        0 => key1,
-        1 => key2,
-        _ => throw new ArgumentOutOfRangeException(nameof(index)),
-    };
+    public bool HasKey(string key) =>
+        ReferenceEquals(key, key1) || key == key1 ||
+        ReferenceEquals(key, key2) || key == key2;
 
-    public object? ValueAt(int index) => index switch
+    public void AddTo(FieldMap body)
     {
-        0 => value1,
-        1 => value2,
-        _ => throw new ArgumentOutOfRangeException(nameof(index)),
-    };
-
-    public bool TryWrite(Utf8EventWriter writer, KeyCache keys, Span<string> written)
-    {
-        written[0] = key1;
-        written[1] = key2;
-        return writer.Field(keys, key1, value1) &&
-            writer.Field(keys, key2, value2);
+        body.Set(key1, value1);
+        body.Set(key2, value2);
     }
 }
 
 /// <summary>3 call-site field(s), kept unboxed until written.</summary>
 internal readonly struct Fields3<T1, T2, T3>(string key1, T1 value1, string key2, T2 value2, string key3, T3 value3) : IFieldList
 {
-    public int Count => 3;
+    public bool TryWrite(Utf8EventWriter writer, KeyCache keys) =>
+        writer.Field(keys, key1, value1) &&
+        writer.Field(keys, key2, value2) &&
+        writer.Field(keys, key3, value3);
 
-    public string KeyAt(int index) => index switch
-    {
-        0 => key1,
-        1 => key2,
-        2 => key3,
-        _ => throw new ArgumentOutOfRangeException(nameof(index)),
-    };
+    public bool HasKey(string key) =>
+        ReferenceEquals(key, key1) || key == key1 ||
+        ReferenceEquals(key, key2) || key == key2 ||
+        ReferenceEquals(key, key3) || key == key3;
 
-    public object? ValueAt(int index) => index switch
+    public void AddTo(FieldMap body)
     {
-        0 => value1,
-        1 => value2,
-        2 => value3,
-        _ => throw new ArgumentOutOfRangeException(nameof(index)),
-    };
-
-    public bool TryWrite(Utf8EventWriter writer, KeyCache keys, Span<string> written)
-    {
-        written[0] = key1;
-        written[1] = key2;
-        written[2] = key3;
-        return writer.Field(keys, key1, value1) &&
-            writer.Field(keys, key2, value2) &&
-            writer.Field(keys, key3, value3);
+        body.Set(key1, value1);
+        body.Set(key2, value2);
+        body.Set(key3, value3);
     }
 }
 
 /// <summary>4 call-site field(s), kept unboxed until written.</summary>
 internal readonly struct Fields4<T1, T2, T3, T4>(string key1, T1 value1, string key2, T2 value2, string key3, T3 value3, string key4, T4 value4) : IFieldList
 {
-    public int Count => 4;
+    public bool TryWrite(Utf8EventWriter writer, KeyCache keys) =>
+        writer.Field(keys, key1, value1) &&
+        writer.Field(keys, key2, value2) &&
+        writer.Field(keys, key3, value3) &&
+        writer.Field(keys, key4, value4);
 
-    public string KeyAt(int index) => index switch
-    {
-        0 => key1,
-        1 => key2,
-        2 => key3,
-        3 => key4,
-        _ => throw new ArgumentOutOfRangeException(nameof(index)),
-    };
+    public bool HasKey(string key) =>
+        ReferenceEquals(key, key1) || key == key1 ||
+        ReferenceEquals(key, key2) || key == key2 ||
+        ReferenceEquals(key, key3) || key == key3 ||
+        ReferenceEquals(key, key4) || key == key4;
 
-    public object? ValueAt(int index) => index switch
+    public void AddTo(FieldMap body)
     {
-        0 => value1,
-        1 => value2,
-        2 => value3,
-        3 => value4,
-        _ => throw new ArgumentOutOfRangeException(nameof(index)),
-    };
-
-    public bool TryWrite(Utf8EventWriter writer, KeyCache keys, Span<string> written)
-    {
-        written[0] = key1;
-        written[1] = key2;
-        written[2] = key3;
-        written[3] = key4;
-        return writer.Field(keys, key1, value1) &&
-            writer.Field(keys, key2, value2) &&
-            writer.Field(keys, key3, value3) &&
-            writer.Field(keys, key4, value4);
+        body.Set(key1, value1);
+        body.Set(key2, value2);
+        body.Set(key3, value3);
+        body.Set(key4, value4);
     }
 }
 
 /// <summary>5 call-site field(s), kept unboxed until written.</summary>
 internal readonly struct Fields5<T1, T2, T3, T4, T5>(string key1, T1 value1, string key2, T2 value2, string key3, T3 value3, string key4, T4 value4, string key5, T5 value5) : IFieldList
 {
-    public int Count => 5;
+    public bool TryWrite(Utf8EventWriter writer, KeyCache keys) =>
+        writer.Field(keys, key1, value1) &&
+        writer.Field(keys, key2, value2) &&
+        writer.Field(keys, key3, value3) &&
+        writer.Field(keys, key4, value4) &&
+        writer.Field(keys, key5, value5);
 
-    public string KeyAt(int index) => index switch
-    {
-        0 => key1,
-        1 => key2,
-        2 => key3,
-        3 => key4,
-        4 => key5,
-        _ => throw new ArgumentOutOfRangeException(nameof(index)),
-    };
+    public bool HasKey(string key) =>
+        ReferenceEquals(key, key1) || key == key1 ||
+        ReferenceEquals(key, key2) || key == key2 ||
+        ReferenceEquals(key, key3) || key == key3 ||
+        ReferenceEquals(key, key4) || key == key4 ||
+        ReferenceEquals(key, key5) || key == key5;
 
-    public object? ValueAt(int index) => index switch
+    public void AddTo(FieldMap body)
     {
-        0 => value1,
-        1 => value2,
-        2 => value3,
-        3 => value4,
-        4 => value5,
-        _ => throw new ArgumentOutOfRangeException(nameof(index)),
-    };
-
-    public bool TryWrite(Utf8EventWriter writer, KeyCache keys, Span<string> written)
-    {
-        written[0] = key1;
-        written[1] = key2;
-        written[2] = key3;
-        written[3] = key4;
-        written[4] = key5;
-        return writer.Field(keys, key1, value1) &&
-            writer.Field(keys, key2, value2) &&
-            writer.Field(keys, key3, value3) &&
-            writer.Field(keys, key4, value4) &&
-            writer.Field(keys, key5, value5);
+        body.Set(key1, value1);
+        body.Set(key2, value2);
+        body.Set(key3, value3);
+        body.Set(key4, value4);
+        body.Set(key5, value5);
     }
 }
 
 /// <summary>6 call-site field(s), kept unboxed until written.</summary>
 internal readonly struct Fields6<T1, T2, T3, T4, T5, T6>(string key1, T1 value1, string key2, T2 value2, string key3, T3 value3, string key4, T4 value4, string key5, T5 value5, string key6, T6 value6) : IFieldList
 {
-    public int Count => 6;
+    public bool TryWrite(Utf8EventWriter writer, KeyCache keys) =>
+        writer.Field(keys, key1, value1) &&
+        writer.Field(keys, key2, value2) &&
+        writer.Field(keys, key3, value3) &&
+        writer.Field(keys, key4, value4) &&
+        writer.Field(keys, key5, value5) &&
+        writer.Field(keys, key6, value6);
 
-    public string KeyAt(int index) => index switch
-    {
-        0 => key1,
-        1 => key2,
-        2 => key3,
-        3 => key4,
-        4 => key5,
-        5 => key6,
-        _ => throw new ArgumentOutOfRangeException(nameof(index)),
-    };
+    public bool HasKey(string key) =>
+        ReferenceEquals(key, key1) || key == key1 ||
+        ReferenceEquals(key, key2) || key == key2 ||
+        ReferenceEquals(key, key3) || key == key3 ||
+        ReferenceEquals(key, key4) || key == key4 ||
+        ReferenceEquals(key, key5) || key == key5 ||
+        ReferenceEquals(key, key6) || key == key6;
 
-    public object? ValueAt(int index) => index switch
+    public void AddTo(FieldMap body)
     {
-        0 => value1,
-        1 => value2,
-        2 => value3,
-        3 => value4,
-        4 => value5,
-        5 => value6,
-        _ => throw new ArgumentOutOfRangeException(nameof(index)),
-    };
-
-    public bool TryWrite(Utf8EventWriter writer, KeyCache keys, Span<string> written)
-    {
-        written[0] = key1;
-        written[1] = key2;
-        written[2] = key3;
-        written[3] = key4;
-        written[4] = key5;
-        written[5] = key6;
-        return writer.Field(keys, key1, value1) &&
-            writer.Field(keys, key2, value2) &&
-            writer.Field(keys, key3, value3) &&
-            writer.Field(keys, key4, value4) &&
-            writer.Field(keys, key5, value5) &&
-            writer.Field(keys, key6, value6);
+        body.Set(key1, value1);
+        body.Set(key2, value2);
+        body.Set(key3, value3);
+        body.Set(key4, value4);
+        body.Set(key5, value5);
+        body.Set(key6, value6);
     }
 }

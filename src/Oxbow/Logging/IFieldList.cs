@@ -1,4 +1,5 @@
 using Oxbow.Codec;
+using Oxbow.Templates;
 
 namespace Oxbow.Logging;
 
@@ -8,49 +9,69 @@ namespace Oxbow.Logging;
 /// </summary>
 internal interface IFieldList
 {
-    int Count { get; }
-
-    string KeyAt(int index);
-
-    /// <summary>Boxes; only the slow path (processors, exceptions, dotted keys) uses it.</summary>
-    object? ValueAt(int index);
-
     /// <summary>
-    /// Writes <c>,"key":value</c> for every field in one call (no per-field interface or generic-dictionary calls)
-    /// and records the keys in <paramref name="written"/> for de-duplication against bound fields.
+    /// Writes <c>,"key":value</c> for every field in one call (no per-field interface or generic-dictionary calls).
     /// Returns false, having written an unusable prefix, when a field needs the slow path (a dotted key).
     /// </summary>
-    bool TryWrite(Utf8EventWriter writer, KeyCache keys, Span<string> written);
+    bool TryWrite(Utf8EventWriter writer, KeyCache keys);
+
+    /// <summary>True when the call site set <paramref name="key"/>, which then wins over a bound field of that name.</summary>
+    bool HasKey(string key);
+
+    /// <summary>Sets every field in <paramref name="body"/>, boxing; only the slow path (processors, exceptions, dotted keys) uses it.</summary>
+    void AddTo(FieldMap body);
 }
 
 /// <summary>No call-site fields.</summary>
 internal readonly struct NoFields : IFieldList
 {
-    public int Count => 0;
+    public bool TryWrite(Utf8EventWriter writer, KeyCache keys) => true;
 
-    public string KeyAt(int index) => throw new ArgumentOutOfRangeException(nameof(index));
+    public bool HasKey(string key) => false;
 
-    public object? ValueAt(int index) => throw new ArgumentOutOfRangeException(nameof(index));
-
-    public bool TryWrite(Utf8EventWriter writer, KeyCache keys, Span<string> written) => true;
+    public void AddTo(FieldMap body)
+    {
+    }
 }
 
 /// <summary>Any number of fields, for calls beyond the generated arities and for integrations.</summary>
 internal readonly struct FieldSequence(IReadOnlyList<KeyValuePair<string, object?>> fields) : IFieldList
 {
-    public int Count => fields.Count;
+    /// <summary>Always the slow path: this overload allocates anyway.</summary>
+    public bool TryWrite(Utf8EventWriter writer, KeyCache keys) => false;
 
-    public string KeyAt(int index) => fields[index].Key;
+    public bool HasKey(string key) => fields.Any(f => f.Key == key);
 
-    public object? ValueAt(int index) => fields[index].Value;
-
-    /// <summary>Always the slow path: this overload allocates anyway, and may hold more keys than the fast path tracks.</summary>
-    public bool TryWrite(Utf8EventWriter writer, KeyCache keys, Span<string> written) => false;
+    public void AddTo(FieldMap body)
+    {
+        foreach (var field in fields)
+        {
+            body.Set(field.Key, field.Value);
+        }
+    }
 }
 
-/// <summary>Stack room for the call-site keys of the largest generated arity.</summary>
-[System.Runtime.CompilerServices.InlineArray(6)]
-internal struct CallSiteKeys
+/// <summary>A message's template, rendered text and holes, collected by a <see cref="MessageBuilder"/>.</summary>
+internal readonly struct MessageFields(MessageBuilder builder) : IFieldList
 {
-    private string _first;
+    public bool TryWrite(Utf8EventWriter writer, KeyCache keys)
+    {
+        if (builder.HasDottedName)
+        {
+            return false;
+        }
+
+        builder.WriteBody(writer);
+        return true;
+    }
+
+    public bool HasKey(string key) => key is "event" or "template" or "message" || builder.HasName(key);
+
+    public void AddTo(FieldMap body)
+    {
+        foreach (var field in builder.ToFieldList())
+        {
+            body.Set(field.Key, field.Value);
+        }
+    }
 }

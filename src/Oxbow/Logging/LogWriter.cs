@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Oxbow.Codec;
 using Oxbow.Pipeline;
+using Oxbow.Templates;
 using Oxbow.Testing;
 
 namespace Oxbow.Logging;
@@ -14,7 +15,15 @@ internal static class LogWriter
 {
     private static ReadOnlySpan<byte> LogType => "\"log\""u8;
 
-    public static void Write<TFields>(OxLogger logger, OxLevel level, Exception? exception, string evt, in TFields fields)
+    /// <summary>Writes a message event from <paramref name="builder"/>, then gives the builder back.</summary>
+    public static void WriteMessage(OxLogger logger, OxLevel level, Exception? exception, MessageBuilder builder)
+    {
+        Write(logger, level, exception, null, new MessageFields(builder));
+        MessageBuilder.Return(builder);
+    }
+
+    /// <summary>Writes a log event; a null <paramref name="evt"/> means the fields write the <c>event</c> member themselves.</summary>
+    public static void Write<TFields>(OxLogger logger, OxLevel level, Exception? exception, string? evt, in TFields fields)
         where TFields : struct, IFieldList
     {
         try
@@ -45,7 +54,7 @@ internal static class LogWriter
 
     /// <summary>Encodes straight to canonical bytes; false when a field needs the slow path (nothing is emitted then).</summary>
     private static bool TryWriteFast<TFields>(
-        OxLogger logger, OxLevel level, string evt, in TFields fields, OxContext? context, FieldBindings? ambient,
+        OxLogger logger, OxLevel level, string? evt, in TFields fields, OxContext? context, FieldBindings? ambient,
         EventPipeline? configured, EventPipeline? pipeline, OxCapture? capture)
         where TFields : struct, IFieldList
     {
@@ -72,22 +81,25 @@ internal static class LogWriter
         w.Byte((byte)'"');
         w.Raw(identity.Utf8);
         WriteTrace(w, context);
-        w.Raw(",\"body\":{\"event\":"u8);
+        if (evt is not null)
+        {
+            // Event names are stable literals (like keys), so their encoding is cached the same way.
+            w.Raw(",\"body\":{\"event\":"u8);
+            w.Raw(keys.Get(evt).QuotedString);
+        }
+        else
+        {
+            w.Raw(",\"body\":{"u8);
+        }
 
-        // Event names are stable literals (like keys), so their encoding is cached the same way.
-        w.Raw(keys.Get(evt).QuotedString);
-
-        var written = default(CallSiteKeys);
-        Span<string> callSite = written;
-        if (!fields.TryWrite(w, keys, callSite))
+        if (!fields.TryWrite(w, keys))
         {
             return false;
         }
 
-        callSite = callSite[..fields.Count];
         foreach (var bound in logger.Bound.Fields)
         {
-            if (!Contains(callSite, bound.Key))
+            if (!fields.HasKey(bound.Key))
             {
                 WriteBound(w, keys, bound);
             }
@@ -97,7 +109,7 @@ internal static class LogWriter
         {
             foreach (var field in ambient.Fields)
             {
-                if (!Contains(callSite, field.Key) && !logger.Bound.Contains(field.Key))
+                if (!fields.HasKey(field.Key) && !logger.Bound.Contains(field.Key))
                 {
                     WriteBound(w, keys, field);
                 }
@@ -124,19 +136,6 @@ internal static class LogWriter
         }
     }
 
-    private static bool Contains(ReadOnlySpan<string> keys, string key)
-    {
-        foreach (var candidate in keys)
-        {
-            if (ReferenceEquals(candidate, key) || candidate == key)
-            {
-                return true;
-            }
-        }
-
-        return false;
-    }
-
     private static void WriteTrace(Utf8EventWriter w, OxContext? context)
     {
         var activity = Activity.Current;
@@ -151,16 +150,17 @@ internal static class LogWriter
     }
 
     private static void WriteSlow<TFields>(
-        OxLogger logger, OxLevel level, Exception? exception, string evt, in TFields fields, OxContext? context, FieldBindings? ambient,
+        OxLogger logger, OxLevel level, Exception? exception, string? evt, in TFields fields, OxContext? context, FieldBindings? ambient,
         EventPipeline? configured, EventPipeline? pipeline, OxCapture? capture)
         where TFields : struct, IFieldList
     {
         var body = new FieldMap();
-        body.SetRaw("event", evt);
-        for (var i = 0; i < fields.Count; i++)
+        if (evt is not null)
         {
-            body.Set(fields.KeyAt(i), fields.ValueAt(i));
+            body.SetRaw("event", evt);
         }
+
+        fields.AddTo(body);
 
         foreach (var bound in logger.Bound.Fields)
         {
