@@ -104,10 +104,19 @@ public sealed class PackagesTests
             {
                 Ox.Set("runtime", Environment.Version.Major);
                 log.LogInformation("Greeting {Name}", name);
+                Ox.Log.Info($"Hello {name:@visitor}");
+                Ox.Log.Greeted(name);
                 return $"hello {name}";
             });
             app.Lifetime.ApplicationStopped.Register(Ox.Shutdown);
             app.Run();
+
+            // The [OxbowMessage] generator travels inside the Oxbow package.
+            static partial class AppLog
+            {
+                [OxbowMessage(OxLevel.Info, "Greeted {Who}")]
+                public static partial void Greeted(this OxLogger log, string who);
+            }
             """);
         await work.RunAsync(app, "dotnet", "build", "-c", "Release", "-f", "net10.0");
         var net8 = dir.Sub("app-net8");
@@ -139,6 +148,12 @@ public sealed class PackagesTests
             var greetings = work.Run(dir.Path, oxbow, "query", "SELECT \"Name\" FROM events WHERE message LIKE 'Greeting %' AND \"Name\" IN ('ann', 'bob', 'cy') ORDER BY 1",
                 "--data", data, "--format", "csv").Replace("\r\n", "\n", StringComparison.Ordinal);
             Assert.Equal("Name\nann\nbob\ncy\n", greetings);
+
+            // An interpolated string and a generated method, from the packages as an application gets them.
+            var messages = work.Run(dir.Path, oxbow, "query",
+                "SELECT template, coalesce(visitor, \"Who\") AS who FROM events WHERE template IN ('Hello {visitor}', 'Greeted {Who}') AND coalesce(visitor, \"Who\") IN ('ann', 'bob') ORDER BY 1, 2",
+                "--data", data, "--format", "csv").Replace("\r\n", "\n", StringComparison.Ordinal);
+            Assert.Equal("template,who\nGreeted {Who},ann\nGreeted {Who},bob\nHello {visitor},ann\nHello {visitor},bob\n", messages);
         }
 
         // The same app on .NET 8 (the packages' net8.0 assets, a .NET 8 runtime published with it).
