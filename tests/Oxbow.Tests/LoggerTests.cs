@@ -42,6 +42,45 @@ public class LoggerTests : OxbowTestBase
     }
 
     [Fact]
+    public void A_call_formatted_by_the_writer_thread_is_byte_for_byte_the_line_the_calling_thread_writes()
+    {
+        // To a pipeline a call leaves raw values for the writer thread (LogRecord); to a capture it writes JSON at
+        // once. Every kind of value, a context, an Activity, bound, ambient and redacted fields must come out the same.
+        var sink = Configure();
+        using var activity = new Activity("test").SetIdFormat(ActivityIdFormat.W3C).Start();
+        var log = Ox.Log.Bind("region", "eu").Bind("api_key", "k-1");
+        void LogAll()
+        {
+            log.Info("strings", "plain", "bob", "escaped", "quote \" and \\ and \n and é and \uD800 alone", "nothing", (string?)null, "empty", "", "long", new string('x', 100), "password", "hunter2");
+            log.Info("numbers", "int", -42, "long", long.MinValue, "ulong", ulong.MaxValue, "short", (short)-7, "byte", (byte)200, "uint", uint.MaxValue);
+            log.Info("reals", "short", 0.25, "long", Math.PI, "float", 1.5f, "nan", double.NaN, "decimal", 12.3400m, "span", TimeSpan.FromMilliseconds(1500));
+            log.Info("others", "yes", true, "no", false, "guid", Guid.Parse("5f2b6c1e-0000-4000-8000-000000000001"), "when", new DateTime(2026, 12, 4, 10, 0, 0, DateTimeKind.Utc), "offset", new DateTimeOffset(2026, 12, 4, 10, 0, 0, TimeSpan.FromHours(2)));
+            log.Info("objects", "anonymous", new { A = 1, B = new[] { "x" } }, "level", OxLevel.Warning, "list", new List<int> { 1, 2 });
+            log.Info("region", "region", "us");
+            using (Ox.Context("job"))
+            {
+                log.Warning("in_context", "n", 1);
+            }
+        }
+
+        using (Ox.BindScope("request_id", "r-1"))
+        {
+            LogAll();
+            Assert.True(Ox.Flush());
+            using var capture = OxCapture.Start(OxLevel.Trace);
+            LogAll();
+            var formatted = sink.Lines.Where(l => !l.Contains("\"type\":\"job\"", StringComparison.Ordinal)).Select(WithoutId).ToArray();
+            var direct = capture.Lines.Where(l => !l.Contains("\"type\":\"job\"", StringComparison.Ordinal)).Select(WithoutId).ToArray();
+            Assert.Equal(7, formatted.Length);
+            Assert.Equal(direct.Select(WithoutContextId), formatted.Select(WithoutContextId));
+            Assert.Contains("\"trace_id\":\"" + activity.TraceId.ToHexString() + "\"", formatted[0], StringComparison.Ordinal);
+            Assert.Contains("\"password\":\"[redacted]\"", formatted[0], StringComparison.Ordinal);
+        }
+
+        static string WithoutContextId(string line) => Regex.Replace(line, "^{\"id\":\"[0-9a-f]{32}\"", "{\"id\":\"ID\"");
+    }
+
+    [Fact]
     public void Bound_loggers_are_immutable_and_unbind_removes_a_key()
     {
         var root = Ox.GetLogger("orders");

@@ -55,7 +55,8 @@ public class PipelineTests : OxbowTestBase
 
         var stats = Ox.Stats;
         Assert.Equal(1001, stats.Enqueued + stats.DroppedQueueFull);
-        Assert.InRange(stats.DroppedQueueFull, 950, 999);
+        // 4 KiB holds some dozens of these calls' records (raw values, smaller than their JSON lines); the rest drop.
+        Assert.InRange(stats.DroppedQueueFull, 800, 999);
         gate.Open();
         Assert.True(Ox.Flush());
         var report = Assert.Single(gate.DropReports);
@@ -113,12 +114,12 @@ public class PipelineTests : OxbowTestBase
         Assert.False(queue.TakeDropReport(out _, out _, out _));
 
         // The burst's batch is taken; the next batches are small, and the grown buffers are let go.
-        Assert.True(queue.TakeBatch(out _, out var bytes, out var count, out _));
+        Assert.True(queue.TakeBatch(out _, out var bytes, out var count, out _, out _));
         Assert.Equal((8100, 81), (bytes, count));
         for (var round = 0; round < 2; round++)
         {
             Assert.True(queue.TryEnqueue(line));
-            Assert.True(queue.TakeBatch(out _, out bytes, out count, out _));
+            Assert.True(queue.TakeBatch(out _, out bytes, out count, out _, out _));
             Assert.Equal((100, 1), (bytes, count));
         }
 

@@ -10,9 +10,12 @@ namespace Oxbow.Codec;
 /// </summary>
 internal sealed class KeyCache
 {
-    internal sealed class Entry(string key, byte[] separatedName, bool redact)
+    internal sealed class Entry(string key, byte[] separatedName, bool redact, int index)
     {
         public readonly string Key = key;
+
+        /// <summary>Where <see cref="At"/> finds this entry again, or -1: a log record names its keys by index.</summary>
+        public readonly int Index = index;
 
         /// <summary><c>,"key":</c> as escaped UTF-8: a member of an object after the first, in one copy.</summary>
         public readonly byte[] SeparatedName = separatedName;
@@ -31,7 +34,11 @@ internal sealed class KeyCache
 
     private const int Size = 4096;
     private const int MaxByValue = 16_384;
+    private const int MaxIndexed = 65_536;
     private readonly Entry?[] _table = new Entry?[Size];
+    private readonly object _indexGate = new();
+    private Entry[] _indexed = new Entry[256];
+    private int _indexedCount;
 
     // Keys built at run time (split dotted paths, parsed input) miss the identity table; this keeps them cheap
     // without letting an unbounded set of distinct keys grow memory.
@@ -62,7 +69,7 @@ internal sealed class KeyCache
         {
             if (_table[slot] is null)
             {
-                _table[slot] = new Entry(key, known.SeparatedName, known.Redact);
+                _table[slot] = new Entry(key, known.SeparatedName, known.Redact, known.Index);
             }
 
             return known;
@@ -72,13 +79,47 @@ internal sealed class KeyCache
         writer.Byte((byte)',');
         writer.String(key);
         writer.Byte((byte)':');
-        var entry = new Entry(key, writer.WrittenSpan.ToArray(), Policy.IsSecret(key));
-        _table[slot] = entry;
-        if (_byValue.Count < MaxByValue)
+        var keep = _byValue.Count < MaxByValue;
+        var entry = new Entry(key, writer.WrittenSpan.ToArray(), Policy.IsSecret(key), keep ? NextIndex() : -1);
+        if (keep)
         {
-            _byValue.TryAdd(key, entry);
+            entry = _byValue.GetOrAdd(key, entry);
+            Register(entry);
         }
 
+        _table[slot] = entry;
         return entry;
+    }
+
+    /// <summary>The entry with <paramref name="index"/>: how the writer thread reads a key a log record names.</summary>
+    public Entry At(int index) => Volatile.Read(ref _indexed)[index];
+
+    private int NextIndex()
+    {
+        lock (_indexGate)
+        {
+            return _indexedCount < MaxIndexed ? _indexedCount++ : -1;
+        }
+    }
+
+    private void Register(Entry entry)
+    {
+        if (entry.Index < 0)
+        {
+            return;
+        }
+
+        lock (_indexGate)
+        {
+            if (entry.Index >= _indexed.Length)
+            {
+                var bigger = new Entry[Math.Max(_indexed.Length * 2, entry.Index + 1)];
+                _indexed.CopyTo(bigger, 0);
+                Volatile.Write(ref _indexed, bigger);
+            }
+
+            // Published before any record can name it: the caller that created it enqueues the record afterwards.
+            _indexed[entry.Index] = entry;
+        }
     }
 }

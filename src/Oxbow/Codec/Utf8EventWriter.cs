@@ -1,7 +1,9 @@
 using System.Buffers;
+using System.Buffers.Binary;
 using System.Buffers.Text;
 using System.Globalization;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Text.Unicode;
 
 namespace Oxbow.Codec;
@@ -31,6 +33,9 @@ internal sealed class Utf8EventWriter
     public int Length => _position;
 
     public ReadOnlySpan<byte> WrittenSpan => _buffer.AsSpan(0, _position);
+
+    /// <summary>The written bytes, valid until the next write or reset.</summary>
+    public ReadOnlyMemory<byte> WrittenMemory => _buffer.AsMemory(0, _position);
 
     public void Reset() => _position = 0;
 
@@ -79,6 +84,42 @@ internal sealed class Utf8EventWriter
     {
         utf8.CopyTo(Reserve(utf8.Length));
         _position += utf8.Length;
+    }
+
+    // Binary primitives for log records (see Logging/LogRecord): little-endian, unaligned.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void Int32Bits(int value)
+    {
+        BinaryPrimitives.WriteInt32LittleEndian(Reserve(4), value);
+        _position += 4;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void Int64Bits(long value)
+    {
+        BinaryPrimitives.WriteInt64LittleEndian(Reserve(8), value);
+        _position += 8;
+    }
+
+    /// <summary>Overwrites four bytes written earlier at <paramref name="position"/> (a length known only afterwards).</summary>
+    public void PatchInt32(int position, int value) => BinaryPrimitives.WriteInt32LittleEndian(_buffer.AsSpan(position), value);
+
+    /// <summary>A string's UTF-16 code units as they are, after their count: a copy, no transcoding or escaping.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void Utf16Bits(ReadOnlySpan<char> value)
+    {
+        var bytes = MemoryMarshal.AsBytes(value);
+        var span = Reserve(4 + bytes.Length);
+        BinaryPrimitives.WriteInt32LittleEndian(span, value.Length);
+        bytes.CopyTo(span[4..]);
+        _position += 4 + bytes.Length;
+    }
+
+    /// <summary>Bytes after their count.</summary>
+    public void BytesWithLength(ReadOnlySpan<byte> value)
+    {
+        Int32Bits(value.Length);
+        Raw(value);
     }
 
     public void Null() => Raw("null"u8);
@@ -382,7 +423,7 @@ internal sealed class Utf8EventWriter
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static bool IsEmpty<T>(T value) => value is null || (!typeof(T).IsValueType && value is string { Length: 0 });
 
-    private static DateTime ToUtc(DateTime value) =>
+    internal static DateTime ToUtc(DateTime value) =>
         value.Kind == DateTimeKind.Local ? value.ToUniversalTime() : DateTime.SpecifyKind(value, DateTimeKind.Utc);
 
     public void Guid(Guid value)

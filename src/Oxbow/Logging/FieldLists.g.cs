@@ -8,6 +8,11 @@ namespace Oxbow.Logging;
 /// <summary>1 call-site field(s), kept unboxed until written.</summary>
 internal readonly struct Fields1<T1>(string key1, T1 value1) : IFieldList
 {
+    public int Count => 1;
+
+    public bool TryCapture(Utf8EventWriter record, KeyCache keys) =>
+        LogRecord.Field(record, keys, key1, value1);
+
     public bool TryWrite(Utf8EventWriter writer, KeyCache keys) =>
         writer.Field(keys, key1, value1);
 
@@ -23,6 +28,12 @@ internal readonly struct Fields1<T1>(string key1, T1 value1) : IFieldList
 /// <summary>2 call-site field(s), kept unboxed until written.</summary>
 internal readonly struct Fields2<T1, T2>(string key1, T1 value1, string key2, T2 value2) : IFieldList
 {
+    public int Count => 2;
+
+    public bool TryCapture(Utf8EventWriter record, KeyCache keys) =>
+        LogRecord.Field(record, keys, key1, value1) &&
+        LogRecord.Field(record, keys, key2, value2);
+
     public bool TryWrite(Utf8EventWriter writer, KeyCache keys) =>
         writer.Field(keys, key1, value1) &&
         writer.Field(keys, key2, value2);
@@ -41,6 +52,13 @@ internal readonly struct Fields2<T1, T2>(string key1, T1 value1, string key2, T2
 /// <summary>3 call-site field(s), kept unboxed until written.</summary>
 internal readonly struct Fields3<T1, T2, T3>(string key1, T1 value1, string key2, T2 value2, string key3, T3 value3) : IFieldList
 {
+    public int Count => 3;
+
+    public bool TryCapture(Utf8EventWriter record, KeyCache keys) =>
+        LogRecord.Field(record, keys, key1, value1) &&
+        LogRecord.Field(record, keys, key2, value2) &&
+        LogRecord.Field(record, keys, key3, value3);
+
     public bool TryWrite(Utf8EventWriter writer, KeyCache keys) =>
         writer.Field(keys, key1, value1) &&
         writer.Field(keys, key2, value2) &&
@@ -62,6 +80,14 @@ internal readonly struct Fields3<T1, T2, T3>(string key1, T1 value1, string key2
 /// <summary>4 call-site field(s), kept unboxed until written.</summary>
 internal readonly struct Fields4<T1, T2, T3, T4>(string key1, T1 value1, string key2, T2 value2, string key3, T3 value3, string key4, T4 value4) : IFieldList
 {
+    public int Count => 4;
+
+    public bool TryCapture(Utf8EventWriter record, KeyCache keys) =>
+        LogRecord.Field(record, keys, key1, value1) &&
+        LogRecord.Field(record, keys, key2, value2) &&
+        LogRecord.Field(record, keys, key3, value3) &&
+        LogRecord.Field(record, keys, key4, value4);
+
     public bool TryWrite(Utf8EventWriter writer, KeyCache keys) =>
         writer.Field(keys, key1, value1) &&
         writer.Field(keys, key2, value2) &&
@@ -86,6 +112,15 @@ internal readonly struct Fields4<T1, T2, T3, T4>(string key1, T1 value1, string 
 /// <summary>5 call-site field(s), kept unboxed until written.</summary>
 internal readonly struct Fields5<T1, T2, T3, T4, T5>(string key1, T1 value1, string key2, T2 value2, string key3, T3 value3, string key4, T4 value4, string key5, T5 value5) : IFieldList
 {
+    public int Count => 5;
+
+    public bool TryCapture(Utf8EventWriter record, KeyCache keys) =>
+        LogRecord.Field(record, keys, key1, value1) &&
+        LogRecord.Field(record, keys, key2, value2) &&
+        LogRecord.Field(record, keys, key3, value3) &&
+        LogRecord.Field(record, keys, key4, value4) &&
+        LogRecord.Field(record, keys, key5, value5);
+
     public bool TryWrite(Utf8EventWriter writer, KeyCache keys) =>
         writer.Field(keys, key1, value1) &&
         writer.Field(keys, key2, value2) &&
@@ -113,6 +148,16 @@ internal readonly struct Fields5<T1, T2, T3, T4, T5>(string key1, T1 value1, str
 /// <summary>6 call-site field(s), kept unboxed until written.</summary>
 internal readonly struct Fields6<T1, T2, T3, T4, T5, T6>(string key1, T1 value1, string key2, T2 value2, string key3, T3 value3, string key4, T4 value4, string key5, T5 value5, string key6, T6 value6) : IFieldList
 {
+    public int Count => 6;
+
+    public bool TryCapture(Utf8EventWriter record, KeyCache keys) =>
+        LogRecord.Field(record, keys, key1, value1) &&
+        LogRecord.Field(record, keys, key2, value2) &&
+        LogRecord.Field(record, keys, key3, value3) &&
+        LogRecord.Field(record, keys, key4, value4) &&
+        LogRecord.Field(record, keys, key5, value5) &&
+        LogRecord.Field(record, keys, key6, value6);
+
     public bool TryWrite(Utf8EventWriter writer, KeyCache keys) =>
         writer.Field(keys, key1, value1) &&
         writer.Field(keys, key2, value2) &&

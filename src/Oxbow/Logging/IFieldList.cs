@@ -9,6 +9,15 @@ namespace Oxbow.Logging;
 /// </summary>
 internal interface IFieldList
 {
+    /// <summary>How many fields the call site passed.</summary>
+    int Count { get; }
+
+    /// <summary>
+    /// Writes every field into a log record (<see cref="LogRecord"/>): raw values for the writer thread to format.
+    /// False, having written an unusable prefix, when a field needs the slow path (a dotted key).
+    /// </summary>
+    bool TryCapture(Utf8EventWriter record, KeyCache keys);
+
     /// <summary>
     /// Writes <c>,"key":value</c> for every field in one call (no per-field interface or generic-dictionary calls).
     /// Returns false, having written an unusable prefix, when a field needs the slow path (a dotted key).
@@ -25,6 +34,10 @@ internal interface IFieldList
 /// <summary>No call-site fields.</summary>
 internal readonly struct NoFields : IFieldList
 {
+    public int Count => 0;
+
+    public bool TryCapture(Utf8EventWriter record, KeyCache keys) => true;
+
     public bool TryWrite(Utf8EventWriter writer, KeyCache keys) => true;
 
     public bool HasKey(string key) => false;
@@ -37,6 +50,10 @@ internal readonly struct NoFields : IFieldList
 /// <summary>Any number of fields, for calls beyond the generated arities and for integrations.</summary>
 internal readonly struct FieldSequence(IReadOnlyList<KeyValuePair<string, object?>> fields) : IFieldList
 {
+    public int Count => fields.Count;
+
+    public bool TryCapture(Utf8EventWriter record, KeyCache keys) => false;
+
     /// <summary>Always the slow path: this overload allocates anyway.</summary>
     public bool TryWrite(Utf8EventWriter writer, KeyCache keys) => false;
 
@@ -54,6 +71,11 @@ internal readonly struct FieldSequence(IReadOnlyList<KeyValuePair<string, object
 /// <summary>A message's template, rendered text and holes, collected by a <see cref="MessageBuilder"/>.</summary>
 internal readonly struct MessageFields(MessageBuilder builder) : IFieldList
 {
+    public int Count => builder.NameCount + 3;
+
+    /// <summary>A message is already formatted text: it takes the JSON path.</summary>
+    public bool TryCapture(Utf8EventWriter record, KeyCache keys) => false;
+
     public bool TryWrite(Utf8EventWriter writer, KeyCache keys)
     {
         if (builder.HasDottedName)

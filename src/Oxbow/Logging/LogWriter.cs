@@ -7,13 +7,15 @@ using Oxbow.Testing;
 namespace Oxbow.Logging;
 
 /// <summary>
-/// Builds log events. The fast path writes canonical JSON straight into the thread's pooled buffer: no event object,
-/// no boxing, no allocation. The slow path builds an <see cref="OxbowEvent"/> when something needs one: processors,
-/// an exception, or dotted keys that must nest. Both produce the same bytes for the same input.
+/// Builds log events, by the cheapest of three paths that can carry the call. To a pipeline, the call leaves a
+/// <see cref="LogRecord"/> of raw values in the queue and the writer thread formats it. To a capture (which needs the
+/// line at once) and for messages, canonical JSON is written straight into the thread's pooled buffer. Both allocate
+/// nothing. The slow path builds an <see cref="OxbowEvent"/> when something needs one: processors, an exception, or
+/// dotted keys that must nest. All three produce the same bytes for the same input.
 /// </summary>
 internal static class LogWriter
 {
-    private static ReadOnlySpan<byte> LogType => "\"log\""u8;
+    public static ReadOnlySpan<byte> LogType => "\"log\""u8;
 
     /// <summary>Writes a message event from <paramref name="builder"/>, then gives the builder back.</summary>
     public static void WriteMessage(OxLogger logger, OxLevel level, Exception? exception, MessageBuilder builder)
@@ -37,14 +39,23 @@ internal static class LogWriter
             var configured = floor.Scope.Pipeline;
             var context = OxContext.Current;
             var ambient = AmbientFields.Current;
-            if (exception is not null
-                || configured is { Processors.Length: > 0 }
-                || logger.Bound.HasDottedKeys
-                || (ambient?.HasDottedKeys ?? false)
-                || !TryWriteFast(logger, level, evt, fields, context, ambient, configured, pipeline, capture))
+            if (exception is null
+                && configured is not { Processors.Length: > 0 }
+                && !logger.Bound.HasDottedKeys
+                && !(ambient?.HasDottedKeys ?? false))
             {
-                WriteSlow(logger, level, exception, evt, fields, context, ambient, configured, pipeline, capture);
+                if (pipeline is not null && evt is not null && TryWriteRecord(logger, level, evt, fields, context, ambient, pipeline))
+                {
+                    return;
+                }
+
+                if (TryWriteFast(logger, level, evt, fields, context, ambient, configured, pipeline, capture))
+                {
+                    return;
+                }
             }
+
+            WriteSlow(logger, level, exception, evt, fields, context, ambient, configured, pipeline, capture);
         }
         catch (Exception ex)
         {
@@ -63,23 +74,7 @@ internal static class LogWriter
         var now = (configured?.Time ?? TimeProvider.System).GetUtcNow().UtcTicks; // ids and timestamps both truncate to µs
 
         var w = Emitter.RentWriter();
-        w.Raw("{\"id\":"u8);
-        if (context is null)
-        {
-            w.NewId(now);
-        }
-        else
-        {
-            w.Raw(context.IdJson);
-        }
-
-        w.Raw(",\"type\":"u8);
-        w.Raw(context is null ? LogType : context.LogTypeJson);
-        w.PointInTime(now);
-        w.Raw(",\"level\":\""u8);
-        w.Raw(OxLevels.Utf8Name(level));
-        w.Byte((byte)'"');
-        w.Raw(identity.Utf8);
+        WriteHead(w, now, level, context is null ? default : context.IdJson, context is null ? LogType : context.LogTypeJson, identity);
         WriteTrace(w, context);
         if (evt is not null)
         {
@@ -97,6 +92,56 @@ internal static class LogWriter
             return false;
         }
 
+        WriteBoundAndAmbient(w, keys, logger, fields, ambient);
+        w.Raw("}}\n"u8);
+        Emitter.Dispatch(w.WrittenSpan, pipeline, capture);
+        Emitter.ReleaseWriter(w);
+        return true;
+    }
+
+    /// <summary>Leaves a log record for the pipeline's writer thread to format; false when the call needs JSON now.</summary>
+    private static bool TryWriteRecord<TFields>(
+        OxLogger logger, OxLevel level, string evt, in TFields fields, OxContext? context, FieldBindings? ambient, EventPipeline pipeline)
+        where TFields : struct, IFieldList
+    {
+        var now = pipeline.Time.GetUtcNow().UtcTicks;
+        var w = Emitter.RentWriter();
+        if (!LogRecord.TryWrite(w, logger, level, evt, fields, context, ambient, pipeline.Keys, now))
+        {
+            return false;
+        }
+
+        pipeline.Enqueue(w.WrittenSpan);
+        Emitter.ReleaseWriter(w);
+        return true;
+    }
+
+    /// <summary><c>{"id":…,"type":…,"start":…,"end":…,"level":…,"host":…,"pid":…,"app":…</c>: an empty <paramref name="idJson"/> gets a new id.</summary>
+    public static void WriteHead(Utf8EventWriter w, long ticks, OxLevel level, ReadOnlySpan<byte> idJson, ReadOnlySpan<byte> typeJson, IdentityJson identity)
+    {
+        w.Raw("{\"id\":"u8);
+        if (idJson.IsEmpty)
+        {
+            w.NewId(ticks);
+        }
+        else
+        {
+            w.Raw(idJson);
+        }
+
+        w.Raw(",\"type\":"u8);
+        w.Raw(typeJson);
+        w.PointInTime(ticks);
+        w.Raw(",\"level\":\""u8);
+        w.Raw(OxLevels.Utf8Name(level));
+        w.Byte((byte)'"');
+        w.Raw(identity.Utf8);
+    }
+
+    /// <summary>The logger's bound fields, then the flow's ambient ones, each unless a nearer source set its key.</summary>
+    public static void WriteBoundAndAmbient<TFields>(Utf8EventWriter w, KeyCache keys, OxLogger logger, in TFields fields, FieldBindings? ambient)
+        where TFields : struct, IFieldList
+    {
         foreach (var bound in logger.Bound.Fields)
         {
             if (!fields.HasKey(bound.Key))
@@ -115,11 +160,6 @@ internal static class LogWriter
                 }
             }
         }
-
-        w.Raw("}}\n"u8);
-        Emitter.Dispatch(w.WrittenSpan, pipeline, capture);
-        Emitter.ReleaseWriter(w);
-        return true;
     }
 
     private static void WriteBound(Utf8EventWriter w, KeyCache keys, BoundField field)
@@ -136,7 +176,7 @@ internal static class LogWriter
         }
     }
 
-    private static void WriteTrace(Utf8EventWriter w, OxContext? context)
+    public static void WriteTrace(Utf8EventWriter w, OxContext? context)
     {
         var activity = Activity.Current;
         if (activity is not null && activity.TraceId != default)

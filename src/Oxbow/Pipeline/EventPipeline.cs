@@ -1,4 +1,5 @@
 using Oxbow.Codec;
+using Oxbow.Logging;
 using Oxbow.Sinks;
 
 namespace Oxbow.Pipeline;
@@ -146,9 +147,14 @@ internal sealed class EventPipeline : IDisposable
     private void WriteLoop()
     {
         var report = new Utf8EventWriter(512);
-        while (_queue.TakeBatch(out var buffer, out var bytes, out var count, out var ticket))
+        var formatted = new Utf8EventWriter(64 * 1024);
+        while (_queue.TakeBatch(out var buffer, out var bytes, out var count, out var records, out var ticket))
         {
-            if (count > 0)
+            if (records > 0)
+            {
+                FormatAndEmit(buffer.AsSpan(0, bytes), formatted);
+            }
+            else if (count > 0)
             {
                 Emit(EventQueue.AsBatch(buffer, bytes, count));
                 Interlocked.Add(ref _written, count);
@@ -164,6 +170,64 @@ internal sealed class EventPipeline : IDisposable
 
             _queue.BatchDone(ticket);
         }
+    }
+
+    /// <summary>Largest run of formatted lines handed to the sinks at once: a grown queue is formatted in pieces.</summary>
+    private const int FormattedChunkBytes = 1024 * 1024;
+
+    /// <summary>
+    /// Formats the log records of a batch into JSON lines (copying the lines already JSON as they are) and emits them
+    /// in order, in chunks of about <see cref="FormattedChunkBytes"/>. A line formatted over the size limit is dropped
+    /// and counted as oversized, as the queue would have.
+    /// </summary>
+    private void FormatAndEmit(ReadOnlySpan<byte> queued, Utf8EventWriter formatted)
+    {
+        formatted.Reset();
+        var lines = 0;
+        while (!queued.IsEmpty)
+        {
+            int length;
+            if (queued[0] == LogRecord.Marker)
+            {
+                length = LogRecord.LengthAt(queued);
+                var start = formatted.Length;
+                try
+                {
+                    LogRecord.Render(queued[..length], formatted, Keys, Identity);
+                    if (formatted.Length - start > MaxEventBytes)
+                    {
+                        formatted.Truncate(start);
+                        _queue.CountOversized();
+                    }
+                    else
+                    {
+                        lines++;
+                    }
+                }
+                catch (Exception ex)
+                {
+                    formatted.Truncate(start);
+                    CountInternalError(ex);
+                }
+            }
+            else
+            {
+                length = queued.IndexOf((byte)'\n') + 1;
+                formatted.Raw(queued[..length]);
+                lines++;
+            }
+
+            queued = queued[length..];
+            if (formatted.Length >= FormattedChunkBytes || (queued.IsEmpty && lines > 0))
+            {
+                Emit(new EventBatch(formatted.WrittenMemory, lines)); // sinks do not keep a batch past Emit
+                Interlocked.Add(ref _written, lines);
+                formatted.Reset();
+                lines = 0;
+            }
+        }
+
+        formatted.TrimTo(FormattedChunkBytes * 2);
     }
 
     private void Emit(EventBatch batch)

@@ -26,6 +26,7 @@ internal sealed class EventQueue : IDisposable
     private byte[] _active;
     private int _activeBytes;
     private int _activeCount;
+    private int _activeRecords;
     private byte[] _spare;
 
     private readonly TimeSpan _linger;
@@ -67,6 +68,13 @@ internal sealed class EventQueue : IDisposable
     /// under overload they skip work whose result would be dropped anyway.
     /// </summary>
     public bool IsFull => _full;
+
+    /// <summary>Counts an event the writer dropped because its formatted line is over the size limit.</summary>
+    public void CountOversized()
+    {
+        Interlocked.Increment(ref _droppedOversized);
+        NoteDrop();
+    }
 
     /// <summary>Counts an event dropped because <see cref="IsFull"/> was set.</summary>
     public void CountDroppedFull()
@@ -126,6 +134,11 @@ internal sealed class EventQueue : IDisposable
             line.CopyTo(_active.AsSpan(_activeBytes));
             _activeBytes += line.Length;
             _activeCount++;
+            if (line[0] == Logging.LogRecord.Marker)
+            {
+                _activeRecords++;
+            }
+
             _enqueued++;
             // Wake the writer only on the transitions that need it: from idle, or when a lingering batch is big enough.
             // Waking it per event would cost a futex call per event and ping-pong the lock.
@@ -144,7 +157,8 @@ internal sealed class EventQueue : IDisposable
     /// Called by the writer: waits for data, a flush request or completion, then hands over everything queued.
     /// Returns false when the queue is completed and empty.
     /// </summary>
-    public bool TakeBatch(out byte[] buffer, out int bytes, out int count, out long flushTicket)
+    /// <remarks><paramref name="records"/> is how many entries are log records for the writer to format; the rest are JSON lines.</remarks>
+    public bool TakeBatch(out byte[] buffer, out int bytes, out int count, out int records, out long flushTicket)
     {
         lock (_gate)
         {
@@ -166,7 +180,7 @@ internal sealed class EventQueue : IDisposable
             if (_activeBytes == 0 && _completed && _flushRequested == _flushCompleted)
             {
                 buffer = [];
-                bytes = count = 0;
+                bytes = count = records = 0;
                 flushTicket = _flushRequested;
                 return false;
             }
@@ -174,6 +188,7 @@ internal sealed class EventQueue : IDisposable
             buffer = _active;
             bytes = _activeBytes;
             count = _activeCount;
+            records = _activeRecords;
             flushTicket = _flushRequested;
             _active = _spare;
             // A buffer grown for a burst is let go once batches fit the initial size again (the writer still holds
@@ -185,6 +200,7 @@ internal sealed class EventQueue : IDisposable
             }
             _activeBytes = 0;
             _activeCount = 0;
+            _activeRecords = 0;
             _full = false;
             if (_waitingProducers > 0)
             {
