@@ -83,8 +83,10 @@ internal sealed class KeyCache
         var entry = new Entry(key, writer.WrittenSpan.ToArray(), Policy.IsSecret(key), keep ? NextIndex() : -1);
         if (keep)
         {
-            entry = _byValue.GetOrAdd(key, entry);
-            Register(entry);
+            var winner = _byValue.GetOrAdd(key, entry);
+            Register(winner);
+            // The identity table needs this very string as the key, or every call would miss it and land here again.
+            entry = ReferenceEquals(winner.Key, key) ? winner : new Entry(key, winner.SeparatedName, winner.Redact, winner.Index);
         }
 
         _table[slot] = entry;

@@ -101,6 +101,13 @@ internal sealed class Utf8EventWriter
         _position += 8;
     }
 
+    /// <summary>Room for <paramref name="size"/> bytes at the end, to fill and then <see cref="Advance"/> past.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Span<byte> GetSpan(int size) => Reserve(size);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void Advance(int count) => _position += count;
+
     /// <summary>Overwrites four bytes written earlier at <paramref name="position"/> (a length known only afterwards).</summary>
     public void PatchInt32(int position, int value) => BinaryPrimitives.WriteInt32LittleEndian(_buffer.AsSpan(position), value);
 

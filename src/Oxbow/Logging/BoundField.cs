@@ -1,3 +1,4 @@
+using Oxbow.Codec;
 namespace Oxbow;
 
 /// <summary>A key and a normalized value bound to a logger or an ambient scope.</summary>
@@ -29,6 +30,53 @@ internal sealed class FieldBindings
         }
 
         return false;
+    }
+
+    // Bound values are normalized copies, so their JSON never changes: each field is encoded once per key cache
+    // (redaction depends on it) instead of on every call.
+    private sealed class Encoded(KeyCache keys, byte[][] fragments)
+    {
+        public readonly KeyCache Keys = keys;
+        public readonly byte[][] Fragments = fragments;
+    }
+
+    private Encoded? _encoded;
+
+    /// <summary><c>,"key":value</c> of field <paramref name="index"/> as <paramref name="keys"/> encodes it.</summary>
+    public ReadOnlySpan<byte> Fragment(int index, KeyCache keys)
+    {
+        var encoded = _encoded;
+        if (encoded is null || !ReferenceEquals(encoded.Keys, keys))
+        {
+            encoded = EncodeAll(keys);
+        }
+
+        return encoded.Fragments[index];
+    }
+
+    // Apart from Fragment: a lambda capturing its parameter would allocate its closure on every call to it.
+    private Encoded EncodeAll(KeyCache keys)
+    {
+        var encoded = new Encoded(keys, [.. Fields.Select(field => Encode(field, keys))]);
+        _encoded = encoded;
+        return encoded;
+    }
+
+    private static byte[] Encode(BoundField field, KeyCache keys)
+    {
+        var w = new Utf8EventWriter(64);
+        var entry = keys.Get(field.Key);
+        w.Raw(entry.SeparatedName);
+        if (entry.Redact && !Utf8EventWriter.IsEmpty(field.Value))
+        {
+            w.String(RedactionPolicy.Replacement);
+        }
+        else
+        {
+            w.Object(field.Value, keys, 1);
+        }
+
+        return w.WrittenSpan.ToArray();
     }
 
     public FieldBindings With(ReadOnlySpan<BoundField> added)

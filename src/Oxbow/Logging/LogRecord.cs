@@ -23,7 +23,8 @@ namespace Oxbow.Logging;
 /// </para>
 /// <para>
 /// A field is a tag byte, then for <see cref="Fragment"/> its whole <c>,"key":value</c> as JSON (int32 length and
-/// bytes; for objects, redacted values and keys without an index), else the key's index (int32) and the value.
+/// bytes; for objects, redacted values and keys without an index), else the key's index (int32) and the value:
+/// eight bytes for numbers, booleans, times and null, sixteen for a Guid or decimal, a string's length and UTF-16.
 /// </para>
 /// <para>
 /// The writer renders exactly the bytes the calling thread would have written (LogWriter's JSON path, which a capture
@@ -34,6 +35,7 @@ internal static class LogRecord
 {
     public const byte Marker = 0x1E;
 
+    private const int HeadLength = 19;
     private const byte FlagContext = 1;
     private const byte FlagTrace = 2;
 
@@ -62,14 +64,15 @@ internal static class LogRecord
             return false;
         }
 
-        r.Byte(Marker);
-        r.Int32Bits(0); // the length, patched below
-        r.Int64Bits(ticks);
-        r.Byte((byte)level);
         var activity = System.Diagnostics.Activity.Current;
         var hasTrace = (activity is not null && activity.TraceId != default) || context?.TraceId is not null || context?.SpanId is not null;
-        r.Byte((byte)((context is null ? 0 : FlagContext) | (hasTrace ? FlagTrace : 0)));
-        r.Int32Bits(name.Index);
+        ref var head = ref MemoryMarshal.GetReference(r.GetSpan(HeadLength));
+        head = Marker;
+        Unsafe.WriteUnaligned(ref Unsafe.Add(ref head, 5), ticks); // the length (at 1) is patched at the end
+        Unsafe.Add(ref head, 13) = (byte)level;
+        Unsafe.Add(ref head, 14) = (byte)((context is null ? 0 : FlagContext) | (hasTrace ? FlagTrace : 0));
+        Unsafe.WriteUnaligned(ref Unsafe.Add(ref head, 15), name.Index);
+        r.Advance(HeadLength);
         if (context is not null)
         {
             r.BytesWithLength(context.IdJson);
@@ -118,14 +121,11 @@ internal static class LogRecord
         {
             if (value is null)
             {
-                r.Byte(Null);
-                r.Int32Bits(entry.Index);
+                Bits(r, Null, entry.Index, 0);
             }
             else if (value is string text)
             {
-                r.Byte(String);
-                r.Int32Bits(entry.Index);
-                r.Utf16Bits(text);
+                Text(r, entry.Index, text);
             }
             else
             {
@@ -168,12 +168,29 @@ internal static class LogRecord
         return true;
     }
 
+    // One reservation per field and unaligned stores without bounds checks: this runs on the application's thread.
+    // Records never leave the process, so native (little-endian on every .NET target) byte order is fine.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Bits(Utf8EventWriter r, byte tag, int index, long bits)
     {
-        r.Byte(tag);
-        r.Int32Bits(index);
-        r.Int64Bits(bits);
+        ref var at = ref MemoryMarshal.GetReference(r.GetSpan(13));
+        at = tag;
+        Unsafe.WriteUnaligned(ref Unsafe.Add(ref at, 1), index);
+        Unsafe.WriteUnaligned(ref Unsafe.Add(ref at, 5), bits);
+        r.Advance(13);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Text(Utf8EventWriter r, int index, string text)
+    {
+        var bytes = text.Length * 2;
+        var span = r.GetSpan(9 + bytes);
+        ref var at = ref MemoryMarshal.GetReference(span);
+        at = String;
+        Unsafe.WriteUnaligned(ref Unsafe.Add(ref at, 1), index);
+        Unsafe.WriteUnaligned(ref Unsafe.Add(ref at, 5), text.Length);
+        MemoryMarshal.AsBytes(text.AsSpan()).CopyTo(span[9..]);
+        r.Advance(9 + bytes);
     }
 
     private static void WriteFragment<T>(Utf8EventWriter r, KeyCache keys, string key, T value)
@@ -224,7 +241,7 @@ internal static class LogRecord
             w.Raw(keys.At(reader.Int32()).SeparatedName);
             switch (tag)
             {
-                case Null: w.Null(); break;
+                case Null: reader.Int64(); w.Null(); break;
                 case String: w.String(reader.Utf16()); break;
                 case Int64: w.Int64(reader.Int64()); break;
                 case UInt64: w.UInt64((ulong)reader.Int64()); break;

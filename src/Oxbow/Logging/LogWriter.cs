@@ -142,37 +142,25 @@ internal static class LogWriter
     public static void WriteBoundAndAmbient<TFields>(Utf8EventWriter w, KeyCache keys, OxLogger logger, in TFields fields, FieldBindings? ambient)
         where TFields : struct, IFieldList
     {
-        foreach (var bound in logger.Bound.Fields)
+        var bound = logger.Bound;
+        for (var i = 0; i < bound.Fields.Length; i++)
         {
-            if (!fields.HasKey(bound.Key))
+            if (!fields.HasKey(bound.Fields[i].Key))
             {
-                WriteBound(w, keys, bound);
+                w.Raw(bound.Fragment(i, keys));
             }
         }
 
         if (ambient is not null)
         {
-            foreach (var field in ambient.Fields)
+            for (var i = 0; i < ambient.Fields.Length; i++)
             {
-                if (!fields.HasKey(field.Key) && !logger.Bound.Contains(field.Key))
+                var key = ambient.Fields[i].Key;
+                if (!fields.HasKey(key) && !bound.Contains(key))
                 {
-                    WriteBound(w, keys, field);
+                    w.Raw(ambient.Fragment(i, keys));
                 }
             }
-        }
-    }
-
-    private static void WriteBound(Utf8EventWriter w, KeyCache keys, BoundField field)
-    {
-        var entry = keys.Get(field.Key);
-        w.Raw(entry.SeparatedName);
-        if (entry.Redact && !Utf8EventWriter.IsEmpty(field.Value))
-        {
-            w.String(RedactionPolicy.Replacement);
-        }
-        else
-        {
-            w.Object(field.Value, keys, 1);
         }
     }
 
