@@ -1,9 +1,7 @@
 using System.Buffers;
-using System.Buffers.Binary;
 using System.Buffers.Text;
 using System.Globalization;
 using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
 using System.Text.Unicode;
 
 namespace Oxbow.Codec;
@@ -14,11 +12,8 @@ namespace Oxbow.Codec;
 /// <see cref="System.Text.Json.Utf8JsonWriter"/> would dominate the cost of a log call.
 /// Strings are escaped per RFC 8259: quote, backslash and control characters; invalid UTF-16 becomes U+FFFD.
 /// </summary>
-internal sealed class Utf8EventWriter
+internal sealed partial class Utf8EventWriter
 {
-    private static readonly SearchValues<byte> NeedsEscape = SearchValues.Create(
-        [.. Enumerable.Range(0, 0x20).Select(b => (byte)b), (byte)'"', (byte)'\\']);
-
     private static ReadOnlySpan<byte> Hex => "0123456789abcdef"u8;
 
     private byte[] _buffer;
@@ -84,49 +79,6 @@ internal sealed class Utf8EventWriter
     {
         utf8.CopyTo(Reserve(utf8.Length));
         _position += utf8.Length;
-    }
-
-    // Binary primitives for log records (see Logging/LogRecord): little-endian, unaligned.
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public void Int32Bits(int value)
-    {
-        BinaryPrimitives.WriteInt32LittleEndian(Reserve(4), value);
-        _position += 4;
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public void Int64Bits(long value)
-    {
-        BinaryPrimitives.WriteInt64LittleEndian(Reserve(8), value);
-        _position += 8;
-    }
-
-    /// <summary>Room for <paramref name="size"/> bytes at the end, to fill and then <see cref="Advance"/> past.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public Span<byte> GetSpan(int size) => Reserve(size);
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public void Advance(int count) => _position += count;
-
-    /// <summary>Overwrites four bytes written earlier at <paramref name="position"/> (a length known only afterwards).</summary>
-    public void PatchInt32(int position, int value) => BinaryPrimitives.WriteInt32LittleEndian(_buffer.AsSpan(position), value);
-
-    /// <summary>A string's UTF-16 code units as they are, after their count: a copy, no transcoding or escaping.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public void Utf16Bits(ReadOnlySpan<char> value)
-    {
-        var bytes = MemoryMarshal.AsBytes(value);
-        var span = Reserve(4 + bytes.Length);
-        BinaryPrimitives.WriteInt32LittleEndian(span, value.Length);
-        bytes.CopyTo(span[4..]);
-        _position += 4 + bytes.Length;
-    }
-
-    /// <summary>Bytes after their count.</summary>
-    public void BytesWithLength(ReadOnlySpan<byte> value)
-    {
-        Int32Bits(value.Length);
-        Raw(value);
     }
 
     public void Null() => Raw("null"u8);
@@ -274,97 +226,6 @@ internal sealed class Utf8EventWriter
         _position += (bytes.Length * 2) + 2;
     }
 
-    /// <summary>Writes a quoted, escaped string, or <c>null</c>.</summary>
-    public void String(string? value)
-    {
-        if (value is null)
-        {
-            Null();
-            return;
-        }
-
-        String(value.AsSpan());
-    }
-
-    public void String(ReadOnlySpan<char> value)
-    {
-        Byte((byte)'"');
-        StringContent(value);
-        Byte((byte)'"');
-    }
-
-    /// <summary>Writes the escaped text of a string without its quotes (a message is written in pieces).</summary>
-    public void StringContent(ReadOnlySpan<char> value)
-    {
-        // Most field values are short ASCII with nothing to escape; one plain loop beats the setup cost of the
-        // vectorized transcoder and escape search below for them.
-        if (value.Length <= 32)
-        {
-            var target = Reserve(value.Length);
-            var i = 0;
-            for (; i < value.Length; i++)
-            {
-                var c = value[i];
-                if (c is < (char)0x20 or >= (char)0x7F or '"' or '\\')
-                {
-                    break;
-                }
-
-                target[i] = (byte)c;
-            }
-
-            if (i == value.Length)
-            {
-                _position += i;
-                return;
-            }
-        }
-
-        // Transcode optimistically, then scan the UTF-8 for bytes that need escaping: almost always none.
-        var span = Reserve(value.Length * 3);
-        Utf8.FromUtf16(value, span, out _, out var written, replaceInvalidSequences: true);
-        var body = span[..written];
-        var escapeAt = body.IndexOfAny(NeedsEscape);
-        if (escapeAt < 0)
-        {
-            _position += written;
-            return;
-        }
-
-        var tail = body[escapeAt..].ToArray();
-        _position += escapeAt;
-        WriteEscaped(tail);
-    }
-
-    private void WriteEscaped(ReadOnlySpan<byte> utf8)
-    {
-        var span = Reserve(utf8.Length * 6);
-        var n = 0;
-        foreach (var b in utf8)
-        {
-            switch (b)
-            {
-                case (byte)'"': span[n++] = (byte)'\\'; span[n++] = (byte)'"'; break;
-                case (byte)'\\': span[n++] = (byte)'\\'; span[n++] = (byte)'\\'; break;
-                case (byte)'\n': span[n++] = (byte)'\\'; span[n++] = (byte)'n'; break;
-                case (byte)'\r': span[n++] = (byte)'\\'; span[n++] = (byte)'r'; break;
-                case (byte)'\t': span[n++] = (byte)'\\'; span[n++] = (byte)'t'; break;
-                case (byte)'\b': span[n++] = (byte)'\\'; span[n++] = (byte)'b'; break;
-                case (byte)'\f': span[n++] = (byte)'\\'; span[n++] = (byte)'f'; break;
-                case < 0x20:
-                    span[n++] = (byte)'\\';
-                    span[n++] = (byte)'u';
-                    span[n++] = (byte)'0';
-                    span[n++] = (byte)'0';
-                    span[n++] = Hex[b >> 4];
-                    span[n++] = Hex[b & 0xF];
-                    break;
-                default: span[n++] = b; break;
-            }
-        }
-
-        _position += n;
-    }
 
     /// <summary>
     /// Writes any value without boxing the common primitives. For value types the JIT compiles a copy of this method

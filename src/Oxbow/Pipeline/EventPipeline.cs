@@ -212,7 +212,9 @@ internal sealed class EventPipeline : IDisposable
             }
             else
             {
-                length = queued.IndexOf((byte)'\n') + 1;
+                // Every JSON line in the queue ends with a newline; the guard only keeps a broken one from looping.
+                var newline = queued.IndexOf((byte)'\n');
+                length = newline < 0 ? queued.Length : newline + 1;
                 formatted.Raw(queued[..length]);
                 lines++;
             }

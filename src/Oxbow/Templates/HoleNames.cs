@@ -1,5 +1,4 @@
-using System.Collections.Concurrent;
-using System.Runtime.CompilerServices;
+using Oxbow.Codec;
 
 namespace Oxbow.Templates;
 
@@ -16,19 +15,12 @@ namespace Oxbow.Templates;
 /// </remarks>
 internal static class HoleNames
 {
-    private const int Size = 1024;
-    private const int MaxByValue = 4096;
-
-    private static readonly Named?[] Expressions = new Named?[Size];
-    private static readonly Named?[] Formats = new Named?[Size];
-    private static readonly ConcurrentDictionary<string, Named> ExpressionsByValue = new(StringComparer.Ordinal);
-    private static readonly ConcurrentDictionary<string, Named> FormatsByValue = new(StringComparer.Ordinal);
+    private static readonly IdentityCache<Named> Expressions = new(ParseExpression);
+    private static readonly IdentityCache<Named> Formats = new(ParseFormat);
     private static readonly string[] Positions = [.. Enumerable.Range(0, 32).Select(i => "arg" + i)];
 
-    private sealed class Named(string source, string? name, string? format)
+    private sealed class Named(string? name, string? format)
     {
-        public readonly string Source = source;
-
         /// <summary>The field name, or null when the source gives none.</summary>
         public readonly string? Name = name;
 
@@ -42,7 +34,7 @@ internal static class HoleNames
         renderFormat = format;
         if (format is ['@', ..])
         {
-            var named = Lookup(Formats, FormatsByValue, format, ParseFormat);
+            var named = Formats.Get(format);
             renderFormat = named.Format;
             if (named.Name is not null)
             {
@@ -50,32 +42,12 @@ internal static class HoleNames
             }
         }
 
-        if (expression is not null && Lookup(Expressions, ExpressionsByValue, expression, ParseExpression).Name is { } name)
+        if (expression is not null && Expressions.Get(expression).Name is { } name)
         {
             return name;
         }
 
         return position < Positions.Length ? Positions[position] : "arg" + position;
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Named Lookup(Named?[] table, ConcurrentDictionary<string, Named> byValue, string source, Func<string, Named> parse)
-    {
-        var slot = RuntimeHelpers.GetHashCode(source) & (Size - 1);
-        var entry = table[slot];
-        if (entry is not null && ReferenceEquals(entry.Source, source))
-        {
-            return entry;
-        }
-
-        entry = byValue.Count < MaxByValue ? byValue.GetOrAdd(source, parse) : parse(source);
-        if (!ReferenceEquals(entry.Source, source))
-        {
-            entry = new Named(source, entry.Name, entry.Format);
-        }
-
-        table[slot] = entry;
-        return entry;
     }
 
     // "@name" or "@name:format"; a bare "@" names nothing.
@@ -84,7 +56,7 @@ internal static class HoleNames
         var colon = format.IndexOf(':', StringComparison.Ordinal);
         var name = colon < 0 ? format[1..] : format[1..colon];
         var rest = colon < 0 ? null : format[(colon + 1)..];
-        return new Named(format, name.Length == 0 ? null : name, rest);
+        return new Named(name.Length == 0 ? null : name, rest);
     }
 
     private static Named ParseExpression(string expression)
@@ -96,7 +68,7 @@ internal static class HoleNames
         }
 
         path = path.Replace("?.", ".", StringComparison.Ordinal).Replace("@", "", StringComparison.Ordinal).TrimEnd('!');
-        return new Named(expression, IsDottedPath(path) ? path : null, null);
+        return new Named(IsDottedPath(path) ? path : null, null);
     }
 
     private static bool IsDottedPath(string path)

@@ -16,7 +16,7 @@ namespace Oxbow.Templates;
 /// </remarks>
 internal sealed class MessageBuilder
 {
-    /// <summary>More holes than this and de-duplication against bound fields takes the allocating path.</summary>
+    /// <summary>Names of the first holes are kept in an array; more than this many need a list (allocated once per builder).</summary>
     public const int MaxFastHoles = 16;
 
     [ThreadStatic] private static MessageBuilder? t_spare;

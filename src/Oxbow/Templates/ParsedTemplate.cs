@@ -1,6 +1,5 @@
-using System.Collections.Concurrent;
 using System.Globalization;
-using System.Runtime.CompilerServices;
+using Oxbow.Codec;
 
 namespace Oxbow.Templates;
 
@@ -16,42 +15,17 @@ namespace Oxbow.Templates;
 /// </remarks>
 internal sealed class ParsedTemplate
 {
-    private const int Size = 1024;
-    private const int MaxByValue = 4096;
-    private static readonly ParsedTemplate?[] Table = new ParsedTemplate?[Size];
-    private static readonly ConcurrentDictionary<string, ParsedTemplate> ByValue = new(StringComparer.Ordinal);
+    private static readonly IdentityCache<ParsedTemplate> Cache = new(Parse);
 
     /// <summary>One piece: literal text (<see cref="Name"/> null), or a hole bound to argument <see cref="Argument"/>.</summary>
     internal readonly record struct Token(int Start, int Length, string? Name, int Argument, int Alignment, string? Format, HoleCapture Capture);
 
-    private ParsedTemplate(string text, Token[] tokens)
-    {
-        Text = text;
-        Tokens = tokens;
-    }
-
-    public string Text { get; }
+    private ParsedTemplate(Token[] tokens) => Tokens = tokens;
 
     public Token[] Tokens { get; }
 
-    public static ParsedTemplate Get(string template)
-    {
-        var slot = RuntimeHelpers.GetHashCode(template) & (Size - 1);
-        var parsed = Table[slot];
-        if (parsed is not null && ReferenceEquals(parsed.Text, template))
-        {
-            return parsed;
-        }
-
-        parsed = ByValue.Count < MaxByValue ? ByValue.GetOrAdd(template, Parse) : Parse(template);
-        if (!ReferenceEquals(parsed.Text, template))
-        {
-            parsed = new ParsedTemplate(template, parsed.Tokens);
-        }
-
-        Table[slot] = parsed;
-        return parsed;
-    }
+    /// <summary>The parsed form of <paramref name="template"/>, parsed once per distinct template.</summary>
+    public static ParsedTemplate Get(string template) => Cache.Get(template);
 
     public static ParsedTemplate Parse(string template)
     {
@@ -91,7 +65,7 @@ internal sealed class ParsedTemplate
             tokens.Add(new Token(literalStart, template.Length - literalStart, null, -1, 0, null, HoleCapture.Default));
         }
 
-        return new ParsedTemplate(template, Bind(tokens));
+        return new ParsedTemplate(Bind(tokens));
     }
 
     private static bool TryParseHole(ReadOnlySpan<char> inside, out Token hole)
