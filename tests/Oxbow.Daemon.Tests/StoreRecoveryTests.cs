@@ -57,7 +57,7 @@ public sealed class StoreRecoveryTests
         Assert.Equal(unacknowledged.Length + orphanBytes.Length, await collector.StatAsync("store", "recovery_discarded_bytes"));
         Assert.Equal(1, await collector.StatAsync("store", "recovery_discarded_files"));
         Assert.Equal(0, await collector.StatAsync("store", "recovery_missing_bytes"));
-        Assert.Contains("store_unacknowledged_data_discarded", collector.Output, StringComparison.Ordinal);
+        await collector.WaitForOutputAsync("store_unacknowledged_data_discarded");
 
         await PostAcknowledgedAsync(collector, 30, 40);
 
@@ -85,7 +85,7 @@ public sealed class StoreRecoveryTests
         await collector.StartAsync();
         Assert.Equal(acknowledged[..lastWholeLine], await File.ReadAllBytesAsync(file));
         Assert.Equal(acknowledged.Length - lastWholeLine, await collector.StatAsync("store", "recovery_missing_bytes"));
-        Assert.Contains("store_file_shorter_than_acknowledged", collector.Output, StringComparison.Ordinal);
+        await collector.WaitForOutputAsync("store_file_shorter_than_acknowledged");
 
         await PostAcknowledgedAsync(collector, 10, 20);
 
@@ -175,7 +175,7 @@ public sealed class StoreRecoveryTests
         // Every acknowledged event is on disk where the store looks, including those the deletions took.
         Assert.Equal(Enumerable.Range(0, 600), Numbers(data));
         Assert.True(await collector.StatAsync("store", "files_recreated") >= 2, collector.Output);
-        Assert.Contains("store_file_recreated", collector.Output, StringComparison.Ordinal);
+        await collector.WaitForOutputAsync("store_file_recreated");
         Assert.Equal(0, await collector.TerminateAsync());
         Assert.Equal(Enumerable.Range(0, 600), Numbers(data));
     }

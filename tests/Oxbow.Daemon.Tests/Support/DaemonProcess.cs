@@ -214,6 +214,13 @@ internal sealed class DaemonProcess : IAsyncDisposable
         return element.GetInt64();
     }
 
+    /// <summary>
+    /// Waits until the daemon has printed <paramref name="text"/>: its own log lines reach the console through a
+    /// background writer, so they may follow the response that caused them.
+    /// </summary>
+    public Task WaitForOutputAsync(string text) =>
+        Eventually.TrueAsync(() => Output.Contains(text, StringComparison.Ordinal), () => $"never printed '{text}':\n{Output}");
+
     /// <summary>Waits until a numeric stat reaches a value.</summary>
     public async Task WaitForStatAsync(long expected, params string[] path)
     {
