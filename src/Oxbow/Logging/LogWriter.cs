@@ -104,7 +104,7 @@ internal static class LogWriter
         OxLogger logger, OxLevel level, string evt, in TFields fields, OxContext? context, FieldBindings? ambient, EventPipeline pipeline)
         where TFields : struct, IFieldList
     {
-        var now = pipeline.Time.GetUtcNow().UtcTicks;
+        var now = pipeline.UtcNowTicks;
         var w = Emitter.RentWriter();
         if (!LogRecord.TryWrite(w, logger, level, evt, fields, context, ambient, pipeline.Keys, now))
         {

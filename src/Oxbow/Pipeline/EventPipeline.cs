@@ -12,6 +12,7 @@ internal sealed class EventPipeline : IDisposable
 {
     private static EventPipeline? s_current;
 
+    private readonly bool _systemClock;
     private readonly EventQueue _queue;
     private readonly IEventSink[] _sinks;
     private readonly int[] _sinkLevels;
@@ -32,6 +33,7 @@ internal sealed class EventPipeline : IDisposable
         _sinkLevels = _sinks.Select(sink => (int)options.SinkLevel(sink)).ToArray();
         _levels = Rules(options, _sinkLevels);
         Time = options.TimeProvider;
+        _systemClock = ReferenceEquals(Time, TimeProvider.System);
         SampleSource = options.SampleSource;
         Keys = new KeyCache(options.Redaction);
         Identity = new IdentityJson(new ProcessIdentity(options.Host, Environment.ProcessId, options.App));
@@ -65,6 +67,9 @@ internal sealed class EventPipeline : IDisposable
     public bool QueueFull => _queue.IsFull;
 
     public TimeProvider Time { get; }
+
+    /// <summary>Now, in UTC ticks: the system clock read directly (no virtual call, no offset) unless a test set a clock.</summary>
+    public long UtcNowTicks => _systemClock ? DateTime.UtcNow.Ticks : Time.GetUtcNow().UtcTicks;
 
     public Func<double> SampleSource { get; }
 

@@ -1,10 +1,11 @@
+using System.Runtime.CompilerServices;
 using Oxbow.Sinks;
 
 namespace Oxbow.Pipeline;
 
 /// <summary>
 /// A bounded, double-buffered byte queue between logging threads and the single writer thread.
-/// Producers copy an encoded line into the active buffer under a lock held for one memcpy; the writer swaps the
+/// Producers copy an encoded line into the active buffer under a spin gate held for one memcpy; the writer swaps the
 /// active buffer for the spare one and writes the whole swapped buffer as a batch outside the lock.
 /// </summary>
 /// <remarks>
@@ -16,7 +17,12 @@ namespace Oxbow.Pipeline;
 /// </remarks>
 internal sealed class EventQueue : IDisposable
 {
+    // Two locks, the spin gate innermost. The spin gate guards the buffers and counts, and producers hold it for one
+    // memcpy (a monitor cost a third of a call). The monitor is only for sleeping: the writer waiting for data, a
+    // producer waiting for room, a flush waiting for the writer; whoever changes what a sleeper waits for pulses it.
+    // Never take the monitor while holding the spin gate.
     private readonly object _gate = new();
+    private SpinGate _spin;
     private readonly int _initialCapacity;
     private readonly int _capacity;
     private readonly TimeProvider _time;
@@ -108,49 +114,90 @@ internal sealed class EventQueue : IDisposable
             return false;
         }
 
+        // The common case holds only the spin gate, for one memcpy: no monitor, no thread lookup.
+        _spin.Enter();
+        if (_activeBytes + line.Length > _active.Length || _completed)
+        {
+            _spin.Exit();
+            return EnqueueSlow(line);
+        }
+
+        var wake = Append(line);
+        _spin.Exit();
+        if (wake)
+        {
+            lock (_gate)
+            {
+                Monitor.PulseAll(_gate);
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>The queue is full (or completed): grow it, drop the line, or wait for room, by the full mode.</summary>
+    private bool EnqueueSlow(ReadOnlySpan<byte> line)
+    {
         lock (_gate)
         {
-            while (_activeBytes + line.Length > _active.Length)
+            _spin.Enter();
+            while (_activeBytes + line.Length > _active.Length || _completed)
             {
+                if (_completed || _fullMode == QueueFullMode.DropNewest && _active.Length >= _capacity)
+                {
+                    _full = _fullMode == QueueFullMode.DropNewest && !_completed;
+                    _spin.Exit();
+                    Interlocked.Increment(ref _droppedFull);
+                    NoteDrop();
+                    return false;
+                }
+
                 if (_active.Length < _capacity)
                 {
                     Grow(_activeBytes + line.Length);
                     continue;
                 }
 
-                if (_fullMode == QueueFullMode.DropNewest || _completed)
-                {
-                    _full = _fullMode == QueueFullMode.DropNewest;
-                    Interlocked.Increment(ref _droppedFull);
-                    NoteDrop();
-                    return false;
-                }
-
                 _waitingProducers++;
+                _spin.Exit();
                 Monitor.Wait(_gate);
+                _spin.Enter();
                 _waitingProducers--;
             }
 
-            line.CopyTo(_active.AsSpan(_activeBytes));
-            _activeBytes += line.Length;
-            _activeCount++;
-            if (line[0] == Logging.LogRecord.Marker)
+            var wake = Append(line);
+            _spin.Exit();
+            if (wake)
             {
-                _activeRecords++;
-            }
-
-            _enqueued++;
-            // Wake the writer only on the transitions that need it: from idle, or when a lingering batch is big enough.
-            // Waking it per event would cost a futex call per event and ping-pong the lock.
-            if (_writerIdle || (_writerLingering && _activeBytes >= _initialCapacity / 4))
-            {
-                _writerIdle = false;
-                _writerLingering = false;
                 Monitor.PulseAll(_gate);
             }
+
+            return true;
+        }
+    }
+
+    /// <summary>Copies a line that fits into the active buffer, under the spin gate; true when the writer must be woken.</summary>
+    private bool Append(ReadOnlySpan<byte> line)
+    {
+        line.CopyTo(_active.AsSpan(_activeBytes));
+        _activeBytes += line.Length;
+        _activeCount++;
+        if (line[0] == Logging.LogRecord.Marker)
+        {
+            _activeRecords++;
         }
 
-        return true;
+        _enqueued++;
+        // Wake the writer only on the transitions that need it: from idle, or when a lingering batch is big enough.
+        // Waking it per event would cost a futex call per event.
+        if (_writerIdle || (_writerLingering && _activeBytes >= _initialCapacity / 4))
+        {
+            _writerIdle = false;
+            _writerLingering = false;
+            return true;
+        }
+
+        return false;
     }
 
     /// <summary>
@@ -162,10 +209,15 @@ internal sealed class EventQueue : IDisposable
     {
         lock (_gate)
         {
+            _spin.Enter();
             while (_activeBytes == 0 && !_completed && _flushRequested == _flushCompleted)
             {
+                // Set under the spin gate while holding the monitor: a producer that sees the flag pulses the monitor,
+                // which it can enter only once this thread waits, so the wake-up cannot be lost.
                 _writerIdle = true;
+                _spin.Exit();
                 Monitor.Wait(_gate);
+                _spin.Enter();
                 _writerIdle = false;
             }
 
@@ -173,12 +225,15 @@ internal sealed class EventQueue : IDisposable
             if (!_completed && _flushRequested == _flushCompleted && _activeBytes < _initialCapacity / 4 && _linger > TimeSpan.Zero)
             {
                 _writerLingering = true;
+                _spin.Exit();
                 Monitor.Wait(_gate, _linger);
+                _spin.Enter();
                 _writerLingering = false;
             }
 
             if (_activeBytes == 0 && _completed && _flushRequested == _flushCompleted)
             {
+                _spin.Exit();
                 buffer = [];
                 bytes = count = records = 0;
                 flushTicket = _flushRequested;
@@ -193,16 +248,32 @@ internal sealed class EventQueue : IDisposable
             _active = _spare;
             // A buffer grown for a burst is let go once batches fit the initial size again (the writer still holds
             // it until this batch is written); the next spare is then the initial size.
-            _spare = buffer.Length > _initialCapacity && bytes <= _initialCapacity / 2 ? GC.AllocateUninitializedArray<byte>(_initialCapacity) : buffer;
-            if (_active.Length > _initialCapacity && bytes <= _initialCapacity / 2)
-            {
-                _active = GC.AllocateUninitializedArray<byte>(_initialCapacity);
-            }
+            var shrink = buffer.Length > _initialCapacity && bytes <= _initialCapacity / 2;
+            _spare = buffer;
             _activeBytes = 0;
             _activeCount = 0;
             _activeRecords = 0;
             _full = false;
-            if (_waitingProducers > 0)
+            var waiting = _waitingProducers > 0;
+            var activeTooBig = _active.Length > _initialCapacity && bytes <= _initialCapacity / 2;
+            _spin.Exit();
+
+            // Fresh buffers are allocated outside the spin gate; only the writer replaces them, so nothing races.
+            if (shrink || activeTooBig)
+            {
+                var spare = shrink ? GC.AllocateUninitializedArray<byte>(_initialCapacity) : buffer;
+                var active = activeTooBig ? GC.AllocateUninitializedArray<byte>(_initialCapacity) : null;
+                _spin.Enter();
+                _spare = spare;
+                if (active is not null && _activeBytes == 0)
+                {
+                    _active = active;
+                }
+
+                _spin.Exit();
+            }
+
+            if (waiting)
             {
                 Monitor.PulseAll(_gate);
             }
@@ -292,16 +363,49 @@ internal sealed class EventQueue : IDisposable
     {
         lock (_gate)
         {
+            _spin.Enter();
             _completed = true;
+            _spin.Exit();
             Monitor.PulseAll(_gate);
         }
     }
 
     public void Dispose()
     {
-        lock (_gate)
+        _spin.Enter();
+        _active = _spare = [];
+        _spin.Exit();
+    }
+
+    /// <summary>
+    /// A lock for a few instructions: one compare-and-swap to enter, one store to leave. A contended enter spins, then
+    /// yields, and never sleeps on a timer (the holder is only ever copying bytes).
+    /// </summary>
+    private struct SpinGate
+    {
+        private int _held;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Enter()
         {
-            _active = _spare = [];
+            if (Interlocked.CompareExchange(ref _held, 1, 0) != 0)
+            {
+                EnterContended();
+            }
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Exit() => Volatile.Write(ref _held, 0);
+
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        private void EnterContended()
+        {
+            var spinner = default(SpinWait);
+            do
+            {
+                spinner.SpinOnce(sleep1Threshold: -1);
+            }
+            while (Volatile.Read(ref _held) != 0 || Interlocked.CompareExchange(ref _held, 1, 0) != 0);
         }
     }
 
