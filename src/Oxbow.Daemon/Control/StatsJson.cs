@@ -59,6 +59,10 @@ internal static class StatsJson
             json.WriteNumber("dropped_events", spool.DroppedEvents);
             json.WriteNumber("skipped_records", spool.SkippedRecords);
             json.WriteNumber("skipped_bytes", spool.SkippedBytes);
+            json.WriteNumber("appended_bytes", spool.AppendedBytes);
+            json.WriteNumber("fsyncs", spool.Fsyncs);
+            json.WriteNumber("bytes_written", spool.BytesWritten);
+            json.WriteNumber("recovery_seconds", Math.Round(spool.RecoveryTime.TotalSeconds, 3));
             json.WriteEndObject();
             if (status.Store is { } store)
             {

@@ -36,6 +36,10 @@ internal static class DaemonMetrics
         Counter(families, "oxbow_spool_full_rejects", "Batches refused because the spool was full.", spool.FullRejects);
         Counter(families, "oxbow_spool_dropped_events", "Undelivered events dropped by the drop-oldest policy.", spool.DroppedEvents);
         Counter(families, "oxbow_spool_skipped_records", "Torn or corrupt spool records skipped.", spool.SkippedRecords);
+        Counter(families, "oxbow_spool_appended_bytes", "Bytes of batches acknowledged (their data).", spool.AppendedBytes);
+        Counter(families, "oxbow_spool_fsyncs", "fsyncs of spool segment files and their directory.", spool.Fsyncs);
+        Counter(families, "oxbow_spool_written_bytes", "Bytes written to spool segment files (divide by appended bytes for the write cost of a byte).", spool.BytesWritten);
+        Gauge(families, "oxbow_spool_recovery_milliseconds", "How long the spool took to open and recover at start-up.", (long)spool.RecoveryTime.TotalMilliseconds);
         if (status.Store is { } store)
         {
             var s = store.Stats;

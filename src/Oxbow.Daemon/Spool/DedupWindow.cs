@@ -1,4 +1,4 @@
-using Oxbow.IO;
+using Oxbow.Daemon.Files;
 using Oxbow.Transport;
 
 namespace Oxbow.Daemon.Spool;
@@ -13,16 +13,17 @@ internal sealed class DedupWindow
     private readonly HashSet<BatchId> _ids = [];
     private readonly Queue<BatchId> _order = new();
     private readonly int _capacity;
+    private readonly IDurableFileSystem _files;
     private readonly string _path;
     private long _entriesInFile;
 
-    public DedupWindow(string path, int capacity)
+    public DedupWindow(IDurableFileSystem files, string path, int capacity)
     {
+        _files = files;
         _path = path;
         _capacity = Math.Max(16, capacity);
-        if (File.Exists(path))
+        if (DurableFiles.ReadAll(files, path) is { } bytes)
         {
-            var bytes = File.ReadAllBytes(path);
             // A torn last entry (killed mid-append) is ignored: whole 16-byte entries only.
             for (var i = 0; i + Protocol.BatchIdLength <= bytes.Length; i += Protocol.BatchIdLength)
             {
@@ -70,7 +71,7 @@ internal sealed class DedupWindow
                 all[i].Write(buffer.AsSpan(i * Protocol.BatchIdLength));
             }
 
-            AtomicFile.Write(_path, buffer);
+            DurableFiles.Replace(_files, _path, buffer);
             _entriesInFile = all.Length;
             return;
         }
@@ -83,9 +84,20 @@ internal sealed class DedupWindow
             offset += Protocol.BatchIdLength;
         }
 
-        using var stream = new FileStream(_path, FileMode.Append, FileAccess.Write, FileShare.Read);
-        stream.Write(bytes);
-        stream.Flush(flushToDisk: true);
+        var created = !_files.Exists(_path);
+        using (var file = created ? _files.Create(_path) : _files.Open(_path))
+        {
+            // Whole entries only: a torn one from a crash mid-append is cut off, not read as part of the next.
+            var end = file.Length / Protocol.BatchIdLength * Protocol.BatchIdLength;
+            file.Write(bytes, end);
+            file.Flush();
+        }
+
+        if (created)
+        {
+            _files.SyncDirectory(Path.GetDirectoryName(_path)!);
+        }
+
         _entriesInFile += ids.Count;
     }
 }

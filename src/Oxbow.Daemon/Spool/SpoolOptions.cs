@@ -31,5 +31,8 @@ public sealed class SpoolOptions
     /// <summary>How many batch ids of delivered batches are remembered to recognise retries. Default 262,144.</summary>
     public int DedupWindow { get; init; } = 1 << 18;
 
-    internal long EffectiveSegmentBytes => Math.Max(1 << 20, Math.Min(SegmentBytes, MaxBytes / 4));
+    /// <summary>The smallest segment size <see cref="SegmentBytes"/> is raised to: 1 MiB (tests use tiny segments to roll often).</summary>
+    internal long SegmentFloor { get; init; } = 1 << 20;
+
+    internal long EffectiveSegmentBytes => Math.Max(SegmentFloor, Math.Min(SegmentBytes, MaxBytes / 4));
 }

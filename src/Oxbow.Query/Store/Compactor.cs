@@ -1,4 +1,5 @@
 using System.Globalization;
+using Oxbow.IO;
 using Oxbow.Query.DuckDb;
 
 namespace Oxbow.Query.Store;

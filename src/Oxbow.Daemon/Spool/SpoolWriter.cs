@@ -1,0 +1,433 @@
+using Oxbow.Daemon.Files;
+using Oxbow.Daemon.Spool.Format;
+
+namespace Oxbow.Daemon.Spool;
+
+/// <summary>
+/// The spool's group commit: writes a group of appends to the active segment, makes them durable with one fsync, and
+/// only then tells their senders. Runs on one thread (the spool's writer, or a test driving it step by step).
+/// </summary>
+/// <remarks>
+/// <para><b>When a batch counts as stored.</b> Its bytes are written (into the segment, or by the placement), the
+/// placement's files are flushed, then the segment holding its record is flushed; only after that fsync does the
+/// sender hear <see cref="AppendResult.Durable"/>. This is the one place that decides it (<see cref="Sync"/>).</para>
+/// <para>On any failure the records written since the last fsync are cut off again, their placements undone, and their
+/// appends refused, so the senders retry: nothing is acknowledged that is not on disk, and nothing refused stays.</para>
+/// </remarks>
+internal sealed class SpoolWriter : IDisposable
+{
+    private readonly IDurableFileSystem _files;
+    private readonly SpoolOptions _options;
+    private readonly IBatchPlacement? _placement;
+    private readonly SpoolState _state;
+    private readonly DedupWindow _dedup;
+    private readonly Action _durable;
+    private readonly List<ReadOnlyMemory<byte>> _gather = new(2);
+
+    // Written since the last fsync, in order, all in the active segment.
+    private readonly List<(PendingAppend Pending, SpoolRecord Record)> _unsynced = [];
+    private IDurableFile _active;
+    private AppendResult _failure = AppendResult.Failed; // what the appends of a failing group are told
+    private bool _diskFull; // logged once when the disk fills and once when a write succeeds again
+
+    private long _appended;
+    private long _appendedEvents;
+    private long _appendedBytes;
+    private long _duplicates;
+    private long _fullRejects;
+    private long _failedAppends;
+    private long _fsyncs;
+    private long _bytesWritten;
+
+    /// <summary>Starts a new active segment numbered <paramref name="number"/>; <paramref name="durable"/> is called whenever records became readable.</summary>
+    public SpoolWriter(IDurableFileSystem files, SpoolOptions options, IBatchPlacement? placement, SpoolState state, DedupWindow dedup, long number, Action durable)
+    {
+        _files = files;
+        _options = options;
+        _placement = placement;
+        _state = state;
+        _dedup = dedup;
+        _durable = durable;
+        _active = CreateSegment(number);
+    }
+
+    public long Appended => Interlocked.Read(ref _appended);
+
+    public long AppendedEvents => Interlocked.Read(ref _appendedEvents);
+
+    /// <summary>Bytes of the batches acknowledged so far (their data, not what the spool wrote for them).</summary>
+    public long AppendedBytes => Interlocked.Read(ref _appendedBytes);
+
+    public long Duplicates => Interlocked.Read(ref _duplicates);
+
+    public long FullRejects => Interlocked.Read(ref _fullRejects);
+
+    public long FailedAppends => Interlocked.Read(ref _failedAppends);
+
+    /// <summary>fsyncs of segment files (and directories) so far.</summary>
+    public long Fsyncs => Interlocked.Read(ref _fsyncs);
+
+    /// <summary>Bytes written to segment files so far, records and headers.</summary>
+    public long BytesWritten => Interlocked.Read(ref _bytesWritten);
+
+    /// <summary>Writes <paramref name="group"/>, makes it durable, and completes every append in it.</summary>
+    public void Write(List<PendingAppend> group)
+    {
+        foreach (var pending in group)
+        {
+            if (_dedup.Contains(pending.Id))
+            {
+                pending.Result = AppendResult.Duplicate;
+                continue;
+            }
+
+            var payload = pending.Data;
+            if (_placement is not null)
+            {
+                try
+                {
+                    payload = _placement.Place(pending.Data);
+                }
+                catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+                {
+                    Failed("store_write_failed", ex);
+                    FailUnsynced(group);
+                    return;
+                }
+            }
+
+            var size = SpoolRecordFormat.Size(payload.Length);
+            var segment = _state.Active;
+            var roll = segment.Length + size > _options.EffectiveSegmentBytes && segment.Records.Count > 0;
+
+            // With a placement the records are small and the placement's disk is not the spool's to bound. Room is kept
+            // for the header of a roll, and for one more: the segment a restart starts stays within the bound too.
+            if (_placement is null && !MakeRoom(size + ((roll ? 2 : 1) * SpoolSegmentFormat.HeaderLength)))
+            {
+                pending.Result = AppendResult.Full;
+                Interlocked.Increment(ref _fullRejects);
+                continue;
+            }
+
+            if (roll)
+            {
+                // Everything written to the old segment so far becomes durable before it is sealed.
+                if (!Sync(group) || !Roll(group))
+                {
+                    return;
+                }
+
+                segment = _state.Active;
+            }
+
+            var head = new byte[SpoolRecordFormat.HeadLength];
+            SpoolRecordFormat.EncodeHead(head, pending.Id, pending.EventCount, payload.Span);
+            _gather.Clear();
+            _gather.Add(head);
+            _gather.Add(payload);
+            try
+            {
+                _active.Write(_gather, segment.Length);
+                Interlocked.Add(ref _bytesWritten, size);
+            }
+            catch (IOException ex)
+            {
+                Failed("spool_write_failed", ex);
+                if (_placement is not null)
+                {
+                    // This batch is placed already, and undoing one placement means undoing all since the last sync.
+                    FailUnsynced(group);
+                    return;
+                }
+
+                pending.Result = _failure;
+                Interlocked.Increment(ref _failedAppends);
+                TryTruncate(segment.Length);
+                continue;
+            }
+
+            _unsynced.Add((pending, new SpoolRecord(new SpoolPosition(segment.Number, segment.Length),
+                new SpoolPosition(segment.Number, segment.Length + size), pending.Id, pending.EventCount, payload)));
+            lock (_state.Gate)
+            {
+                segment.Records.Add(new SpoolRecordInfo(segment.Length, pending.EventCount, pending.Id));
+                segment.Length += size;
+                _state.TotalBytes += size;
+            }
+
+            _dedup.Add(pending.Id);
+            pending.Result = AppendResult.Durable;
+        }
+
+        if (!Sync(group))
+        {
+            return;
+        }
+
+        // Durable ones were completed by Sync; a duplicate is answered only now, after any earlier copy in this group
+        // is durable too.
+        foreach (var pending in group)
+        {
+            if (pending.Result == AppendResult.Duplicate)
+            {
+                Interlocked.Increment(ref _duplicates);
+            }
+
+            pending.Completion.TrySetResult(pending.Result);
+        }
+    }
+
+    /// <summary>
+    /// The moment records count as stored: the placement's data is flushed, then the segment holding the records that
+    /// say where it is; then they are published to the consumer and their appends complete. On failure they are cut
+    /// off again, their ids forgotten, and every append of the group not yet completed fails.
+    /// </summary>
+    private bool Sync(List<PendingAppend> group)
+    {
+        if (_unsynced.Count == 0)
+        {
+            return true;
+        }
+
+        try
+        {
+            _placement?.Flush();
+            _active.Flush();
+            Interlocked.Increment(ref _fsyncs);
+        }
+        catch (IOException ex)
+        {
+            Failed("spool_sync_failed", ex);
+            FailUnsynced(group);
+            return false;
+        }
+
+        if (_diskFull)
+        {
+            _diskFull = false;
+            _failure = AppendResult.Failed;
+            OxbowDaemonLog.Info("disk_space_available", "effect", "batches are accepted again");
+        }
+
+        _placement?.Committed();
+        lock (_state.Gate)
+        {
+            foreach (var (_, record) in _unsynced)
+            {
+                if (_placement is not null)
+                {
+                    continue; // stored already: nothing pending, nothing for a consumer to read
+                }
+
+                _state.PendingRecords++;
+                _state.PendingEvents += record.EventCount;
+                _state.Recent.Add(record);
+            }
+
+            _state.DurableEnd = new SpoolPosition(_state.Active.Number, _state.Active.Length);
+        }
+
+        foreach (var (pending, record) in _unsynced)
+        {
+            Interlocked.Increment(ref _appended);
+            Interlocked.Add(ref _appendedEvents, record.EventCount);
+            Interlocked.Add(ref _appendedBytes, pending.Data.Length);
+            pending.Completion.TrySetResult(AppendResult.Durable);
+        }
+
+        _unsynced.Clear();
+        _durable();
+        return true;
+    }
+
+    /// <summary>
+    /// Cuts off the records written since the last sync, undoes their placements, forgets their ids, and fails every
+    /// append of the group not yet completed.
+    /// </summary>
+    private void FailUnsynced(List<PendingAppend> group)
+    {
+        if (_unsynced.Count > 0)
+        {
+            long length;
+            lock (_state.Gate)
+            {
+                var active = _state.Active;
+                var start = _unsynced[0].Record.Position.Offset;
+                _state.TotalBytes -= active.Length - start;
+                active.Length = start;
+                active.Records.RemoveRange(active.Records.Count - _unsynced.Count, _unsynced.Count);
+                length = active.Length;
+            }
+
+            TryTruncate(length);
+        }
+
+        _placement?.Rollback();
+        foreach (var (pending, _) in _unsynced)
+        {
+            _dedup.Remove(pending.Id);
+        }
+
+        _unsynced.Clear();
+        foreach (var pending in group)
+        {
+            // Counted before the caller resumes, so stats agree with what it was told. Only this thread completes
+            // appends, so a completed one stays skipped.
+            if (pending.Completion.Task.IsCompleted)
+            {
+                continue;
+            }
+
+            if (pending.Result == AppendResult.Full)
+            {
+                // Refused for room and counted so before the failure: that answer stands (the model test found it
+                // turned into a failure, counted twice).
+                pending.Completion.TrySetResult(AppendResult.Full);
+                continue;
+            }
+
+            if (pending.Result is not (AppendResult.Failed or AppendResult.DiskFull))
+            {
+                Interlocked.Increment(ref _failedAppends);
+            }
+
+            pending.Completion.TrySetResult(_failure);
+        }
+    }
+
+    /// <summary>
+    /// Says why a write failed. A full disk is a state, not an event: it is logged once when it starts (and once
+    /// when a write succeeds again), without a stack trace, and its batches are told <see cref="AppendResult.DiskFull"/>.
+    /// Any other failure is logged each time, with its trace.
+    /// </summary>
+    private void Failed(string what, Exception ex)
+    {
+        if (DiskErrors.IsDiskFull(ex))
+        {
+            _failure = AppendResult.DiskFull;
+            if (!_diskFull)
+            {
+                _diskFull = true;
+                OxbowDaemonLog.Warning("disk_full", "directory", _options.Directory, "while", what, "effect", "batches are refused as disk_full (retryable) until space is freed");
+            }
+
+            return;
+        }
+
+        _failure = AppendResult.Failed;
+        OxbowDaemonLog.Error(what, ex);
+    }
+
+    /// <summary>Whether <paramref name="size"/> more bytes fit under the bound, dropping the oldest segments first when that is the policy.</summary>
+    private bool MakeRoom(long size)
+    {
+        while (true)
+        {
+            SpoolSegment? oldest;
+            lock (_state.Gate)
+            {
+                if (_state.TotalBytes + size <= _options.MaxBytes)
+                {
+                    return true;
+                }
+
+                if (_options.FullPolicy == SpoolFullPolicy.Backpressure)
+                {
+                    return false;
+                }
+
+                oldest = _state.Segments.Count > 1 ? _state.Segments[0] : null;
+            }
+
+            if (oldest is null)
+            {
+                return false;
+            }
+
+            _state.Retire(oldest, countAsDropped: true);
+        }
+    }
+
+    /// <summary>Seals the active segment and starts the next; false (the group failed) when the new one cannot be made.</summary>
+    private bool Roll(List<PendingAppend> group)
+    {
+        IDurableFile next;
+        try
+        {
+            next = CreateSegment(_state.Active.Number + 1);
+        }
+        catch (IOException ex)
+        {
+            Failed("spool_roll_failed", ex);
+            FailUnsynced(group);
+            return false;
+        }
+
+        _active.Dispose();
+        _active = next;
+        return true;
+    }
+
+    /// <summary>
+    /// Creates segment <paramref name="number"/> and makes it the active one: header written and flushed, and the
+    /// directory synced, since records acknowledged in a file whose creation a power cut undid would be lost.
+    /// </summary>
+    private IDurableFile CreateSegment(long number)
+    {
+        var path = Path.Combine(_options.Directory, SpoolSegmentFormat.FileName(number));
+        var segment = new SpoolSegment(number, path) { Length = SpoolSegmentFormat.HeaderLength, Placed = _placement is not null };
+        var file = _files.Create(path);
+        try
+        {
+            Span<byte> header = stackalloc byte[SpoolSegmentFormat.HeaderLength];
+            SpoolSegmentFormat.WriteHeader(header, number, segment.Placed);
+            file.Write(header, 0);
+            file.Flush();
+            _files.SyncDirectory(_options.Directory);
+            Interlocked.Add(ref _fsyncs, 2);
+            Interlocked.Add(ref _bytesWritten, header.Length);
+        }
+        catch
+        {
+            file.Dispose();
+            TryDelete(path);
+            throw;
+        }
+
+        lock (_state.Gate)
+        {
+            _state.Segments.Add(segment);
+            _state.TotalBytes += SpoolSegmentFormat.HeaderLength;
+            _state.Active = segment;
+            _state.DurableEnd = new SpoolPosition(number, segment.Length);
+        }
+
+        return file;
+    }
+
+    private void TryDelete(string path)
+    {
+        try
+        {
+            _files.Delete(path);
+        }
+        catch (IOException)
+        {
+            // Recovery deletes a segment whose header is torn.
+        }
+    }
+
+    private void TryTruncate(long length)
+    {
+        try
+        {
+            _active.SetLength(length);
+        }
+        catch (IOException)
+        {
+            // The next record overwrites from the recorded length anyway; recovery cuts whatever is left.
+        }
+    }
+
+    public void Dispose() => _active.Dispose();
+}
