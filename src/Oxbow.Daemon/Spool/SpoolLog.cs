@@ -148,12 +148,13 @@ internal sealed class SpoolLog : IDisposable
     {
         get
         {
+            var counters = _writer.Counters;
             lock (_state.Gate)
             {
                 return new SpoolStats(_state.PendingRecords, _state.PendingEvents, _state.TotalBytes, _state.Segments.Count + _state.Undeleted.Count,
-                    _writer.Appended, _writer.AppendedEvents, _writer.Duplicates, _writer.FullRejects, _writer.FailedAppends,
+                    counters.Appended, counters.AppendedEvents, counters.Duplicates, counters.FullRejects, counters.FailedAppends,
                     _state.DroppedRecords, _state.DroppedEvents, _state.SkippedRecords, _state.SkippedBytes, _options.MaxBytes,
-                    _writer.AppendedBytes, _writer.Fsyncs, _writer.BytesWritten, RecoveryTime);
+                    counters.AppendedBytes, counters.Fsyncs, counters.BytesWritten, RecoveryTime);
             }
         }
     }

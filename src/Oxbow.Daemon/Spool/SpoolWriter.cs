@@ -30,14 +30,6 @@ internal sealed class SpoolWriter : IDisposable
     private AppendResult _failure = AppendResult.Failed; // what the appends of a failing group are told
     private bool _diskFull; // logged once when the disk fills and once when a write succeeds again
 
-    private long _appended;
-    private long _appendedEvents;
-    private long _appendedBytes;
-    private long _duplicates;
-    private long _fullRejects;
-    private long _failedAppends;
-    private long _fsyncs;
-    private long _bytesWritten;
 
     /// <summary>Starts a new active segment numbered <paramref name="number"/>; <paramref name="durable"/> is called whenever records became readable.</summary>
     public SpoolWriter(IDurableFileSystem files, SpoolOptions options, IBatchPlacement? placement, SpoolState state, DedupWindow dedup, long number, Action durable)
@@ -51,24 +43,8 @@ internal sealed class SpoolWriter : IDisposable
         _active = CreateSegment(number);
     }
 
-    public long Appended => Interlocked.Read(ref _appended);
-
-    public long AppendedEvents => Interlocked.Read(ref _appendedEvents);
-
-    /// <summary>Bytes of the batches acknowledged so far (their data, not what the spool wrote for them).</summary>
-    public long AppendedBytes => Interlocked.Read(ref _appendedBytes);
-
-    public long Duplicates => Interlocked.Read(ref _duplicates);
-
-    public long FullRejects => Interlocked.Read(ref _fullRejects);
-
-    public long FailedAppends => Interlocked.Read(ref _failedAppends);
-
-    /// <summary>fsyncs of segment files (and directories) so far.</summary>
-    public long Fsyncs => Interlocked.Read(ref _fsyncs);
-
-    /// <summary>Bytes written to segment files so far, records and headers.</summary>
-    public long BytesWritten => Interlocked.Read(ref _bytesWritten);
+    /// <summary>What this writer did so far.</summary>
+    public SpoolWriteCounters Counters { get; } = new();
 
     /// <summary>Writes <paramref name="group"/>, makes it durable, and completes every append in it.</summary>
     public void Write(List<PendingAppend> group)
@@ -105,7 +81,7 @@ internal sealed class SpoolWriter : IDisposable
             if (_placement is null && !MakeRoom(size + ((roll ? 2 : 1) * SpoolSegmentFormat.HeaderLength)))
             {
                 pending.Result = AppendResult.Full;
-                Interlocked.Increment(ref _fullRejects);
+                Counters.Full();
                 continue;
             }
 
@@ -128,7 +104,7 @@ internal sealed class SpoolWriter : IDisposable
             try
             {
                 _active.Write(_gather, segment.Length);
-                Interlocked.Add(ref _bytesWritten, size);
+                Counters.Written(size);
             }
             catch (IOException ex)
             {
@@ -141,7 +117,7 @@ internal sealed class SpoolWriter : IDisposable
                 }
 
                 pending.Result = _failure;
-                Interlocked.Increment(ref _failedAppends);
+                Counters.Failed();
                 TryTruncate(segment.Length);
                 continue;
             }
@@ -170,7 +146,7 @@ internal sealed class SpoolWriter : IDisposable
         {
             if (pending.Result == AppendResult.Duplicate)
             {
-                Interlocked.Increment(ref _duplicates);
+                Counters.Duplicate();
             }
 
             pending.Completion.TrySetResult(pending.Result);
@@ -193,7 +169,7 @@ internal sealed class SpoolWriter : IDisposable
         {
             _placement?.Flush();
             _active.Flush();
-            Interlocked.Increment(ref _fsyncs);
+            Counters.Synced(1);
         }
         catch (IOException ex)
         {
@@ -229,9 +205,7 @@ internal sealed class SpoolWriter : IDisposable
 
         foreach (var (pending, record) in _unsynced)
         {
-            Interlocked.Increment(ref _appended);
-            Interlocked.Add(ref _appendedEvents, record.EventCount);
-            Interlocked.Add(ref _appendedBytes, pending.Data.Length);
+            Counters.Acknowledged(record.EventCount, pending.Data.Length);
             pending.Completion.TrySetResult(AppendResult.Durable);
         }
 
@@ -288,7 +262,7 @@ internal sealed class SpoolWriter : IDisposable
 
             if (pending.Result is not (AppendResult.Failed or AppendResult.DiskFull))
             {
-                Interlocked.Increment(ref _failedAppends);
+                Counters.Failed();
             }
 
             pending.Completion.TrySetResult(_failure);
@@ -384,8 +358,8 @@ internal sealed class SpoolWriter : IDisposable
             file.Write(header, 0);
             file.Flush();
             _files.SyncDirectory(_options.Directory);
-            Interlocked.Add(ref _fsyncs, 2);
-            Interlocked.Add(ref _bytesWritten, header.Length);
+            Counters.Synced(2);
+            Counters.Written(header.Length);
         }
         catch
         {
