@@ -11,7 +11,7 @@ using Oxbow.Query.Store;
 namespace Oxbow.Benchmarks;
 
 /// <summary>
-/// Three questions over 5,000,000 events (3 types, 5 days), asked of Oxbow's store (compacted Parquet, through
+/// Three questions over 5,000,000 events (3 types, 5 days; OXBOW_QUERY_EVENTS for 20M over 20 days, 50M over 50), asked of Oxbow's store (compacted Parquet, through
 /// <see cref="StoreQuery"/>, views defined per query as <c>oxbow query</c> does) and of ClickHouse 18.16 (Debian's
 /// clickhouse-server, started here on 127.0.0.1 with a private config, the same events loaded over HTTP into a
 /// MergeTree table), end to end from the caller. The data set and ClickHouse's copy are made once and kept under
@@ -21,9 +21,11 @@ namespace Oxbow.Benchmarks;
 [SimpleJob(RunStrategy.Monitoring, launchCount: 1, warmupCount: 3, iterationCount: 15, invocationCount: 1)]
 public class QueryBenchmarks
 {
-    private const int TotalEvents = 5_000_000;
-    private const int Days = 5;
-    private static readonly string Root = Path.Combine(Path.GetTempPath(), "oxbow-query-bench");
+    // The size comes from OXBOW_QUERY_EVENTS (5,000,000 unless set), spread over one day per million events, so that
+    // 5M, 20M and 50M are 5, 20 and 50 days of the same traffic. The 5M store keeps its old directory.
+    private static readonly long TotalEvents = long.TryParse(Environment.GetEnvironmentVariable("OXBOW_QUERY_EVENTS"), CultureInfo.InvariantCulture, out var n) && n >= 1_000_000 ? n : 5_000_000;
+    private static readonly int Days = (int)(TotalEvents / 1_000_000);
+    private static readonly string Root = Path.Combine(Path.GetTempPath(), TotalEvents == 5_000_000 ? "oxbow-query-bench" : $"oxbow-query-bench-{TotalEvents / 1_000_000}m");
     private static readonly string Data = Path.Combine(Root, "store");
     private static readonly string[] Products = ["WCIVF", "WDIV", "AggregatorApi", "EE", "DevsDC"];
     private static readonly string[] Endpoints = [.. Enumerable.Range(0, 20).Select(i => $"/api/v1/endpoint{i}")];
@@ -33,7 +35,7 @@ public class QueryBenchmarks
     private StoreQuery _store = null!;
     private string _trace = "";
 
-    /// <summary>The 5M-event store (made once, kept under /tmp/oxbow-query-bench), for harnesses outside BenchmarkDotNet.</summary>
+    /// <summary>The store (made once, kept under /tmp/oxbow-query-bench[-Nm]), for harnesses outside BenchmarkDotNet.</summary>
     internal static string EnsureStore()
     {
         Directory.CreateDirectory(Root);

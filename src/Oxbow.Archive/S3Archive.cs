@@ -91,6 +91,7 @@ public sealed class S3Archive : IDisposable
             if (removeLocal)
             {
                 File.Delete(file);
+                File.Delete(file + StoreLayout.LookupIndexSuffix);
                 File.Delete(file + UploadedSuffix);
                 RemoveIfEmpty(partition.Directory);
                 RemoveIfEmpty(Path.GetDirectoryName(partition.Directory)!);

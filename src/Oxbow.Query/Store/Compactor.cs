@@ -1,6 +1,7 @@
 using System.Globalization;
 using Oxbow.IO;
 using Oxbow.Query.DuckDb;
+using Oxbow.Query.Store.Index;
 
 namespace Oxbow.Query.Store;
 
@@ -105,7 +106,7 @@ public sealed class Compactor(CompactorOptions options)
 
             lock (gate)
             {
-                if (outcome.Inputs > 0 || outcome.Error is not null || outcome.OpenFiles > 0 || outcome.Unreadable.Count > 0)
+                if (outcome.Inputs > 0 || outcome.Error is not null || outcome.OpenFiles > 0 || outcome.Unreadable.Count > 0 || outcome.Indexed > 0)
                 {
                     hours.Add(outcome);
                 }
@@ -160,9 +161,20 @@ public sealed class Compactor(CompactorOptions options)
             }
         }
 
-        foreach (var temporary in names.Where(n => n.EndsWith(".parquet" + StoreLayout.TemporarySuffix, StringComparison.Ordinal)))
+        foreach (var temporary in names.Where(n => n.EndsWith(".parquet" + StoreLayout.TemporarySuffix, StringComparison.Ordinal)
+            || n.EndsWith(".parquet" + LookupKeys.Suffix + StoreLayout.TemporarySuffix, StringComparison.Ordinal)))
         {
             File.Delete(temporary);
+        }
+
+        // An index whose file is gone (a compaction that crashed before its commit, or a removal that crashed
+        // between the file and its index) describes nothing.
+        foreach (var keys in names.Where(n => n.EndsWith(".parquet" + LookupKeys.Suffix, StringComparison.Ordinal)))
+        {
+            if (!File.Exists(keys[..^LookupKeys.Suffix.Length]))
+            {
+                File.Delete(keys);
+            }
         }
     }
 
@@ -189,6 +201,7 @@ public sealed class Compactor(CompactorOptions options)
             }
 
             File.Delete(path);
+            File.Delete(path + LookupKeys.Suffix);
         }
 
         File.Delete(list);
@@ -204,7 +217,7 @@ public sealed class Compactor(CompactorOptions options)
         var parquet = files.Parquet.Where(p => !File.Exists(p + UploadedSuffix)).ToList();
         if (ndjson.Count == 0 && parquet.Count <= 1)
         {
-            return new HourCompaction(partition, 0, 0, 0, 0, null, null) { OpenFiles = files.Active.Count };
+            return new HourCompaction(partition, 0, 0, 0, 0, null, null) { OpenFiles = files.Active.Count, Indexed = LookupKeysWriter.Backfill(connection, files) };
         }
 
         // A file DuckDB cannot read (damaged, or stored before ingest repaired keys) stays where it is, left out of
@@ -235,7 +248,7 @@ public sealed class Compactor(CompactorOptions options)
 
             if (ndjson.Count == 0 && parquet.Count <= 1)
             {
-                return new HourCompaction(partition, 0, 0, 0, 0, null, null) { OpenFiles = files.Active.Count, Unreadable = unreadable };
+                return new HourCompaction(partition, 0, 0, 0, 0, null, null) { OpenFiles = files.Active.Count, Unreadable = unreadable, Indexed = LookupKeysWriter.Backfill(connection, files) };
             }
         }
 
@@ -288,6 +301,11 @@ public sealed class Compactor(CompactorOptions options)
             {
                 RandomAccess.FlushToDisk(handle);
             }
+
+            // The index goes in before the commit, so a committed file has one unless a crash lost its rename (then
+            // the file is read by every lookup until a later round indexes it). An index without its file is ignored
+            // and removed by Recover.
+            LookupKeysWriter.Write(connection, temporary, target + LookupKeys.Suffix);
         }
 
         FaultPoints.Hit("compaction-after-parquet");
@@ -377,6 +395,9 @@ public sealed record HourCompaction(Partition Partition, int Inputs, long Events
 {
     /// <summary>Files of the hour left out because the collector may still append to them.</summary>
     public int OpenFiles { get; init; }
+
+    /// <summary>Committed Parquet files of the hour that got their lookup index in this run (they had none).</summary>
+    public int Indexed { get; init; }
 
     /// <summary>Files of the hour left where they are because DuckDB cannot read them (queries leave them out too).</summary>
     public IReadOnlyList<string> Unreadable { get; init; } = [];

@@ -20,6 +20,9 @@ public static class StoreLayout
     /// <summary>Suffix of a compaction's list of replaced files.</summary>
     public const string SourcesSuffix = ".sources";
 
+    /// <summary>Suffix of a compacted file's lookup index (<c>C.parquet.keys</c>): which ids and trace ids it may hold.</summary>
+    public const string LookupIndexSuffix = ".keys";
+
     /// <summary>Suffix of files being written; never read.</summary>
     public const string TemporarySuffix = ".tmp";
 

@@ -54,6 +54,12 @@ public sealed partial class StoreQuery
         public string Profile { get; } = profile;
 
         public bool Profiling { get; set; }
+
+        /// <summary>Files the running query's narrowed view left out.</summary>
+        public int NarrowedAway { get; set; }
+
+        /// <summary>Set when the connection must not serve another query (it may hold a narrowed view).</summary>
+        public bool Discard { get; set; }
     }
 
     private readonly Stack<Worker> _idle = new();
@@ -74,14 +80,14 @@ public sealed partial class StoreQuery
         lock (_gate)
         {
             _busy.Remove(worker);
-            if (!_disposed)
+            if (!_disposed && !worker.Discard)
             {
                 _idle.Push(worker);
                 return;
             }
 
             worker.Connection.Dispose();
-            if (_busy.Count == 0)
+            if (_disposed && _busy.Count == 0)
             {
                 CloseDatabase();
             }

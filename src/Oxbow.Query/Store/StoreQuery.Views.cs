@@ -33,13 +33,18 @@ public sealed partial class StoreQuery
             _skipped.Remove(gone);
         }
 
+        Dictionary<string, ViewSource> sources = new(StringComparer.Ordinal);
+        List<TypeSource> typeSources = [];
+        _sources = sources;
         foreach (var group in all.GroupBy(p => p.Partition.Type).OrderBy(g => g.Key, StringComparer.Ordinal))
         {
             var files = group.Select(WithoutSkipped).ToList();
             string? select;
+            TypeSource source;
             try
             {
-                select = SelectFor(connection, files);
+                source = SourceFor(connection, group.Key, files);
+                select = Render(connection, source, source.Parquet.Select(p => p.File));
             }
             catch (DuckDbException ex) when (IsReadError(ex))
             {
@@ -53,7 +58,8 @@ public sealed partial class StoreQuery
                     }
 
                     files = group.Select(WithoutSkipped).ToList();
-                    select = SelectFor(connection, files);
+                    source = SourceFor(connection, group.Key, files);
+                    select = Render(connection, source, source.Parquet.Select(p => p.File));
                 }
                 catch (DuckDbException again) when (IsReadError(again))
                 {
@@ -72,11 +78,14 @@ public sealed partial class StoreQuery
             connection.Execute($"CREATE VIEW {Sql.Identifier(group.Key)} AS {select}");
             definitions.Add(group.Key);
             typeViews.Add(group.Key);
+            typeSources.Add(source);
+            sources[group.Key] = new ViewSource([source], EmptyBranch(connection, group.Key));
             var alias = group.Key.Replace('.', '_');
             if (alias != group.Key && !typeViews.Contains(alias))
             {
                 connection.Execute($"CREATE VIEW {Sql.Identifier(alias)} AS SELECT * FROM {Sql.Identifier(group.Key)}");
                 definitions.Add(alias);
+                sources[alias] = sources[group.Key];
             }
         }
 
@@ -88,6 +97,16 @@ public sealed partial class StoreQuery
         {
             connection.Execute(events);
             definitions.Add("events");
+            if (typeViews.Count > 0)
+            {
+                sources["events"] = new ViewSource(typeSources, EmptyBranch(connection, "events"));
+            }
+        }
+
+        _keys.Retain(present);
+        foreach (var gone in _parquetSchemas.Keys.Where(f => !present.Contains(f)).ToList())
+        {
+            _parquetSchemas.TryRemove(gone, out _);
         }
 
         _flattened = _flattenedUsed;
@@ -167,30 +186,44 @@ public sealed partial class StoreQuery
         return Directory.Exists(tables) ? Directory.EnumerateFiles(tables, "*.parquet").Order(StringComparer.Ordinal) : [];
     }
 
-    /// <summary>
-    /// One type's SELECT over its files: fresh NDJSON (flattened) and compacted Parquet (already flat), joined by name.
-    /// Files being appended to are read with <c>ignore_errors</c>, since their last line may be mid-write; sealed and
-    /// compacted files are read strictly, so damage is an error that names the file.
-    /// </summary>
+    /// <summary>One type's SELECT over its files (<see cref="SourceFor"/>, <see cref="Render"/>); null when it has none.</summary>
     private string? SelectFor(DuckDbConnection connection, List<PartitionFiles> files)
     {
-        List<string> branches = [];
+        var source = SourceFor(connection, files[0].Partition.Type, files);
+        return Render(connection, source, source.Parquet.Select(p => p.File));
+    }
+
+    /// <summary>
+    /// What one type's view reads: fresh NDJSON (flattened) and compacted Parquet (already flat). Files being appended
+    /// to are read with <c>ignore_errors</c>, since their last line may be mid-write; sealed and compacted files are
+    /// read strictly, so damage is an error that names the file.
+    /// </summary>
+    private TypeSource SourceFor(DuckDbConnection connection, string type, List<PartitionFiles> files)
+    {
+        List<string> ndjson = [];
         var active = files.SelectMany(f => f.Active).ToList();
         var sealedFiles = files.SelectMany(f => f.Sealed).ToList();
-        var parquet = files.SelectMany(f => f.Parquet).ToList();
         if (sealedFiles.Count > 0)
         {
-            branches.Add(Flattened(connection, sealedFiles, tolerateTornLines: false));
+            ndjson.Add(Flattened(connection, sealedFiles, tolerateTornLines: false));
         }
 
         if (active.Count > 0)
         {
-            branches.Add(Flattened(connection, active, tolerateTornLines: true));
+            ndjson.Add(Flattened(connection, active, tolerateTornLines: true));
         }
 
+        var parquet = files.SelectMany(f => f.Parquet.Select(p => new ParquetFile(p, f.Partition.Day.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture), f.Partition.Hour))).ToList();
+        return new TypeSource(type, ndjson, parquet);
+    }
+
+    /// <summary>A type's SELECT: its NDJSON branches and <paramref name="parquet"/>, joined by name; null when there is nothing to read.</summary>
+    private string? Render(DuckDbConnection connection, TypeSource source, IEnumerable<string> parquet)
+    {
+        List<string> branches = [.. source.NdjsonBranches];
         // Files with the same columns are read together without union_by_name, which would make every query read
         // every file's schema again while binding; groups with different columns are then joined by name.
-        foreach (var group in ParquetBySchema(connection, parquet))
+        foreach (var group in ParquetBySchema(connection, [.. parquet]))
         {
             branches.Add($"SELECT * FROM read_parquet({Sql.List(group)}, hive_partitioning = true, hive_types = {{'day': 'VARCHAR', 'hour': 'INTEGER'}})");
         }
@@ -198,16 +231,29 @@ public sealed partial class StoreQuery
         return branches.Count == 0 ? null : string.Join(" UNION ALL BY NAME ", branches);
     }
 
-    private static IEnumerable<List<string>> ParquetBySchema(DuckDbConnection connection, List<string> parquet)
+    /// <summary>
+    /// Groups Parquet files by their columns. A committed file never changes, so each file's schema is read once
+    /// (its footer) and remembered while the file is in the store: redefining the views after one new file reads one
+    /// footer, not all of them.
+    /// </summary>
+    private IEnumerable<List<string>> ParquetBySchema(DuckDbConnection connection, List<string> parquet)
     {
         if (parquet.Count == 0)
         {
             return [];
         }
 
-        var schemas = connection.QueryAll($"SELECT file_name, string_agg(name || ' ' || type, ', ' ORDER BY name) FROM parquet_schema({Sql.List(parquet)}) GROUP BY file_name");
-        var byFile = schemas.Rows.ToDictionary(r => (string)r[0]!, r => (string?)r[1] ?? "", StringComparer.Ordinal);
-        return parquet.GroupBy(f => byFile.GetValueOrDefault(f, f), StringComparer.Ordinal).Select(g => g.ToList());
+        var unknown = parquet.Where(f => !_parquetSchemas.ContainsKey(f)).ToList();
+        if (unknown.Count > 0)
+        {
+            var schemas = connection.QueryAll($"SELECT file_name, string_agg(name || ' ' || type, ', ' ORDER BY name) FROM parquet_schema({Sql.List(unknown)}) GROUP BY file_name");
+            foreach (var row in schemas.Rows)
+            {
+                _parquetSchemas[(string)row[0]!] = (string?)row[1] ?? "";
+            }
+        }
+
+        return parquet.GroupBy(f => _parquetSchemas.GetValueOrDefault(f, f), StringComparer.Ordinal).Select(g => g.ToList());
     }
 
     /// <summary>

@@ -104,6 +104,7 @@ public sealed partial class StoreQuery(StoreQueryOptions options) : IDisposable
         var stopwatch = Stopwatch.StartNew();
         Worker worker;
         Dictionary<string, string> broken;
+        Dictionary<string, ViewSource> sources;
         // One query at a time brings the views up to date; waiting for that, and the work itself, end with the
         // query's cancellation (its timeout), so a slow definition never holds a caller past its time.
         _viewsGate.Wait(limits.Cancellation);
@@ -136,6 +137,7 @@ public sealed partial class StoreQuery(StoreQueryOptions options) : IDisposable
             lock (_gate)
             {
                 broken = new Dictionary<string, string>(_broken, StringComparer.Ordinal);
+                sources = _sources;
                 worker = Borrow();
             }
         }
@@ -150,7 +152,19 @@ public sealed partial class StoreQuery(StoreQueryOptions options) : IDisposable
         {
             using var interrupt = limits.Cancellation.Register(worker.Connection.Interrupt);
             limits.Cancellation.ThrowIfCancellationRequested();
-            return Execute(worker, sql, consume, limits, collectStats, broken, stopwatch);
+            var narrowed = Narrow(worker, sql, sources);
+            try
+            {
+                return Execute(worker, sql, consume, limits, collectStats, broken, stopwatch);
+            }
+            finally
+            {
+                if (narrowed is not null && !DropNarrowed(worker.Connection, narrowed))
+                {
+                    // A connection that may still hold the narrowed view must never serve another query.
+                    worker.Discard = true;
+                }
+            }
         }
         finally
         {
@@ -209,7 +223,9 @@ public sealed partial class StoreQuery(StoreQueryOptions options) : IDisposable
             skipped = [.. _skipped.Select(f => $"{f.Key}: {f.Value}")];
         }
 
-        return ReadStats(worker.Profile, stopwatch.Elapsed) with { SkippedFiles = skipped };
+        var stats = ReadStats(worker.Profile, stopwatch.Elapsed);
+        // Files narrowing left out were never shown to DuckDB, but the query considered them all the same.
+        return stats with { FilesConsidered = stats.FilesConsidered + worker.NarrowedAway, SkippedFiles = skipped };
     }
 
     /// <summary>The file set, with the sizes of files still being appended to (their schema may grow).</summary>

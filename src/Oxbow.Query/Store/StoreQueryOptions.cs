@@ -25,6 +25,14 @@ public sealed class StoreQueryOptions
     public string? MemoryLimit { get; init; }
 
     /// <summary>
+    /// Memory for the lookup indexes of compacted files (<c>C.parquet.keys</c>), which let a query by trace id or id
+    /// read only the files that may hold it. Default 256 MiB: about two bytes per distinct id and trace id, so the
+    /// indexes of some 100M events. Past it the least recently used are dropped and read from disk again when needed
+    /// (slower lookups, the same answers).
+    /// </summary>
+    public long LookupIndexMemory { get; init; } = 256L << 20;
+
+    /// <summary>
     /// Told once for each file the views leave out because DuckDB cannot read it (the file and why), so the host can
     /// log it. Default none. Queries report the files left out in <see cref="QueryStats.SkippedFiles"/> either way.
     /// </summary>
