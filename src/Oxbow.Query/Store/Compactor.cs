@@ -5,49 +5,6 @@ using Oxbow.Query.Store.Index;
 
 namespace Oxbow.Query.Store;
 
-/// <summary>Options for <see cref="Compactor"/>.</summary>
-public sealed class CompactorOptions
-{
-    /// <summary>The collector's data directory. Required.</summary>
-    public required string DataDirectory { get; init; }
-
-    /// <summary>Clock for "closed hour". Default <see cref="TimeProvider.System"/>.</summary>
-    public TimeProvider Time { get; init; } = TimeProvider.System;
-
-    /// <summary>
-    /// How long after an hour ends before it is compacted, so that the collector has sealed its files. Default zero
-    /// (<c>oxbow store zip</c>); the collector's own background compaction waits longer.
-    /// </summary>
-    public TimeSpan Grace { get; init; } = TimeSpan.Zero;
-
-    /// <summary>
-    /// Parquet compression codec: <c>snappy</c> (default) or <c>zstd</c>. Snappy decompresses several times faster,
-    /// which made full scans such as an exact p95 over every day about 20 % faster here, for about 1.5x the bytes of
-    /// zstd (still below the NDJSON.gz it replaces); every engine that reads Parquet reads it. Use <c>zstd</c> for
-    /// archives that are rarely scanned. Measured in docs/benchmarks.md.
-    /// </summary>
-    public string Compression { get; init; } = "snappy";
-
-    /// <summary>DuckDB worker threads. Default null: one per processor.</summary>
-    public int? Threads { get; init; }
-
-    /// <summary>
-    /// Also compact <c>.ndjson</c> files the collector left open. Only safe while no collector runs and after one
-    /// stopped cleanly (every file is then checkpointed); <c>oxbow store zip</c> sets it in exactly that case.
-    /// Default false.
-    /// </summary>
-    public bool IncludeOpenFiles { get; init; }
-
-    /// <summary>
-    /// How long the files a compaction replaced stay on disk after its commit. Listings ignore them from the commit
-    /// on, but a query that listed the hour just before may still be opening them; keeping them longer than a query
-    /// may run means such a query never finds a file gone. A later run removes them. Default zero (removed at once:
-    /// <c>oxbow store zip</c> runs with no collector answering queries); the collector keeps them for its query
-    /// timeout and a margin.
-    /// </summary>
-    public TimeSpan KeepReplacedFor { get; init; } = TimeSpan.Zero;
-}
-
 /// <summary>
 /// Compacts closed hours into Parquet in the same Hive layout: per hour, the sealed <c>.ndjson.gz</c> files (and any
 /// earlier compaction of that hour, so an hour converges on one file) become one Parquet file with the body's
@@ -381,36 +338,4 @@ public sealed class Compactor(CompactorOptions options)
         stream.Write(System.Text.Encoding.UTF8.GetBytes(text));
         stream.Flush(flushToDisk: true);
     }
-}
-
-/// <summary>What one hour's compaction did.</summary>
-/// <param name="Partition">The hour.</param>
-/// <param name="Inputs">Files replaced.</param>
-/// <param name="Events">Events newly compacted (from NDJSON; rows carried over from an earlier Parquet file of the hour are not counted).</param>
-/// <param name="InputBytes">Bytes of the replaced files.</param>
-/// <param name="OutputBytes">Bytes of the new file.</param>
-/// <param name="Output">The new file, when one was written.</param>
-/// <param name="Error">Why the hour failed, when it did (its inputs are untouched).</param>
-public sealed record HourCompaction(Partition Partition, int Inputs, long Events, long InputBytes, long OutputBytes, string? Output, string? Error)
-{
-    /// <summary>Files of the hour left out because the collector may still append to them.</summary>
-    public int OpenFiles { get; init; }
-
-    /// <summary>Committed Parquet files of the hour that got their lookup index in this run (they had none).</summary>
-    public int Indexed { get; init; }
-
-    /// <summary>Files of the hour left where they are because DuckDB cannot read them (queries leave them out too).</summary>
-    public IReadOnlyList<string> Unreadable { get; init; } = [];
-}
-
-/// <summary>What a compaction run did.</summary>
-/// <param name="Hours">Hours compacted or failed.</param>
-/// <param name="Failures">One line per failed hour.</param>
-public sealed record CompactionSummary(IReadOnlyList<HourCompaction> Hours, IReadOnlyList<string> Failures)
-{
-    /// <summary>Events newly compacted into Parquet.</summary>
-    public long Events => Hours.Sum(h => h.Events);
-
-    /// <summary>Files left out because the collector may still append to them.</summary>
-    public int OpenFiles => Hours.Sum(h => h.OpenFiles);
 }
