@@ -123,7 +123,8 @@ public class QueryBenchmarks
     /// <summary>Events in time order; every three consecutive events (one visit) share a (random-looking) trace id.</summary>
     private static IEnumerable<(string Type, DateTime End, long Index)> Timeline()
     {
-        var start = new DateTime(2026, 11, 1, 0, 0, 0, DateTimeKind.Utc);
+        // Every size ends in the past (compaction takes closed hours only): beyond 20 days the start moves back.
+        var start = new DateTime(2026, 11, 1, 0, 0, 0, DateTimeKind.Utc).AddDays(-Math.Max(0, Days - 20));
         var step = TimeSpan.FromDays(Days).Ticks / TotalEvents;
         for (long i = 0; i < TotalEvents; i++)
         {

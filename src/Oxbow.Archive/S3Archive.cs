@@ -4,6 +4,7 @@ using Amazon.Runtime;
 using Amazon.S3;
 using Amazon.S3.Model;
 using Oxbow.Query.Store;
+using Oxbow.Query.Store.Listing;
 
 namespace Oxbow.Archive;
 
@@ -93,6 +94,7 @@ public sealed class S3Archive : IDisposable
                 File.Delete(file);
                 File.Delete(file + StoreLayout.LookupIndexSuffix);
                 File.Delete(file + UploadedSuffix);
+                StoreChanges.Record(dataDirectory, StoreLayout.RelativeDirectory(partition.Type, partition.Day, partition.Hour));
                 RemoveIfEmpty(partition.Directory);
                 RemoveIfEmpty(Path.GetDirectoryName(partition.Directory)!);
             }
@@ -138,6 +140,7 @@ public sealed class S3Archive : IDisposable
                 // Renamed into place only when whole, so a query never reads half a file.
                 File.Move(temporary, target, overwrite: true);
                 await File.WriteAllBytesAsync(target + UploadedSuffix, [], cancellationToken).ConfigureAwait(false);
+                StoreChanges.Record(targetDirectory, Path.GetDirectoryName(relative)!.Replace('\\', '/'));
                 fetched++;
                 bytes += size;
                 line = string.Create(CultureInfo.InvariantCulture, $"{relative}: restored {size:N0} bytes");

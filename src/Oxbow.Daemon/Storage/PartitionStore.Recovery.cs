@@ -9,6 +9,7 @@ using Oxbow.Daemon.Ingest;
 using Oxbow.Daemon.Spool;
 using Oxbow.Daemon.Threading;
 using Oxbow.IO;
+using Oxbow.Query.Store.Listing;
 using Oxbow.Transport;
 
 namespace Oxbow.Daemon.Storage;
@@ -144,6 +145,9 @@ internal sealed partial class PartitionStore
             Flush();
             Committed();
         }
+
+        // Files were cut back, removed and sealed above: a long-lived reader of the store lists it again.
+        StoreChanges.Record(_options.DataDirectory, StoreChanges.Everything);
     }
 
     /// <summary>

@@ -124,6 +124,7 @@ internal sealed partial class PartitionStore
                     _sealing.Remove(relative);
                 }
 
+                Changed(relative);
                 return;
             }
 
@@ -139,6 +140,7 @@ internal sealed partial class PartitionStore
             }
 
             File.Move(temporary, target, overwrite: true);
+            Changed(relative);
             lock (_sealLock)
             {
                 // The NDJSON stays a while for queries that listed it before the .gz existed (listings ignore it

@@ -9,6 +9,7 @@ using Oxbow.Daemon.Ingest;
 using Oxbow.Daemon.Spool;
 using Oxbow.Daemon.Threading;
 using Oxbow.IO;
+using Oxbow.Query.Store.Listing;
 using Oxbow.Transport;
 
 namespace Oxbow.Daemon.Storage;
@@ -229,6 +230,7 @@ internal sealed partial class PartitionStore : IBatchPlacement
         file.Handle.Dispose();
         file.Handle = rescued;
         Interlocked.Increment(ref _filesRecreated);
+        Changed(file.Relative);
         OxbowDaemonLog.Warning("store_file_recreated", "path", file.Relative, "bytes", file.Length, "reason", "removed from outside while open; recreated whole before acknowledging");
     }
 
@@ -298,6 +300,7 @@ internal sealed partial class PartitionStore : IBatchPlacement
             if (file.CommittedLength == 0)
             {
                 File.Delete(full);
+                Changed(file.Relative);
                 return;
             }
 
@@ -349,6 +352,9 @@ internal sealed partial class PartitionStore : IBatchPlacement
             json.WriteEndArray();
         }
     }
+
+    /// <summary>Tells long-lived readers of the store that the hour holding <paramref name="relative"/> changed (see <see cref="StoreChanges"/>).</summary>
+    private void Changed(string relative) => StoreChanges.Record(_options.DataDirectory, relative[..relative.LastIndexOf('/')]);
 
     private string FullPath(string relative)
     {

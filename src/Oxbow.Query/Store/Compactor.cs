@@ -2,6 +2,7 @@ using System.Globalization;
 using Oxbow.IO;
 using Oxbow.Query.DuckDb;
 using Oxbow.Query.Store.Index;
+using Oxbow.Query.Store.Listing;
 
 namespace Oxbow.Query.Store;
 
@@ -59,6 +60,12 @@ public sealed class Compactor(CompactorOptions options)
             {
                 // One bad hour (a damaged file, say) is reported and the rest go on; its inputs stay as they were.
                 outcome = new HourCompaction(partition, 0, 0, 0, 0, null, ex.Message.ReplaceLineEndings(" ").Trim());
+            }
+
+            if (outcome.Inputs > 0 || outcome.Error is not null)
+            {
+                // A failure may have come after the commit: say the hour changed either way.
+                StoreChanges.Record(options.DataDirectory, StoreLayout.RelativeDirectory(partition.Type, partition.Day, partition.Hour));
             }
 
             lock (gate)

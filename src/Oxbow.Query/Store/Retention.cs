@@ -1,4 +1,5 @@
 using System.Globalization;
+using Oxbow.Query.Store.Listing;
 
 namespace Oxbow.Query.Store;
 
@@ -55,6 +56,7 @@ public static class Retention
             }
         }
 
+        StoreChanges.Record(options.DataDirectory, removed);
         EmptyTrash(trash);
         return removed;
     }

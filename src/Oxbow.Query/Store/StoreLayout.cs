@@ -27,32 +27,70 @@ public static class StoreLayout
     public const string TemporarySuffix = ".tmp";
 
     /// <summary>Every partition (type, day, hour) under <paramref name="dataDirectory"/>; nothing outside it.</summary>
-    public static IEnumerable<Partition> Partitions(string dataDirectory, string? onlyType = null)
+    public static IEnumerable<Partition> Partitions(string dataDirectory, string? onlyType = null) =>
+        Directory.Exists(dataDirectory) ? Under(dataDirectory, onlyType, null, null) : [];
+
+    /// <summary>
+    /// The partitions under <paramref name="relativeDirectory"/> of the store: a type (<c>type=T</c>), a day
+    /// (<c>type=T/day=D</c>) or an hour (<c>type=T/day=D/hour=HH</c>). Nothing when the text is not one of those
+    /// (it never becomes a path unless every segment is valid) or the directory is gone.
+    /// </summary>
+    public static IEnumerable<Partition> PartitionsUnder(string dataDirectory, string relativeDirectory)
     {
-        if (!Directory.Exists(dataDirectory))
+        var segments = relativeDirectory.Split('/');
+        if (segments.Length is < 1 or > 3 || !segments[0].StartsWith("type=", StringComparison.Ordinal) || !EventType.IsValid(segments[0][5..]))
         {
-            yield break;
+            return [];
         }
 
-        foreach (var typeDirectory in Directory.EnumerateDirectories(dataDirectory, "type=*"))
+        DateOnly? day = null;
+        if (segments.Length > 1)
+        {
+            if (!segments[1].StartsWith("day=", StringComparison.Ordinal) || !TryParseDay(segments[1][4..], out var parsed))
+            {
+                return [];
+            }
+
+            day = parsed;
+        }
+
+        int? hour = null;
+        if (segments.Length > 2)
+        {
+            if (!segments[2].StartsWith("hour=", StringComparison.Ordinal) || ParseHour(segments[2][5..]) is not { } parsed)
+            {
+                return [];
+            }
+
+            hour = parsed;
+        }
+
+        return Directory.Exists(dataDirectory) ? Under(dataDirectory, segments[0][5..], day, hour) : [];
+    }
+
+    private static IEnumerable<Partition> Under(string dataDirectory, string? onlyType, DateOnly? onlyDay, int? onlyHour)
+    {
+        var types = onlyType is null ? Directory.EnumerateDirectories(dataDirectory, "type=*") : [Path.Combine(dataDirectory, "type=" + onlyType)];
+        foreach (var typeDirectory in types)
         {
             var type = Path.GetFileName(typeDirectory)["type=".Length..];
-            if (!EventType.IsValid(type) || (onlyType is not null && type != onlyType))
+            if (!EventType.IsValid(type) || (onlyType is not null && !Directory.Exists(typeDirectory)))
             {
                 continue;
             }
 
-            foreach (var dayDirectory in Directory.EnumerateDirectories(typeDirectory, "day=*"))
+            var days = onlyDay is { } d ? [Path.Combine(typeDirectory, "day=" + d.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture))] : Directory.EnumerateDirectories(typeDirectory, "day=*");
+            foreach (var dayDirectory in days)
             {
-                if (!TryParseDay(Path.GetFileName(dayDirectory)["day=".Length..], out var day))
+                if (!TryParseDay(Path.GetFileName(dayDirectory)["day=".Length..], out var day) || (onlyDay is not null && !Directory.Exists(dayDirectory)))
                 {
                     continue;
                 }
 
-                foreach (var hourDirectory in Directory.EnumerateDirectories(dayDirectory, "hour=*"))
+                var hours = onlyHour is { } h ? [Path.Combine(dayDirectory, "hour=" + h.ToString("00", CultureInfo.InvariantCulture))] : Directory.EnumerateDirectories(dayDirectory, "hour=*");
+                foreach (var hourDirectory in hours)
                 {
-                    var hourText = Path.GetFileName(hourDirectory)["hour=".Length..];
-                    if (hourText.Length == 2 && int.TryParse(hourText, NumberStyles.None, CultureInfo.InvariantCulture, out var hour) && hour < 24)
+                    if (ParseHour(Path.GetFileName(hourDirectory)["hour=".Length..]) is { } hour && (onlyHour is null || Directory.Exists(hourDirectory)))
                     {
                         yield return new Partition(type, day, hour, hourDirectory);
                     }
@@ -60,6 +98,9 @@ public static class StoreLayout
             }
         }
     }
+
+    private static int? ParseHour(string text) =>
+        text.Length == 2 && int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var hour) && hour < 24 ? hour : null;
 
     /// <summary>The event types that have a directory in the store, sorted.</summary>
     public static IReadOnlyList<string> Types(string dataDirectory) =>

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using Oxbow.Query.DuckDb;
+using Oxbow.Query.Store.Listing;
 
 namespace Oxbow.Query.Store;
 
@@ -31,7 +32,7 @@ public sealed partial class StoreQuery(StoreQueryOptions options) : IDisposable
     // Files DuckDB could not read, with why: left out of the views (sealed files do not change, so once is enough).
     private readonly Dictionary<string, string> _skipped = new(StringComparer.Ordinal);
     private readonly List<string> _views = [];
-    private DirectorySnapshot? _snapshot;
+    private readonly StoreListing _listing = new([options.DataDirectory, .. options.MoreRoots], TablesDirectory(options.DataDirectory));
 
     /// <summary>The directory reference tables live in.</summary>
     public static string TablesDirectory(string dataDirectory) => Path.Combine(dataDirectory, "_tables");
@@ -79,13 +80,13 @@ public sealed partial class StoreQuery(StoreQueryOptions options) : IDisposable
             }
             catch (DuckDbException ex) when (attempt < MaxAttempts && !started && ex.ErrorType == DuckDbErrorType.IO && IsVanishedFile(ex.Message))
             {
-                _snapshot = null;
+                _listing.Forget();
                 limits.Cancellation.ThrowIfCancellationRequested();
             }
             catch (IOException ex) when (attempt < MaxAttempts && !started && ex is FileNotFoundException or DirectoryNotFoundException)
             {
                 // A file sealed or compacted while the store was being listed: list again.
-                _snapshot = null;
+                _listing.Forget();
             }
             catch (DuckDbException ex) when (started && ex.ErrorType == DuckDbErrorType.IO && IsVanishedFile(ex.Message))
             {
@@ -118,13 +119,11 @@ public sealed partial class StoreQuery(StoreQueryOptions options) : IDisposable
             }
 
             using var interrupt = limits.Cancellation.Register(connection.Interrupt);
-            // Every query sees the files on disk when it starts. Listing every hour costs milliseconds, so a snapshot
-            // of directory times (and the sizes of files being appended to) says when a listing can be skipped; the
-            // views are redefined only when the listing changed.
-            if (_snapshot is null || !_snapshot.Unchanged())
+            // Every query sees the files on disk when it starts. The listing follows the store's change feed, so
+            // checking it costs the same whatever the store's size; the views are redefined only when it changed.
+            if (_listing.Refresh())
             {
-                var files = Roots.SelectMany(r => StoreLayout.Partitions(r)).Select(StoreLayout.Files).ToList();
-                _snapshot = DirectorySnapshot.Take([.. Roots, TablesDirectory(options.DataDirectory)], files);
+                var files = _listing.Files.ToList();
                 var fingerprint = Fingerprint(files);
                 if (fingerprint != _fingerprint)
                 {

@@ -1,19 +1,19 @@
-namespace Oxbow.Query.Store;
+namespace Oxbow.Query.Store.Listing;
 
 /// <summary>
-/// The modification times of the store's directories (roots, types, days, hours) and the sizes of the files still
-/// being appended to. Creating, deleting or renaming a file changes its directory's time, so an unchanged snapshot
-/// means an unchanged listing. Directory times are coarse (a few ms), so a snapshot taken while a directory was
-/// changing within the last 100 ms is never trusted.
+/// The modification times of a store's directories (roots, types, days, hours), for a store without a change feed
+/// (<see cref="StoreChanges"/>). Creating, deleting or renaming a file changes its directory's time, so an unchanged
+/// snapshot means an unchanged listing. Taking or checking one costs a stat per directory of the store. Directory
+/// times are coarse (a few ms), so a snapshot taken while a directory was changing within the last 100 ms is never
+/// trusted.
 /// </summary>
 internal sealed class DirectorySnapshot
 {
     private static readonly TimeSpan Settle = TimeSpan.FromMilliseconds(100);
     private readonly List<(string Path, DateTime Time)> _directories = [];
-    private readonly List<(string Path, long Length)> _growing = [];
     private bool _trusted = true;
 
-    public static DirectorySnapshot Take(IEnumerable<string> roots, IEnumerable<PartitionFiles> files)
+    public static DirectorySnapshot Take(IEnumerable<string> roots)
     {
         var snapshot = new DirectorySnapshot();
         var now = DateTime.UtcNow;
@@ -39,16 +39,11 @@ internal sealed class DirectorySnapshot
             }
         }
 
-        foreach (var file in files.SelectMany(f => f.Active))
-        {
-            snapshot._growing.Add((file, Length(file)));
-        }
-
         return snapshot;
     }
 
     public bool Unchanged() =>
-        _trusted && _directories.All(d => Time(d.Path) == d.Time) && _growing.All(f => Length(f.Path) == f.Length);
+        _trusted && _directories.All(d => Time(d.Path) == d.Time);
 
     private void Add(string directory, DateTime now)
     {
@@ -61,8 +56,6 @@ internal sealed class DirectorySnapshot
     }
 
     // One stat: a missing directory reads as 1601-01-01, which never equals a real time. This runs for every directory
-    // of the store on every query, so a second stat per directory (Directory.Exists) would double its cost.
+    // of a store without a feed on every query, so a second stat per directory (Directory.Exists) would double its cost.
     private static DateTime Time(string directory) => Directory.GetLastWriteTimeUtc(directory);
-
-    private static long Length(string file) => File.Exists(file) ? new FileInfo(file).Length : -1;
 }
