@@ -9,6 +9,13 @@ if (args is ["duckdb-readers", ..])
 }
 
 // dotnet run -c Release --project bench/Oxbow.Benchmarks -- query-store   (makes the 5M-event store; prints its path and the trace looked up)
+// dotnet run -c Release --project bench/Oxbow.Benchmarks -- query-sizes [ROUNDS] [MILLIONS …]   (growth with the store; Oxbow, chDB, ClickHouse 18.16)
+if (args is ["query-sizes", ..])
+{
+    Oxbow.Benchmarks.QuerySizes.Run(args);
+    return;
+}
+
 if (args is ["query-store", ..])
 {
     Console.WriteLine(Oxbow.Benchmarks.QueryBenchmarks.EnsureStore());
