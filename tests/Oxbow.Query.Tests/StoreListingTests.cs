@@ -128,4 +128,47 @@ public sealed class StoreListingTests
         Assert.Equal([10], StoreLayout.PartitionsUnder(dir.Path, "type=request/day=2026-11-21/hour=10").Select(p => p.Hour));
         Assert.Empty(StoreLayout.PartitionsUnder(dir.Path, "type=request/day=2026-11-22"));
     }
+
+    [Fact]
+    public void Lines_appended_to_an_open_file_count_at_once_and_a_new_field_in_it_becomes_a_column_of_its_type_and_of_events()
+    {
+        using var dir = new TempDirectory();
+        var set = KnownDataset.Write(dir.Path);
+        StoreChanges.Record(dir.Path, StoreChanges.Everything);
+        using var query = new StoreQuery(new StoreQueryOptions { DataDirectory = dir.Path });
+        var open = set.WriteSealed(dir.Path, Requests(1, 11, 500), open: true);
+        StoreChanges.Record(dir.Path, "type=request/day=2026-11-21/hour=11");
+        Assert.Equal(set.Events.Count, Count(query));
+
+        File.AppendAllText(open, Requests(1, 11, 501)[0].Line() + "\n");
+        Assert.Equal(set.Events.Count + 1, Count(query));
+
+        var withRegion = Requests(1, 11, 502)[0];
+        withRegion.Body["region"] = "eu-west";
+        File.AppendAllText(open, withRegion.Line() + "\n");
+        Assert.Equal(set.Events.Count + 2, Count(query));
+        Assert.Equal("eu-west", query.Run("SELECT region FROM request WHERE region IS NOT NULL").Result.Rows.Single()[0]);
+        Assert.Equal(1L, Count(query, "SELECT count(region) FROM events"));
+    }
+
+    [Fact]
+    public void A_type_that_appears_or_goes_joins_or_leaves_events()
+    {
+        using var dir = new TempDirectory();
+        var set = KnownDataset.Write(dir.Path);
+        StoreChanges.Record(dir.Path, StoreChanges.Everything);
+        using var query = new StoreQuery(new StoreQueryOptions { DataDirectory = dir.Path });
+        Assert.Equal(set.Events.Count, Count(query));
+
+        var audits = Enumerable.Range(0, 4).Select(i => new KnownEvent("audit", KnownDataset.Id(7, i), new DateTime(2026, 11, 21, 9, 0, 0, DateTimeKind.Utc), null, new JsonObject { ["actor"] = "ann" })).ToList();
+        set.WriteSealed(dir.Path, audits);
+        StoreChanges.Record(dir.Path, "type=audit");
+        Assert.Equal(set.Events.Count, Count(query));
+        Assert.Equal(4L, Count(query, "SELECT count(actor) FROM events"));
+
+        Directory.Delete(Path.Combine(dir.Path, "type=audit"), recursive: true);
+        StoreChanges.Record(dir.Path, "type=audit");
+        Assert.Equal(set.Events.Count - 4, Count(query));
+        Assert.Contains("actor", Assert.Throws<Oxbow.Query.DuckDb.DuckDbException>(() => query.Run("SELECT count(actor) FROM events")).Message);
+    }
 }

@@ -19,6 +19,12 @@ public sealed partial class StoreQuery
     private readonly ConcurrentDictionary<string, QueryShape?> _shapes = new(StringComparer.Ordinal);
     // What each view reads, replaced whole by each definition (so a query holds a consistent set).
     private Dictionary<string, ViewSource> _sources = new(StringComparer.Ordinal);
+    // The views as defined on the shared connection: each type's, events' (by the types' columns), the tables'.
+    private readonly SortedDictionary<string, TypeView> _typeViews = new(StringComparer.Ordinal);
+    private readonly List<string> _tableViews = [];
+    private string? _eventsSignature;
+    private string? _eventsEmptyBranch;
+    private string? _tablesSignature;
 
     /// <summary>
     /// Defines on the worker's connection a temporary view that shadows the one view <paramref name="sql"/>
@@ -126,15 +132,12 @@ public sealed partial class StoreQuery
     }
 
     /// <summary>
-    /// A branch with no rows and exactly the view's columns, in order, placed first in a narrowed view so that its
-    /// columns and their types are the full view's: fewer files must not mean fewer columns.
+    /// A branch with no rows and exactly a view's <paramref name="columns"/> (names and types, in order), placed first
+    /// in a narrowed view so that its columns and their types are the full view's: fewer files must not mean fewer
+    /// columns.
     /// </summary>
-    private static string EmptyBranch(DuckDbConnection connection, string view)
-    {
-        var columns = connection.QueryAll($"DESCRIBE {Sql.Identifier(view)}").Rows
-            .Select(r => $"NULL::{(string)r[1]!} AS {Sql.Identifier((string)r[0]!)}");
-        return $"SELECT {string.Join(", ", columns)} WHERE false";
-    }
+    private static string EmptyBranch(List<(string Name, string Type)> columns) =>
+        $"SELECT {string.Join(", ", columns.Select(c => $"NULL::{c.Type} AS {Sql.Identifier(c.Name)}"))} WHERE false";
 
     /// <summary>One compacted file of a type, with the partition it is in.</summary>
     private sealed record ParquetFile(string File, string Day, int Hour);

@@ -10,22 +10,19 @@ namespace Oxbow.Query.Store;
 public sealed partial class StoreQuery
 {
     /// <summary>
-    /// (Re)defines the views from <paramref name="all"/>. A type whose files cannot be read (a damaged file) gets no view and lands in
-    /// the broken list with the reason, and then neither does <c>events</c>: other types stay queryable,
-    /// and nothing silently leaves the damaged type out.
+    /// Brings the views up to date with <paramref name="all"/>, redefining only what changed. A type's view is
+    /// replaced only when its SELECT changed (a file added or removed, or new fields in a file being appended to:
+    /// more lines alone change nothing, the view reads the file as it is when a query runs). Defining a view over
+    /// many Parquet files costs DuckDB a bind over all of them, so this is what keeps a query during steady ingest
+    /// from paying for the whole store. <c>events</c> is replaced only when a type's columns or the set of types
+    /// changed. A type whose files cannot be read (a damaged file) gets no view and lands in the broken list with
+    /// the reason, and then neither does <c>events</c>: other types stay queryable, and nothing silently leaves the
+    /// damaged type out.
     /// </summary>
     private void DefineViews(DuckDbConnection connection, List<PartitionFiles> all)
     {
-        foreach (var view in _views)
-        {
-            connection.Execute($"DROP VIEW IF EXISTS {Sql.Identifier(view)}");
-        }
-
-        _views.Clear();
         _broken.Clear();
         var broken = _broken;
-        List<string> definitions = _views;
-        List<string> typeViews = [];
         // Skipped files that are gone (compacted, removed by retention) are forgotten.
         var present = all.SelectMany(p => p.Active.Concat(p.Sealed).Concat(p.Parquet)).ToHashSet(StringComparer.Ordinal);
         foreach (var gone in _skipped.Keys.Where(f => !present.Contains(f)).ToList())
@@ -33,9 +30,7 @@ public sealed partial class StoreQuery
             _skipped.Remove(gone);
         }
 
-        Dictionary<string, ViewSource> sources = new(StringComparer.Ordinal);
-        List<TypeSource> typeSources = [];
-        _sources = sources;
+        HashSet<string> types = new(StringComparer.Ordinal);
         foreach (var group in all.GroupBy(p => p.Partition.Type).OrderBy(g => g.Key, StringComparer.Ordinal))
         {
             var files = group.Select(WithoutSkipped).ToList();
@@ -45,6 +40,10 @@ public sealed partial class StoreQuery
             {
                 source = SourceFor(connection, group.Key, files);
                 select = Render(connection, source, source.Parquet.Select(p => p.File));
+                if (select is not null)
+                {
+                    DefineType(connection, group.Key, select, source);
+                }
             }
             catch (DuckDbException ex) when (IsReadError(ex))
             {
@@ -60,6 +59,10 @@ public sealed partial class StoreQuery
                     files = group.Select(WithoutSkipped).ToList();
                     source = SourceFor(connection, group.Key, files);
                     select = Render(connection, source, source.Parquet.Select(p => p.File));
+                    if (select is not null)
+                    {
+                        DefineType(connection, group.Key, select, source);
+                    }
                 }
                 catch (DuckDbException again) when (IsReadError(again))
                 {
@@ -70,39 +73,35 @@ public sealed partial class StoreQuery
                 }
             }
 
-            if (select is null)
+            if (select is not null)
             {
-                continue;
-            }
-
-            connection.Execute($"CREATE VIEW {Sql.Identifier(group.Key)} AS {select}");
-            definitions.Add(group.Key);
-            typeViews.Add(group.Key);
-            typeSources.Add(source);
-            sources[group.Key] = new ViewSource([source], EmptyBranch(connection, group.Key));
-            var alias = group.Key.Replace('.', '_');
-            if (alias != group.Key && !typeViews.Contains(alias))
-            {
-                connection.Execute($"CREATE VIEW {Sql.Identifier(alias)} AS SELECT * FROM {Sql.Identifier(group.Key)}");
-                definitions.Add(alias);
-                sources[alias] = sources[group.Key];
+                types.Add(group.Key);
             }
         }
 
-        var events = broken.Count > 0 ? null : typeViews.Count == 0
-            ? "CREATE VIEW events AS SELECT NULL::VARCHAR AS id, NULL::VARCHAR AS type, NULL::TIMESTAMP AS \"start\", NULL::TIMESTAMP AS \"end\", " +
-              "NULL::VARCHAR AS level, NULL::VARCHAR AS host, NULL::BIGINT AS pid, NULL::VARCHAR AS app, NULL::VARCHAR AS day, NULL::INTEGER AS hour WHERE false"
-            : "CREATE VIEW events AS " + string.Join(" UNION ALL BY NAME ", typeViews.Select(t => $"SELECT * FROM {Sql.Identifier(t)}"));
-        if (events is not null)
+        // Types with no files left, or broken now, lose their views.
+        foreach (var type in _typeViews.Keys.Where(t => !types.Contains(t)).ToList())
         {
-            connection.Execute(events);
-            definitions.Add("events");
-            if (typeViews.Count > 0)
+            DropType(connection, type);
+        }
+
+        DefineEvents(connection, broken.Count > 0);
+        Dictionary<string, ViewSource> sources = new(StringComparer.Ordinal);
+        foreach (var (type, view) in _typeViews)
+        {
+            sources[type] = new ViewSource([view.Source], view.EmptyBranch);
+            if (Alias(type) is { } alias && !_typeViews.ContainsKey(alias))
             {
-                sources["events"] = new ViewSource(typeSources, EmptyBranch(connection, "events"));
+                sources[alias] = sources[type];
             }
         }
 
+        if (_eventsEmptyBranch is not null && _typeViews.Count > 0)
+        {
+            sources["events"] = new ViewSource([.. _typeViews.Values.Select(v => v.Source)], _eventsEmptyBranch);
+        }
+
+        _sources = sources;
         _keys.Retain(present);
         foreach (var gone in _parquetSchemas.Keys.Where(f => !present.Contains(f)).ToList())
         {
@@ -111,16 +110,99 @@ public sealed partial class StoreQuery
 
         _flattened = _flattenedUsed;
         _flattenedUsed = new(StringComparer.Ordinal);
-        foreach (var file in Tables())
+        DefineTables(connection);
+    }
+
+    /// <summary>Replaces one type's view (and its <c>a_b</c> alias) when its SELECT changed; a no-op otherwise.</summary>
+    private void DefineType(DuckDbConnection connection, string type, string select, TypeSource source)
+    {
+        if (_typeViews.TryGetValue(type, out var known) && known.Select == select)
         {
-            var name = Path.GetFileNameWithoutExtension(file);
-            if (ReferenceTables.IsValidName(name) && !typeViews.Contains(name))
-            {
-                connection.Execute($"CREATE VIEW {Sql.Identifier(name)} AS SELECT * FROM read_parquet({Sql.Literal(file)})");
-                definitions.Add(name);
-            }
+            return;
+        }
+
+        connection.Execute($"CREATE OR REPLACE VIEW {Sql.Identifier(type)} AS {select}");
+        // One bind gives both the columns (which say whether events must change) and the narrowing's empty branch.
+        var columns = connection.QueryAll($"DESCRIBE {Sql.Identifier(type)}").Rows.Select(r => ((string)r[0]!, (string)r[1]!)).ToList();
+        _typeViews[type] = new TypeView(select, source, string.Join('\n', columns.Select(c => c.Item1 + " " + c.Item2)), EmptyBranch(columns));
+        // The alias is replaced with its type: a view keeps the columns it was created with.
+        if (Alias(type) is { } alias && !_typeViews.ContainsKey(alias))
+        {
+            connection.Execute($"CREATE OR REPLACE VIEW {Sql.Identifier(alias)} AS SELECT * FROM {Sql.Identifier(type)}");
         }
     }
+
+    private void DropType(DuckDbConnection connection, string type)
+    {
+        connection.Execute($"DROP VIEW IF EXISTS {Sql.Identifier(type)}");
+        if (Alias(type) is { } alias && !_typeViews.ContainsKey(alias))
+        {
+            connection.Execute($"DROP VIEW IF EXISTS {Sql.Identifier(alias)}");
+        }
+
+        _typeViews.Remove(type);
+    }
+
+    /// <summary><c>events</c>, every type by name, replaced only when the types or their columns changed; none while a type is broken.</summary>
+    private void DefineEvents(DuckDbConnection connection, bool anyBroken)
+    {
+        var signature = anyBroken ? "broken" : string.Join("\n\n", _typeViews.Select(v => v.Key + "\n" + v.Value.Columns));
+        if (signature == _eventsSignature)
+        {
+            return;
+        }
+
+        _eventsSignature = null;
+        _eventsEmptyBranch = null;
+        if (anyBroken)
+        {
+            connection.Execute("DROP VIEW IF EXISTS events");
+        }
+        else if (_typeViews.Count == 0)
+        {
+            connection.Execute("CREATE OR REPLACE VIEW events AS SELECT NULL::VARCHAR AS id, NULL::VARCHAR AS type, NULL::TIMESTAMP AS \"start\", NULL::TIMESTAMP AS \"end\", " +
+                "NULL::VARCHAR AS level, NULL::VARCHAR AS host, NULL::BIGINT AS pid, NULL::VARCHAR AS app, NULL::VARCHAR AS day, NULL::INTEGER AS hour WHERE false");
+        }
+        else
+        {
+            connection.Execute("CREATE OR REPLACE VIEW events AS " + string.Join(" UNION ALL BY NAME ", _typeViews.Keys.Select(t => $"SELECT * FROM {Sql.Identifier(t)}")));
+            _eventsEmptyBranch = EmptyBranch(connection.QueryAll("DESCRIBE events").Rows.Select(r => ((string)r[0]!, (string)r[1]!)).ToList());
+        }
+
+        _eventsSignature = signature;
+    }
+
+    /// <summary>A view per reference table, replaced when the tables changed (a name shared with a type is the type's).</summary>
+    private void DefineTables(DuckDbConnection connection)
+    {
+        var tables = Tables().Select(f => (File: f, Name: Path.GetFileNameWithoutExtension(f)))
+            .Where(t => ReferenceTables.IsValidName(t.Name) && !_typeViews.ContainsKey(t.Name)).ToList();
+        var signature = string.Join('\n', tables.Select(t => $"{t.File} {File.GetLastWriteTimeUtc(t.File).Ticks}")) + "\n" + string.Join('\n', _typeViews.Keys);
+        if (signature == _tablesSignature)
+        {
+            return;
+        }
+
+        _tablesSignature = null;
+        foreach (var name in _tableViews.Where(n => !_typeViews.ContainsKey(n)))
+        {
+            connection.Execute($"DROP VIEW IF EXISTS {Sql.Identifier(name)}");
+        }
+
+        _tableViews.Clear();
+        foreach (var (file, name) in tables)
+        {
+            connection.Execute($"CREATE OR REPLACE VIEW {Sql.Identifier(name)} AS SELECT * FROM read_parquet({Sql.Literal(file)})");
+            _tableViews.Add(name);
+        }
+
+        _tablesSignature = signature;
+    }
+
+    private static string? Alias(string type) => type.Contains('.', StringComparison.Ordinal) ? type.Replace('.', '_') : null;
+
+    /// <summary>One type's view as last defined: its SELECT, what it reads, its columns, and its empty branch.</summary>
+    private sealed record TypeView(string Select, TypeSource Source, string Columns, string EmptyBranch);
 
     /// <summary>
     /// Defining a view runs only Oxbow's own SQL over the files, so any DuckDB error there is about a file (a damaged

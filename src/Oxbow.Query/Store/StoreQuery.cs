@@ -23,15 +23,14 @@ public sealed partial class StoreQuery(StoreQueryOptions options) : IDisposable
     private DuckDbDatabase? _database;
     private DuckDbConnection? _connection;
     private string? _profileDirectory;
-    private string _fingerprint = "";
     private readonly Dictionary<string, string> _broken = new(StringComparer.Ordinal);
+    private bool _viewsStale;
     // The flattening SELECT of each set of sealed files the views use (keyed by the files); entries the latest
     // definition did not use are dropped.
     private Dictionary<string, string> _flattened = new(StringComparer.Ordinal);
     private Dictionary<string, string> _flattenedUsed = new(StringComparer.Ordinal); // filled by the definition under way
     // Files DuckDB could not read, with why: left out of the views (sealed files do not change, so once is enough).
     private readonly Dictionary<string, string> _skipped = new(StringComparer.Ordinal);
-    private readonly List<string> _views = [];
     private readonly StoreListing _listing = new([options.DataDirectory, .. options.MoreRoots], TablesDirectory(options.DataDirectory));
 
     /// <summary>The directory reference tables live in.</summary>
@@ -121,16 +120,12 @@ public sealed partial class StoreQuery(StoreQueryOptions options) : IDisposable
             using var interrupt = limits.Cancellation.Register(connection.Interrupt);
             // Every query sees the files on disk when it starts. The listing follows the store's change feed, so
             // checking it costs the same whatever the store's size; the views are redefined only when it changed.
-            if (_listing.Refresh())
+            if (_listing.Refresh() || _viewsStale)
             {
-                var files = _listing.Files.ToList();
-                var fingerprint = Fingerprint(files);
-                if (fingerprint != _fingerprint)
-                {
-                    _fingerprint = "";
-                    DefineViews(connection, files);
-                    _fingerprint = fingerprint;
-                }
+                // A definition cut short (a timeout, a file that vanished) is finished by the next query.
+                _viewsStale = true;
+                DefineViews(connection, [.. _listing.Files]);
+                _viewsStale = false;
             }
 
             lock (_gate)
@@ -225,31 +220,6 @@ public sealed partial class StoreQuery(StoreQueryOptions options) : IDisposable
         var stats = ReadStats(worker.Profile, stopwatch.Elapsed);
         // Files narrowing left out were never shown to DuckDB, but the query considered them all the same.
         return stats with { FilesConsidered = stats.FilesConsidered + worker.NarrowedAway, SkippedFiles = skipped };
-    }
-
-    /// <summary>The file set, with the sizes of files still being appended to (their schema may grow).</summary>
-    private string Fingerprint(List<PartitionFiles> files)
-    {
-        var text = new StringBuilder();
-        foreach (var partition in files)
-        {
-            foreach (var file in partition.Sealed.Concat(partition.Parquet))
-            {
-                text.Append(file).Append('\n');
-            }
-
-            foreach (var file in partition.Active)
-            {
-                text.Append(file).Append(' ').Append(new FileInfo(file).Length).Append('\n');
-            }
-        }
-
-        foreach (var table in Tables())
-        {
-            text.Append(table).Append(' ').Append(File.GetLastWriteTimeUtc(table).Ticks).Append('\n');
-        }
-
-        return Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(text.ToString())));
     }
 
     private static string? MissingTable(string message)
