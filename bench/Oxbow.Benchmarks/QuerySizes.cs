@@ -17,7 +17,7 @@ namespace Oxbow.Benchmarks;
 /// </code>
 /// Each size's store must exist (<c>OXBOW_QUERY_EVENTS=N query-store</c>); the collector is
 /// src/Oxbow.Cli's Release build (or OXBOW_CLI); chDB needs <c>npm ci</c> in bench/chdb; OXBOW_PEERS picks contenders
-/// (default <c>oxbow,chdb,clickhouse</c>).
+/// (default <c>oxbow,chdb,clickhouse</c>) and OXBOW_QUESTIONS questions by number (default all).
 /// </summary>
 internal static class QuerySizes
 {
@@ -115,7 +115,9 @@ internal static class QuerySizes
     private static void Measure(List<(string Peer, QueryDataset Set, Func<string, string> Ask)> contenders, int rounds)
     {
         Console.WriteLine($"// {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {rounds} rounds, contenders alternated within each round; medians in ms");
-        foreach (var question in Questions)
+        // OXBOW_QUESTIONS picks questions by number (1 day's group-by, 2 p95, 3 trace), such as "1,3".
+        var picked = Environment.GetEnvironmentVariable("OXBOW_QUESTIONS")?.Split(',').Select(n => int.Parse(n, CultureInfo.InvariantCulture) - 1).ToHashSet();
+        foreach (var question in Questions.Where((_, i) => picked is null || picked.Contains(i)))
         {
             Dictionary<(string, long), List<double>> times = [];
             for (var round = -2; round < rounds; round++) // two warm-up rounds

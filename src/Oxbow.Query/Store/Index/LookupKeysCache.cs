@@ -38,15 +38,51 @@ internal sealed class LookupKeysCache(long capacityBytes)
     {
         var hashes = values.Select(LookupKeys.Hash).ToArray();
         List<string> candidates = [];
-        foreach (var file in parquet)
+        List<string> unknown = [];
+        // One lock for the whole pass (a lookup at 50M events tests 3,600 files): files whose index is in memory are
+        // tested under it; the others are read from disk after it, outside the lock.
+        var now = DateTime.UtcNow;
+        lock (_gate)
         {
-            if (Get(file) is not { } keys || hashes.Any(h => keys.MayContain(column, h)))
+            foreach (var file in parquet)
+            {
+                if (!_entries.TryGetValue(file, out var node) || (node.Value.Keys is null && now - node.Value.Read >= RetryMissingAfter))
+                {
+                    unknown.Add(file);
+                    continue;
+                }
+
+                _recent.Remove(node);
+                _recent.AddFirst(node);
+                if (node.Value.Keys is not { } keys || MayContainAny(keys, column, hashes))
+                {
+                    candidates.Add(file);
+                }
+            }
+        }
+
+        foreach (var file in unknown)
+        {
+            if (Get(file) is not { } keys || MayContainAny(keys, column, hashes))
             {
                 candidates.Add(file);
             }
         }
 
         return candidates;
+    }
+
+    private static bool MayContainAny(LookupKeys keys, string column, ulong[] hashes)
+    {
+        foreach (var hash in hashes)
+        {
+            if (keys.MayContain(column, hash))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     /// <summary>Drops the entries of files no longer in the store.</summary>
