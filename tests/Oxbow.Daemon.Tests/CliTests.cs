@@ -71,6 +71,7 @@ public sealed class CliTests
     [InlineData("--seal-after", "NaN", "oxbow: --seal-after: 'NaN' is not a number of seconds from 0.1 to 86400")]
     [InlineData("--spool-max-bytes", "0", "oxbow: --spool-max-bytes: '0' is not a whole number of bytes from 1048576 to 9223372036854775807")]
     [InlineData("--max-event-bytes", "-1", "oxbow: --max-event-bytes: '-1' is not a whole number of bytes from 256 to 8388608")]
+    [InlineData("--lookup-index-memory", "1000", "oxbow: --lookup-index-memory: '1000' is not a whole number of bytes from 1048576 to 9223372036854775807")]
     public async Task Numeric_options_out_of_range_are_refused_with_the_range(string option, string value, string message)
     {
         var (code, output) = await Oxbow("serve", option, value);

@@ -87,6 +87,13 @@ public sealed class DaemonOptions
     /// </summary>
     public string QueryMemoryLimit { get; set; } = DefaultQueryMemory();
 
+    /// <summary>
+    /// Memory for the lookup indexes that let a query by trace id or id read only the files that may hold it. Default
+    /// 256 MiB, about two bytes per distinct id and trace id (some 100M events); past it the least recently used are
+    /// read from disk again when needed.
+    /// </summary>
+    public long LookupIndexMemory { get; set; } = 256L << 20;
+
     private static string DefaultQueryMemory() =>
         string.Create(CultureInfo.InvariantCulture, $"{Math.Max(256, GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / 4 >> 20)}MiB");
 
@@ -175,6 +182,7 @@ public sealed class DaemonOptions
         new("query-timeout", "OXBOW_QUERY_TIMEOUT", "seconds a query may run on the control port unless its request says otherwise", (o, v) => o.QueryTimeout = ParseSeconds(v, 0.1, 86400)),
         new("query-memory", "OXBOW_QUERY_MEMORY", "DuckDB memory limit for queries, such as 2GB (default a quarter of memory)", (o, v) => o.QueryMemoryLimit =
             System.Text.RegularExpressions.Regex.IsMatch(v, @"^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$", System.Text.RegularExpressions.RegexOptions.IgnoreCase) ? v : throw new FormatException($"'{v}' is not a size such as 512MiB or 2GB")),
+        new("lookup-index-memory", "OXBOW_LOOKUP_INDEX_MEMORY", "bytes of lookup indexes (ids, trace ids) queries keep in memory", (o, v) => o.LookupIndexMemory = ParseInteger(v, 1L << 20, long.MaxValue, "bytes")),
         new("max-connections", "OXBOW_MAX_CONNECTIONS", "connections open at once per listener (binary ingest, syslog TCP)", (o, v) => o.Connections = o.Connections.With(max: (int)ParseInteger(v, 1, 1_000_000, "connections"))),
         new("idle-timeout", "OXBOW_IDLE_TIMEOUT", "seconds a connection may send nothing between frames before it is closed", (o, v) => o.Connections = o.Connections.With(idle: ParseSeconds(v, 1, 86400))),
         new("frame-timeout", "OXBOW_FRAME_TIMEOUT", "seconds a frame or syslog message begun has to arrive whole", (o, v) => o.Connections = o.Connections.With(frame: ParseSeconds(v, 1, 3600))),

@@ -74,6 +74,7 @@ internal static partial class ControlApi
         {
             DataDirectory = status.Options.DataDirectory,
             MemoryLimit = status.Options.QueryMemoryLimit,
+            LookupIndexMemory = status.Options.LookupIndexMemory,
             FileSkipped = (file, problem) => OxbowDaemonLog.Warning("store_file_unreadable", "path", file, "reason", problem, "effect", "left out of queries"),
         });
         if (query is not null)
