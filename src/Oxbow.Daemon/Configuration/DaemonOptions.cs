@@ -89,7 +89,7 @@ public sealed class DaemonOptions
 
     /// <summary>
     /// Memory for the lookup indexes that let a query by trace id or id read only the files that may hold it. Default
-    /// 256 MiB, about two bytes per distinct id and trace id (some 100M events); past it the least recently used are
+    /// 256 MiB, about three bytes per distinct id and trace id (some 65M events); past it the least recently used are
     /// read from disk again when needed.
     /// </summary>
     public long LookupIndexMemory { get; set; } = 256L << 20;

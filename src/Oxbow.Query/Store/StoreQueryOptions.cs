@@ -26,8 +26,8 @@ public sealed class StoreQueryOptions
 
     /// <summary>
     /// Memory for the lookup indexes of compacted files (<c>C.parquet.keys</c>), which let a query by trace id or id
-    /// read only the files that may hold it. Default 256 MiB: about two bytes per distinct id and trace id, so the
-    /// indexes of some 100M events. Past it the least recently used are dropped and read from disk again when needed
+    /// read only the files that may hold it. Default 256 MiB: about three bytes per distinct id and trace id, so the
+    /// indexes of some 65M events. Past it the least recently used are dropped and read from disk again when needed
     /// (slower lookups, the same answers).
     /// </summary>
     public long LookupIndexMemory { get; init; } = 256L << 20;
