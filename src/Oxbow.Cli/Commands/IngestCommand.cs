@@ -1,6 +1,6 @@
 using System.CommandLine;
 using System.Text.RegularExpressions;
-using Oxbow.Ingest;
+using Oxbow.Shipper;
 using Oxbow.Transport;
 
 namespace Oxbow.Cli.Commands;
@@ -39,7 +39,7 @@ internal static class IngestCommand
                 return ControlClient.Fail($"'{typeName}' is not a valid type name (lower-case [a-z0-9_-] segments joined by dots)");
             }
 
-            var options = new IngestOptions
+            var options = new ShipperOptions
             {
                 FromStart = parse.GetValue(fromStart),
                 StatePath = parse.GetValue(state) ?? Environment.GetEnvironmentVariable("OXBOW_INGEST_STATE") ?? "oxbow-ingest.state",
@@ -67,7 +67,7 @@ internal static class IngestCommand
                 return ControlClient.Fail(ex.Message);
             }
 
-            await using var runner = new IngestRunner(options);
+            await using var runner = new FileShipper(options);
             try
             {
                 var result = typeName is not null

@@ -1,4 +1,4 @@
-namespace Oxbow.Ingest;
+namespace Oxbow.Shipper;
 
 /// <summary>
 /// A complete line (or multi-line record) read from a source, without its newline. <see cref="End"/> is the offset in

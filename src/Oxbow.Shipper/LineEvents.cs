@@ -4,7 +4,7 @@ using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 
-namespace Oxbow.Ingest;
+namespace Oxbow.Shipper;
 
 /// <summary>
 /// Turns a line (or a multi-line record) into one event line for the collector's ingest. A JSON object becomes the

@@ -3,28 +3,28 @@ using System.Text;
 using System.Threading.Channels;
 using Oxbow.Transport;
 
-namespace Oxbow.Ingest;
+namespace Oxbow.Shipper;
 
 /// <summary>Counts of one <c>oxbow ingest</c> run.</summary>
 /// <param name="Sent">Events the collector acknowledged.</param>
 /// <param name="Refused">Events the collector refused for good (reported on the log).</param>
-public sealed record IngestResult(long Sent, long Refused);
+public sealed record ShipResult(long Sent, long Refused);
 
 /// <summary>
 /// <c>oxbow ingest</c>: lines from stdin or from followed files become events, sent over the binary protocol and
 /// acknowledged by the collector once durable. One batch is in flight at a time, so a follower's checkpoint always
 /// names exactly what has been acknowledged.
 /// </summary>
-public sealed class IngestRunner : IAsyncDisposable
+public sealed class FileShipper : IAsyncDisposable
 {
-    private readonly IngestOptions _options;
+    private readonly ShipperOptions _options;
     private readonly BatchSender _sender;
     private readonly LineEvents _events;
     private long _sent;
     private long _refused;
 
     /// <summary>Connects lazily, on the first batch.</summary>
-    public IngestRunner(IngestOptions options)
+    public FileShipper(ShipperOptions options)
     {
         _options = options;
         _sender = new BatchSender(new BatchSenderOptions { Endpoints = options.Endpoints, Token = options.Token, ClientName = $"{options.App}@{options.Host}" });
@@ -32,8 +32,8 @@ public sealed class IngestRunner : IAsyncDisposable
     }
 
     /// <summary>Sends every line of <paramref name="input"/> as an event of <paramref name="type"/>, until it ends.</summary>
-    /// <exception cref="TimeoutException">A batch was not acknowledged within <see cref="IngestOptions.DeliveryTimeout"/>.</exception>
-    public async Task<IngestResult> RunStdinAsync(string type, Stream input, CancellationToken token)
+    /// <exception cref="TimeoutException">A batch was not acknowledged within <see cref="ShipperOptions.DeliveryTimeout"/>.</exception>
+    public async Task<ShipResult> RunStdinAsync(string type, Stream input, CancellationToken token)
     {
         var lines = Channel.CreateBounded<byte[]>(new BoundedChannelOptions(10_000) { SingleReader = true, SingleWriter = true });
         var reading = Task.Run(async () =>
@@ -95,13 +95,13 @@ public sealed class IngestRunner : IAsyncDisposable
         }
 
         await reading.ConfigureAwait(false);
-        return new IngestResult(Interlocked.Read(ref _sent), Interlocked.Read(ref _refused));
+        return new ShipResult(Interlocked.Read(ref _sent), Interlocked.Read(ref _refused));
     }
 
     /// <summary>Follows <paramref name="files"/> until <paramref name="token"/> is cancelled, then sends what it holds and saves its place.</summary>
-    public async Task<IngestResult> RunFollowAsync(IReadOnlyList<FollowSpec> files, CancellationToken token)
+    public async Task<ShipResult> RunFollowAsync(IReadOnlyList<FollowSpec> files, CancellationToken token)
     {
-        var checkpoint = new IngestCheckpoint(_options.StatePath);
+        var checkpoint = new ShipperCheckpoint(_options.StatePath);
         var positions = checkpoint.Load();
         if (checkpoint.LoadPending() is { } pending)
         {
@@ -210,7 +210,7 @@ public sealed class IngestRunner : IAsyncDisposable
             }
         }
 
-        return new IngestResult(Interlocked.Read(ref _sent), Interlocked.Read(ref _refused));
+        return new ShipResult(Interlocked.Read(ref _sent), Interlocked.Read(ref _refused));
     }
 
     private static bool MoveIdlePositions(List<(FollowedFile File, MultilineJoiner Joiner)> followed, Dictionary<string, FilePosition> positions)
@@ -253,7 +253,7 @@ public sealed class IngestRunner : IAsyncDisposable
     }
 
     /// <summary>Sends until acknowledged (or refused for good), then moves the checkpoint on.</summary>
-    private async Task SendAsync(Batch batch, IngestCheckpoint? checkpoint, TimeSpan timeout, Dictionary<string, FilePosition>? positions = null)
+    private async Task SendAsync(Batch batch, ShipperCheckpoint? checkpoint, TimeSpan timeout, Dictionary<string, FilePosition>? positions = null)
     {
         checkpoint?.WritePending(batch.Id, batch.Count, batch.Positions, batch.Data.WrittenSpan);
         var send = _sender.SendAsync(new OutgoingBatch(batch.Id, batch.Count, batch.Data.WrittenMemory.ToArray()));

@@ -1,7 +1,7 @@
 using System.Text;
 using System.Text.RegularExpressions;
 
-namespace Oxbow.Ingest;
+namespace Oxbow.Shipper;
 
 /// <summary>
 /// Joins continuation lines onto the record they belong to, so a stack trace stays one event. A line matching the

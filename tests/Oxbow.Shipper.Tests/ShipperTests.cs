@@ -1,12 +1,12 @@
 using System.Diagnostics;
 using System.Text;
 using System.Text.Json;
-using Oxbow.Ingest;
+using Oxbow.Shipper;
 
-namespace Oxbow.Ingest.Tests;
+namespace Oxbow.Shipper.Tests;
 
 /// <summary><c>oxbow ingest</c> as a real process, sending to a real collector; files are written while it follows them.</summary>
-public sealed class IngestTests : IAsyncLifetime
+public sealed class ShipperTests : IAsyncLifetime
 {
     private readonly TempDirectory _dir = new();
     private readonly List<(Process Process, StringBuilder Output)> _ingests = [];

@@ -3,7 +3,7 @@ using System.Text.Json;
 using Oxbow.IO;
 using Oxbow.Transport;
 
-namespace Oxbow.Ingest;
+namespace Oxbow.Shipper;
 
 /// <summary>Where reading of one followed path resumes: the file (device, inode) and the offset after the last acknowledged record.</summary>
 internal sealed record FilePosition(ulong Device, ulong Inode, long Offset)
@@ -19,7 +19,7 @@ internal sealed record FilePosition(ulong Device, ulong Inode, long Offset)
 /// batch sends it again with the same id, which the collector recognises if it already has it: no line is lost or
 /// stored twice, wherever the process was killed.
 /// </summary>
-internal sealed class IngestCheckpoint(string path)
+internal sealed class ShipperCheckpoint(string path)
 {
     private static readonly JsonSerializerOptions Json = new() { WriteIndented = true };
 

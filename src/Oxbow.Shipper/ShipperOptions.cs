@@ -1,9 +1,9 @@
 using System.Text.RegularExpressions;
 
-namespace Oxbow.Ingest;
+namespace Oxbow.Shipper;
 
 /// <summary>Settings of <c>oxbow ingest</c>. Every default is stated.</summary>
-public sealed class IngestOptions
+public sealed class ShipperOptions
 {
     /// <summary>Collector or agent ingest addresses (binary protocol), in order of preference. Default <c>127.0.0.1:3514</c>.</summary>
     public IReadOnlyList<string> Endpoints { get; set; } = ["127.0.0.1:3514"];

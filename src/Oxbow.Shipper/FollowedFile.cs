@@ -1,4 +1,4 @@
-namespace Oxbow.Ingest;
+namespace Oxbow.Shipper;
 
 /// <summary>
 /// Follows one path the way <c>tail -F</c> does, by polling, and survives both rotation styles without losing or

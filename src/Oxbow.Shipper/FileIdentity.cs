@@ -1,7 +1,7 @@
 using System.Runtime.InteropServices;
 using Microsoft.Win32.SafeHandles;
 
-namespace Oxbow.Ingest;
+namespace Oxbow.Shipper;
 
 /// <summary>
 /// Which file a path or an open handle is (device and inode), so a follower can tell a rotated-away file from the
