@@ -124,7 +124,7 @@ public static class Ox
     /// <param name="id">Explicit id (32 lowercase hex digits) instead of the parent's or a new one.</param>
     /// <param name="sample">Sampling rule; null keeps every instance.</param>
     /// <exception cref="ArgumentException">The name or id is invalid.</exception>
-    public static OxContext Context(string name, string? id = null, Sample? sample = null) => OxContext.Open(name, id, sample);
+    public static OxContext Context(string name, string? id = null, Sampling? sample = null) => OxContext.Open(name, id, sample);
 
     /// <summary>Sets a field on the current context; dotted keys nest. Does nothing when no context is open.</summary>
     public static void Set(string key, object? value) => OxContext.Current?.Set(key, value);

@@ -26,7 +26,7 @@ public class SamplingTests : OxbowTestBase
         var sink = ConfigureSeeded();
         for (var i = 0; i < Trials; i++)
         {
-            using (Ox.Context("job", sample: Sample.Self(0.3)))
+            using (Ox.Context("job", sample: Sampling.Self(0.3)))
             {
                 Ox.Set("i", i);
             }
@@ -47,7 +47,7 @@ public class SamplingTests : OxbowTestBase
                 Ox.Set("i", i);
                 for (var call = 0; call < 3; call++)
                 {
-                    using (Ox.Context(".memcache", sample: Sample.Of("..", 0.25)))
+                    using (Ox.Context(".memcache", sample: Sampling.Of("..", 0.25)))
                     {
                         Ox.Set("call", call);
                     }
@@ -71,11 +71,11 @@ public class SamplingTests : OxbowTestBase
             using (Ox.Context("request"))
             using (Ox.Context(".api"))
             {
-                using (Ox.Context(".db", sample: Sample.Top(0.5)))
+                using (Ox.Context(".db", sample: Sampling.Top(0.5)))
                 {
                 }
 
-                using (Ox.Context(".db", sample: Sample.Top(0.5)))
+                using (Ox.Context(".db", sample: Sampling.Top(0.5)))
                 {
                 }
             }
@@ -95,7 +95,7 @@ public class SamplingTests : OxbowTestBase
         {
             using (Ox.Context("request"))
             using (Ox.Context(".api"))
-            using (Ox.Context(".db", sample: Sample.Named("request", 0.1)))
+            using (Ox.Context(".db", sample: Sampling.Named("request", 0.1)))
             {
             }
         }
@@ -111,12 +111,12 @@ public class SamplingTests : OxbowTestBase
         var sink = ConfigureSeeded();
         for (var i = 0; i < 50; i++)
         {
-            using (var request = Ox.Context("request", sample: Sample.Self(0)))
+            using (var request = Ox.Context("request", sample: Sampling.Self(0)))
             {
                 Assert.False(request.Enabled);
                 Ox.Set("ignored", true);
                 using (var db = Ox.Context(".db"))
-                using (var deeper = Ox.Context("^.cache", sample: Sample.Self(1)))
+                using (var deeper = Ox.Context("^.cache", sample: Sampling.Self(1)))
                 {
                     Assert.False(db.Enabled);
                     Assert.False(deeper.Enabled);
@@ -133,5 +133,5 @@ public class SamplingTests : OxbowTestBase
     [InlineData(1.5)]
     [InlineData(double.NaN)]
     public void A_rate_outside_zero_to_one_is_rejected(double rate) =>
-        Assert.Throws<ArgumentOutOfRangeException>(() => Sample.Self(rate));
+        Assert.Throws<ArgumentOutOfRangeException>(() => Sampling.Self(rate));
 }

@@ -6,7 +6,7 @@ namespace Oxbow;
 
 /// <summary>
 /// An open event: fields are collected while it is open and one event is emitted when it is disposed.
-/// Create with <see cref="Ox.Context(string, string?, Sample?)"/>; it becomes the current context of the logical
+/// Create with <see cref="Ox.Context(string, string?, Sampling?)"/>; it becomes the current context of the logical
 /// flow (it follows <c>await</c>, <c>Task.Run</c> and thread-pool hops) until disposed.
 /// </summary>
 /// <remarks>
@@ -17,7 +17,7 @@ public sealed class OxContext : IDisposable
 {
     private static readonly AsyncLocal<OxContext?> s_current = new();
 
-    /// <summary>What <see cref="Ox.Context(string, string?, Sample?)"/> returns while Oxbow is unconfigured: accepts everything, records nothing.</summary>
+    /// <summary>What <see cref="Ox.Context(string, string?, Sampling?)"/> returns while Oxbow is unconfigured: accepts everything, records nothing.</summary>
     internal static readonly OxContext Noop = new();
 
     private readonly object _gate = new();
@@ -118,7 +118,7 @@ public sealed class OxContext : IDisposable
 
     internal byte[] LogTypeJson => _logTypeJson ??= System.Text.Encoding.UTF8.GetBytes($"\"{Type}.log\"");
 
-    internal static OxContext Open(string name, string? id, Sample? sample)
+    internal static OxContext Open(string name, string? id, Sampling? sample)
     {
         if (id is not null && !OxId.IsValid(id))
         {
@@ -142,7 +142,7 @@ public sealed class OxContext : IDisposable
         return context;
     }
 
-    private static bool Decide(string type, OxContext? parent, OxContext? innermost, Sample? sample)
+    private static bool Decide(string type, OxContext? parent, OxContext? innermost, Sampling? sample)
     {
         if (sample is not { } rule)
         {

@@ -21,9 +21,9 @@ public enum SampleDecider
 /// A context that is sampled out records nothing and emits nothing, and neither do its descendants.
 /// When the deciding context is not open, the context decides for itself.
 /// </summary>
-public readonly record struct Sample
+public readonly record struct Sampling
 {
-    private Sample(SampleDecider decider, double rate, string? contextType)
+    private Sampling(SampleDecider decider, double rate, string? contextType)
     {
         if (double.IsNaN(rate) || rate is < 0 or > 1)
         {
@@ -45,19 +45,19 @@ public readonly record struct Sample
     public string? ContextType { get; }
 
     /// <summary>Each instance decides (<c>"."</c>).</summary>
-    public static Sample Self(double rate) => new(SampleDecider.Self, rate, null);
+    public static Sampling Self(double rate) => new(SampleDecider.Self, rate, null);
 
     /// <summary>The parent decides once per child name (<c>".."</c>).</summary>
-    public static Sample Parent(double rate) => new(SampleDecider.Parent, rate, null);
+    public static Sampling Parent(double rate) => new(SampleDecider.Parent, rate, null);
 
     /// <summary>The outermost context decides once per child name (<c>"^"</c>).</summary>
-    public static Sample Top(double rate) => new(SampleDecider.Top, rate, null);
+    public static Sampling Top(double rate) => new(SampleDecider.Top, rate, null);
 
     /// <summary>The open context of type <paramref name="contextType"/> decides once per child name.</summary>
-    public static Sample Named(string contextType, double rate) => new(SampleDecider.Named, rate, EventType.Validate(contextType, nameof(contextType)));
+    public static Sampling Named(string contextType, double rate) => new(SampleDecider.Named, rate, EventType.Validate(contextType, nameof(contextType)));
 
     /// <summary>BlueOx's notation: <c>"."</c>, <c>".."</c>, <c>"^"</c> or a context type.</summary>
-    public static Sample Of(string decider, double rate) => decider switch
+    public static Sampling Of(string decider, double rate) => decider switch
     {
         "." => Self(rate),
         ".." => Parent(rate),
