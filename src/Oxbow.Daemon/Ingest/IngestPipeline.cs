@@ -1,6 +1,7 @@
 using System.IO.Compression;
 using System.Text;
 using Oxbow.Daemon.Auth;
+using Oxbow.Daemon.Events;
 using Oxbow.Daemon.Schemas;
 using Oxbow.Daemon.Spool;
 using Oxbow.Daemon.Stats;

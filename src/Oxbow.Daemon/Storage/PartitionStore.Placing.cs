@@ -5,7 +5,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using Microsoft.Win32.SafeHandles;
-using Oxbow.Daemon.Ingest;
+using Oxbow.Daemon.Events;
 using Oxbow.Daemon.Spool;
 using Oxbow.Daemon.Threading;
 using Oxbow.IO;

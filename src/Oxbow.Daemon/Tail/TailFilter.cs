@@ -1,7 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using Oxbow.Daemon.Auth;
-using Oxbow.Daemon.Ingest;
+using Oxbow.Daemon.Events;
 
 namespace Oxbow.Daemon.Tail;
 

@@ -1,6 +1,6 @@
 using System.Buffers;
 
-namespace Oxbow.Daemon.Ingest;
+namespace Oxbow.Daemon.Events;
 
 /// <summary>
 /// Reads the fixed-position head of a canonical event line without a JSON parser:
