@@ -35,6 +35,8 @@ public sealed class StoreRecoveryTests
             await PostAcknowledgedAsync(collector, batch * 10, (batch + 1) * 10);
         }
 
+        // Each acknowledged batch was fsynced into its file: the disk cost is counted.
+        Assert.True(await collector.StatAsync("store", "fsyncs") >= 3, collector.Output);
         collector.Kill();
 
         // What a kill between writing a batch into its file and acknowledging it leaves: the batch in the open file,
@@ -57,6 +59,7 @@ public sealed class StoreRecoveryTests
         Assert.Equal(unacknowledged.Length + orphanBytes.Length, await collector.StatAsync("store", "recovery_discarded_bytes"));
         Assert.Equal(1, await collector.StatAsync("store", "recovery_discarded_files"));
         Assert.Equal(0, await collector.StatAsync("store", "recovery_missing_bytes"));
+        Assert.True((await collector.StatsAsync()).GetProperty("store").GetProperty("recovery_seconds").GetDouble() >= 0);
         await collector.WaitForOutputAsync("store_unacknowledged_data_discarded");
 
         await PostAcknowledgedAsync(collector, 30, 40);

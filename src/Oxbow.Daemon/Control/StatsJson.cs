@@ -81,6 +81,8 @@ internal static class StatsJson
                 json.WriteNumber("max_open_files", s.MaxOpenFiles);
                 json.WriteNumber("files_closed_by_bound", s.FilesClosedByBound);
                 json.WriteNumber("recovery_corrupt_batches", s.RecoveryCorruptBatches);
+                json.WriteNumber("fsyncs", s.Fsyncs);
+                json.WriteNumber("recovery_seconds", Math.Round(s.RecoveryTime.TotalSeconds, 3));
                 json.WriteEndObject();
             }
 

@@ -53,6 +53,8 @@ internal static class DaemonMetrics
             Gauge(families, "oxbow_store_max_open_files", "The bound on store files open for writing.", s.MaxOpenFiles);
             Counter(families, "oxbow_store_files_closed_by_bound", "Store files closed and sealed early to stay within the bound on open files.", s.FilesClosedByBound);
             Counter(families, "oxbow_store_recovery_corrupt_batches", "Acknowledged batches whose bytes failed their checksum at start-up.", s.RecoveryCorruptBatches);
+            Counter(families, "oxbow_store_fsyncs", "fsyncs of partition files, their intents and sealed files (the spool counts its own).", s.Fsyncs);
+            Gauge(families, "oxbow_store_recovery_milliseconds", "How long the store took to recover at start-up.", (long)s.RecoveryTime.TotalMilliseconds);
         }
 
         if (status.Compaction is { } compaction)

@@ -205,6 +205,7 @@ internal sealed partial class PartitionStore
         {
             intents.Write(Encoding.UTF8.GetBytes(string.Concat(relatives.Select(r => r + "\n"))));
             intents.Flush(flushToDisk: true);
+            Interlocked.Increment(ref _fsyncs);
         }
 
         _intentsWritten += relatives.Count;
@@ -235,6 +236,7 @@ internal sealed partial class PartitionStore
         {
             EnsureLinked(busy);
             RandomAccess.FlushToDisk(busy.Handle);
+            Interlocked.Increment(ref _fsyncs);
             Close(busy);
             _closedInBatch.Add(busy);
         }

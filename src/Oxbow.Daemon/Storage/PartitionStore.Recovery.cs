@@ -20,6 +20,7 @@ internal sealed partial class PartitionStore
     /// <inheritdoc/>
     public void Recover(JsonElement? state, IReadOnlyList<RecoveredBatch> batches)
     {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
         // The length each file had when its last acknowledged batch was in it.
         Dictionary<string, long> lengths = new(StringComparer.Ordinal);
         HashSet<string> sealing = new(StringComparer.Ordinal);
@@ -148,6 +149,7 @@ internal sealed partial class PartitionStore
 
         // Files were cut back, removed and sealed above: a long-lived reader of the store lists it again.
         StoreChanges.Record(_options.DataDirectory, StoreChanges.Everything);
+        _recoveryTime = clock.Elapsed;
     }
 
     /// <summary>

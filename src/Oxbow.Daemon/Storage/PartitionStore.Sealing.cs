@@ -137,6 +137,7 @@ internal sealed partial class PartitionStore
                 }
 
                 output.Flush(flushToDisk: true);
+                Interlocked.Increment(ref _fsyncs);
             }
 
             File.Move(temporary, target, overwrite: true);

@@ -37,6 +37,8 @@ internal sealed partial class PartitionStore : IBatchPlacement
     private readonly string _stateDirectory;
     private readonly string _intentsPath;
     private long _filesRecreated;
+    private long _fsyncs; // partition files, intents and sealed files (the ledger's are the spool's)
+    private TimeSpan _recoveryTime;
     private readonly object _filesLock = new();
     private readonly Dictionary<string, PartitionFile> _open = new(StringComparer.Ordinal);
     private readonly List<PartitionFile> _touched = [];
@@ -99,6 +101,8 @@ internal sealed partial class PartitionStore : IBatchPlacement
                     FilesRecreated = Interlocked.Read(ref _filesRecreated),
                     FilesClosedByBound = Interlocked.Read(ref _filesEvicted),
                     MaxOpenFiles = _options.MaxOpenFiles,
+                    Fsyncs = Interlocked.Read(ref _fsyncs),
+                    RecoveryTime = _recoveryTime,
                 };
             }
         }
@@ -212,6 +216,7 @@ internal sealed partial class PartitionStore : IBatchPlacement
                 {
                     EnsureLinked(file);
                     RandomAccess.FlushToDisk(file.Handle);
+                    Interlocked.Increment(ref _fsyncs);
                 }
             }
         }

@@ -23,4 +23,10 @@ internal sealed record StoreStats(long Events, long Bytes, int OpenFiles, long S
 
     /// <summary>The bound on open partition files (<see cref="StorageOptions.MaxOpenFiles"/>).</summary>
     public int MaxOpenFiles { get; init; }
+
+    /// <summary>fsyncs of partition files, their intents and sealed files (the store's part of the disk cost; the spool counts its own).</summary>
+    public long Fsyncs { get; init; }
+
+    /// <summary>How long the store's recovery took at start-up (cutting files back, checking recent batches).</summary>
+    public TimeSpan RecoveryTime { get; init; }
 }
