@@ -152,7 +152,7 @@ internal sealed partial class PartitionStore
         var file = new PartitionFile(key, relative, File.OpenHandle(full, FileMode.Create, FileAccess.ReadWrite, FileShare.Read | FileShare.Delete), 0);
         _open[key] = file;
         _openCount = _open.Count;
-        Changed(relative);
+        _newHours.Add(relative[..relative.LastIndexOf('/')]);
         return file;
     }
 

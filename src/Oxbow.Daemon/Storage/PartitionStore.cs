@@ -38,6 +38,9 @@ internal sealed partial class PartitionStore : IBatchPlacement
     private readonly string _intentsPath;
     private long _filesRecreated;
     private long _fsyncs; // partition files, intents and sealed files (the ledger's are the spool's)
+    // Hours that got a new file in the batch being placed: one change record per batch, not one per file (a backfill
+    // batch can open a file in each of a thousand hours). Guarded by _filesLock.
+    private readonly HashSet<string> _newHours = new(StringComparer.Ordinal);
     private TimeSpan _recoveryTime;
     private readonly object _filesLock = new();
     private readonly Dictionary<string, PartitionFile> _open = new(StringComparer.Ordinal);
@@ -261,6 +264,8 @@ internal sealed partial class PartitionStore : IBatchPlacement
             Interlocked.Add(ref _storedBytes, _uncommittedBytes);
             _uncommittedEvents = _uncommittedBytes = 0;
         }
+
+        RecordNewHours();
     }
 
     /// <inheritdoc/>
@@ -294,6 +299,26 @@ internal sealed partial class PartitionStore : IBatchPlacement
             _closedInBatch.Clear();
             _uncommittedEvents = _uncommittedBytes = 0;
         }
+
+        RecordNewHours();
+    }
+
+    /// <summary>Records the hours that got new files in the batch just committed or rolled back (see <see cref="StoreChanges"/>).</summary>
+    private void RecordNewHours()
+    {
+        string[] hours;
+        lock (_filesLock)
+        {
+            if (_newHours.Count == 0)
+            {
+                return;
+            }
+
+            hours = [.. _newHours];
+            _newHours.Clear();
+        }
+
+        StoreChanges.Record(_options.DataDirectory, hours);
     }
 
     /// <summary>A file closed by the bound during a batch that then failed: cut back to what was acknowledged, then sealed (or removed when that is nothing).</summary>
