@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
 
@@ -25,7 +24,7 @@ internal sealed class ClickHouseServer : IDisposable
     public static ClickHouseServer Start(string directory)
     {
         Directory.CreateDirectory(directory);
-        var port = FreePort();
+        var port = Harness.FreePort();
         File.WriteAllText(Path.Combine(directory, "users.xml"), """
             <yandex>
               <profiles><default><max_memory_usage>8000000000</max_memory_usage></default></profiles>
@@ -37,7 +36,7 @@ internal sealed class ClickHouseServer : IDisposable
             <yandex>
               <logger><level>warning</level><console>1</console></logger>
               <http_port>{port}</http_port>
-              <tcp_port>{FreePort()}</tcp_port>
+              <tcp_port>{Harness.FreePort()}</tcp_port>
               <listen_host>127.0.0.1</listen_host>
               <path>{directory}/data/</path>
               <tmp_path>{directory}/tmp/</tmp_path>
@@ -47,13 +46,7 @@ internal sealed class ClickHouseServer : IDisposable
               <mark_cache_size>1073741824</mark_cache_size>
             </yandex>
             """);
-        var info = new ProcessStartInfo("/usr/sbin/clickhouse-server") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
-        info.ArgumentList.Add("--config-file=" + Path.Combine(directory, "config.xml"));
-        var process = Process.Start(info)!;
-        process.OutputDataReceived += (_, _) => { };
-        process.ErrorDataReceived += (_, _) => { };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
+        var process = Harness.StartQuiet(new ProcessStartInfo("/usr/sbin/clickhouse-server", ["--config-file=" + Path.Combine(directory, "config.xml")]));
         var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}/"), Timeout = TimeSpan.FromMinutes(10) };
         var deadline = DateTime.UtcNow.AddSeconds(60);
         while (true)
@@ -169,13 +162,6 @@ internal sealed class ClickHouseServer : IDisposable
         batch.Clear();
     }
 
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(System.Net.IPAddress.Loopback, 0);
-        listener.Start();
-        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
-    }
 
     /// <inheritdoc />
     public void Dispose()

@@ -88,7 +88,7 @@ public class IngestBenchmarks
         }
 
         _syslog = Encoding.UTF8.GetBytes(syslog.ToString());
-        _oxbowIngest = FreePort();
+        _oxbowIngest = Harness.FreePort();
         (_control, _collector) = StartDaemon("oxbow", _oxbowIngest);
         if (File.Exists("/usr/sbin/rsyslogd"))
         {
@@ -138,8 +138,8 @@ public class IngestBenchmarks
     /// </summary>
     private void ReportAgentMemoryWithUpstreamDown()
     {
-        var ingest = FreePort();
-        var (http, _) = StartDaemon("agent", ingest, "--forward", $"127.0.0.1:{FreePort()}");
+        var ingest = Harness.FreePort();
+        var (http, _) = StartDaemon("agent", ingest, "--forward", $"127.0.0.1:{Harness.FreePort()}");
         using var agentControl = http;
         List<long> workingSets = [WorkingSetMiB(http)];
         for (var round = 0; round < 10; round++)
@@ -164,7 +164,7 @@ public class IngestBenchmarks
     /// <summary>Starts <c>oxbow serve</c> on its own data directory and control port; returns a client for that port once healthy, and the process.</summary>
     private (HttpClient Control, Process Process) StartDaemon(string name, int ingest, params string[] extra)
     {
-        var control = FreePort();
+        var control = Harness.FreePort();
         var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{control}/") };
         var process = Start("dotnet", [CliDll(), "serve", "--data", Path.Combine(_directory, name), "--listen", $"127.0.0.1:{ingest}", "--control", $"127.0.0.1:{control}", .. extra]);
         Wait(() => { try { return http.GetAsync("healthz").Result.IsSuccessStatusCode; } catch (AggregateException) { return false; } });
@@ -280,7 +280,7 @@ public class IngestBenchmarks
     {
         var directory = Path.Combine(_directory, name);
         Directory.CreateDirectory(directory);
-        var port = FreePort();
+        var port = Harness.FreePort();
         var output = Path.Combine(directory, "out.log");
         var actions = parse
             ? $"action(type=\"mmjsonparse\")\n  action(type=\"omfile\" file=\"{output}\" template=\"json\")"
@@ -338,11 +338,7 @@ public class IngestBenchmarks
             info.ArgumentList.Add(argument);
         }
 
-        var process = Process.Start(info)!;
-        process.OutputDataReceived += (_, _) => { };
-        process.ErrorDataReceived += (_, _) => { };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
+        var process = Harness.StartQuiet(info);
         _processes.Add(process);
         return process;
     }
@@ -389,12 +385,6 @@ public class IngestBenchmarks
         return Encoding.UTF8.GetBytes(text.ToString());
     }
 
-    internal static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 
     /// <summary>The built oxbow CLI (Release), which the harnesses start as the collector.</summary>
     internal static string CliDll()

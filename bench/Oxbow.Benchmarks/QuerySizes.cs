@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Net.Http.Json;
-using System.Net.Sockets;
 using System.Text;
 
 namespace Oxbow.Benchmarks;
@@ -65,9 +64,9 @@ internal static class QuerySizes
             {
                 if (peers.Contains("oxbow"))
                 {
-                    var port = FreePort();
+                    var port = Harness.FreePort();
                     var cli = Environment.GetEnvironmentVariable("OXBOW_CLI") ?? Path.Combine(repository, "src/Oxbow.Cli/bin/Release/net10.0/Oxbow.Cli.dll");
-                    processes.Add(Start("dotnet", [cli, "serve", "--data", set.Data, "--control", $"127.0.0.1:{port}", "--listen", $"127.0.0.1:{FreePort()}", "--compact-after", "off"]));
+                    processes.Add(Start("dotnet", [cli, "serve", "--data", set.Data, "--control", $"127.0.0.1:{port}", "--listen", $"127.0.0.1:{Harness.FreePort()}", "--compact-after", "off"]));
                     WaitFor(() => http.GetAsync($"http://127.0.0.1:{port}/healthz").Result.IsSuccessStatusCode);
                     contenders.Add(("oxbow", set, sql => Post(http, $"http://127.0.0.1:{port}/v1/query", JsonContent.Create(new { sql, format = "csv" }), header: true)));
                 }
@@ -75,7 +74,7 @@ internal static class QuerySizes
 
             if (peers.Contains("chdb"))
             {
-                var port = FreePort();
+                var port = Harness.FreePort();
                 processes.Add(Start("node", [Path.Combine(repository, "bench/chdb/server.js"), port.ToString(CultureInfo.InvariantCulture)]));
                 WaitFor(() => Post(http, $"http://127.0.0.1:{port}/", new StringContent("SELECT 1"), header: false) == 1);
                 var chdb = $"http://127.0.0.1:{port}/";
@@ -148,14 +147,14 @@ internal static class QuerySizes
             Console.WriteLine("|---|" + string.Concat(Enumerable.Repeat("---:|", sizes.Count * 2 - 1)));
             foreach (var peer in peers)
             {
-                var medians = sizes.Select(s => Median(times[(peer, s)])).ToList();
+                var medians = sizes.Select(s => Harness.Median(times[(peer, s)])).ToList();
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"| {peer} | {string.Join(" | ", medians.Select(m => m.ToString("0.0", CultureInfo.InvariantCulture)))} | {string.Join(" | ", medians.Skip(1).Select(m => (m / medians[0]).ToString("0.00", CultureInfo.InvariantCulture) + "×"))} |"));
             }
 
             foreach (var peer in peers.Where(p => p != "oxbow" && peers.Contains("oxbow")))
             {
-                Console.WriteLine($"oxbow / {peer}: " + string.Join(", ", sizes.Select(s => string.Create(CultureInfo.InvariantCulture, $"{s / 1_000_000}M {Median(times[("oxbow", s)]) / Median(times[(peer, s)]):0.00}×"))));
+                Console.WriteLine($"oxbow / {peer}: " + string.Join(", ", sizes.Select(s => string.Create(CultureInfo.InvariantCulture, $"{s / 1_000_000}M {Harness.Median(times[("oxbow", s)]) / Harness.Median(times[(peer, s)]):0.00}×"))));
             }
         }
     }
@@ -183,27 +182,7 @@ internal static class QuerySizes
 
     private static string Table(QueryDataset set) => $"events_{set.TotalEvents / 1_000_000}m";
 
-    private static double Median(List<double> values)
-    {
-        var sorted = values.Order().ToList();
-        return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[(sorted.Count / 2) - 1] + sorted[sorted.Count / 2]) / 2;
-    }
-
-    private static Process Start(string file, string[] arguments)
-    {
-        var info = new ProcessStartInfo(file) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var argument in arguments)
-        {
-            info.ArgumentList.Add(argument);
-        }
-
-        var process = Process.Start(info)!;
-        process.OutputDataReceived += (_, _) => { };
-        process.ErrorDataReceived += (_, _) => { };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        return process;
-    }
+    private static Process Start(string file, string[] arguments) => Harness.StartQuiet(new ProcessStartInfo(file, arguments));
 
     /// <summary>Waits until <paramref name="ready"/> holds (a server answering), for up to two minutes.</summary>
     private static void WaitFor(Func<bool> ready)
@@ -240,12 +219,5 @@ internal static class QuerySizes
         }
 
         return directory;
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(System.Net.IPAddress.Loopback, 0);
-        listener.Start();
-        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

@@ -30,7 +30,7 @@ internal static class ReceiverComparison
     public static void Run(int rounds)
     {
         var directory = Path.Combine(Path.GetTempPath(), "oxbow-receivers-" + Guid.NewGuid().ToString("n")[..8]);
-        var (ingest, control, otlp) = (IngestBenchmarks.FreePort(), IngestBenchmarks.FreePort(), IngestBenchmarks.FreePort());
+        var (ingest, control, otlp) = (Harness.FreePort(), Harness.FreePort(), Harness.FreePort());
         using var collector = Process.Start(new ProcessStartInfo("dotnet", [IngestBenchmarks.CliDll(), "serve", "--data", directory, "--listen", $"127.0.0.1:{ingest}",
             "--control", $"127.0.0.1:{control}", "--otlp", $"127.0.0.1:{otlp}", "--compact-after", "off"])
         { RedirectStandardOutput = true, RedirectStandardError = true })!;
@@ -87,13 +87,13 @@ internal static class ReceiverComparison
                 }
             }
 
-            var baseline = Median(rates[contenders[0].Name]);
+            var baseline = Harness.Median(rates[contenders[0].Name]);
             Console.WriteLine($"| receiver | median events/s over {rounds} alternated rounds | ratio to native | collector CPU µs per event |");
             Console.WriteLine("|---|---:|---:|---:|");
             foreach (var (name, _) in contenders)
             {
-                var median = Median(rates[name]);
-                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {name} | {median:N0} | {median / baseline:0.00} | {Median(cpu[name]):0.00} |"));
+                var median = Harness.Median(rates[name]);
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {name} | {median:N0} | {median / baseline:0.00} | {Harness.Median(cpu[name]):0.00} |"));
             }
         }
         finally
@@ -205,11 +205,6 @@ internal static class ReceiverComparison
         return Encoding.UTF8.GetBytes(text.ToString());
     }
 
-    private static double Median(List<double> values)
-    {
-        var sorted = values.Order().ToList();
-        return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[(sorted.Count / 2) - 1] + sorted[sorted.Count / 2]) / 2;
-    }
 
     private static void WaitHealthy(HttpClient http, int control)
     {

@@ -35,7 +35,7 @@ public static class StoreLayout
     /// (<c>type=T/day=D</c>) or an hour (<c>type=T/day=D/hour=HH</c>). Nothing when the text is not one of those
     /// (it never becomes a path unless every segment is valid) or the directory is gone.
     /// </summary>
-    public static IEnumerable<Partition> PartitionsUnder(string dataDirectory, string relativeDirectory)
+    internal static IEnumerable<Partition> PartitionsUnder(string dataDirectory, string relativeDirectory)
     {
         var segments = relativeDirectory.Split('/');
         if (segments.Length is < 1 or > 3 || !segments[0].StartsWith("type=", StringComparison.Ordinal) || !EventType.IsValid(segments[0][5..]))

@@ -123,8 +123,8 @@ public sealed partial class StoreQuery
 
         connection.Execute($"CREATE OR REPLACE VIEW {Sql.Identifier(type)} AS {select}");
         // One bind gives both the columns (which say whether events must change) and the narrowing's empty branch.
-        var columns = connection.QueryAll($"DESCRIBE {Sql.Identifier(type)}").Rows.Select(r => ((string)r[0]!, (string)r[1]!)).ToList();
-        _typeViews[type] = new TypeView(select, source, string.Join('\n', columns.Select(c => c.Item1 + " " + c.Item2)), EmptyBranch(columns));
+        var columns = Describe(connection, type);
+        _typeViews[type] = new TypeView(select, source, string.Join('\n', columns.Select(c => c.Name + " " + c.Type)), EmptyBranch(columns));
         // The alias is replaced with its type: a view keeps the columns it was created with.
         if (Alias(type) is { } alias && !_typeViews.ContainsKey(alias))
         {
@@ -166,7 +166,7 @@ public sealed partial class StoreQuery
         else
         {
             connection.Execute("CREATE OR REPLACE VIEW events AS " + string.Join(" UNION ALL BY NAME ", _typeViews.Keys.Select(t => $"SELECT * FROM {Sql.Identifier(t)}")));
-            _eventsEmptyBranch = EmptyBranch(connection.QueryAll("DESCRIBE events").Rows.Select(r => ((string)r[0]!, (string)r[1]!)).ToList());
+            _eventsEmptyBranch = EmptyBranch(Describe(connection, "events"));
         }
 
         _eventsSignature = signature;
@@ -198,6 +198,10 @@ public sealed partial class StoreQuery
 
         _tablesSignature = signature;
     }
+
+    /// <summary>A view's columns, names and DuckDB types in order (one bind of the view).</summary>
+    private static List<(string Name, string Type)> Describe(DuckDbConnection connection, string view) =>
+        [.. connection.QueryAll($"DESCRIBE {Sql.Identifier(view)}").Rows.Select(r => ((string)r[0]!, (string)r[1]!))];
 
     private static string? Alias(string type) => type.Contains('.', StringComparison.Ordinal) ? type.Replace('.', '_') : null;
 
