@@ -84,6 +84,7 @@ internal static partial class ControlApi
 
         var queries = new QueryPolicy(status.Options.QueryTimeout, app.Lifetime.ApplicationStopping);
         app.MapPost("/v1/query", (Delegate)((HttpContext http) => QueryAsync(http, access, query, queries)));
+        WebConsole.ConsoleApi.Map(app, access, query, queries, status.Options.DataDirectory);
         app.MapPost("/v1/store/seal", async (HttpContext http) =>
         {
             if (Admin(http, access) is { } refusal)
@@ -257,7 +258,7 @@ internal static partial class ControlApi
         _ => null,
     };
 
-    private static IResult Unauthorized(AccessPolicy access) => Problem(401, access.RequiresTokens
+    internal static IResult Unauthorized(AccessPolicy access) => Problem(401, access.RequiresTokens
         ? "missing or unknown token (Authorization: Bearer …)"
         : "this daemon has no token file and accepts only loopback clients");
 
@@ -267,7 +268,7 @@ internal static partial class ControlApi
     /// </summary>
     private static readonly System.Text.Json.JsonSerializerOptions ReadableErrors = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
-    private static IResult Problem(int status, string message) =>
+    internal static IResult Problem(int status, string message) =>
         Results.Text($"{{\"error\":{System.Text.Json.JsonSerializer.Serialize(message, ReadableErrors)}}}\n", "application/json", statusCode: status);
 
     private static async Task TailAsync(HttpContext http, AccessPolicy access, TailHub hub)
@@ -282,7 +283,7 @@ internal static partial class ControlApi
         TailFilter filter;
         try
         {
-            filter = new TailFilter(http.Request.Query["type"].ToString(), http.Request.Query["field"].Select(f => f ?? ""), grant);
+            filter = new TailFilter(http.Request.Query["type"].ToString(), http.Request.Query["field"].Select(f => f ?? ""), grant, http.Request.Query["filter"].ToString());
         }
         catch (FormatException ex)
         {

@@ -2,25 +2,29 @@ using System.Text;
 using System.Text.Json;
 using Oxbow.Daemon.Auth;
 using Oxbow.Daemon.Events;
+using Oxbow.Query.Search;
 
 namespace Oxbow.Daemon.Tail;
 
 /// <summary>
-/// Which events a tail subscriber wants: a type pattern (exact, or a prefix ending in <c>*</c>) and field equalities
-/// such as <c>level=error</c> or <c>body.response.status=500</c> (a bare name is looked up at the top level, then in
-/// <c>body</c>).
+/// Which events a tail subscriber wants: type patterns (comma-separated; exact, or a prefix ending in <c>*</c>), field
+/// equalities such as <c>level=error</c> or <c>body.response.status=500</c> (a bare name is looked up at the top
+/// level, then in <c>body</c>), and a console filter (<see cref="FilterLanguage"/>), matched the same way.
 /// </summary>
 internal sealed class TailFilter
 {
-    private readonly string _typePattern;
+    private readonly string[] _typePatterns;
+    private readonly FilterNode? _filter;
     private readonly (string[] Path, string Value)[] _fields;
     private readonly TokenGrant _grant;
 
-    /// <summary>A filter; <paramref name="fieldFilters"/> are <c>name=value</c>.</summary>
-    /// <exception cref="FormatException">A field filter without <c>=</c>.</exception>
-    public TailFilter(string? typePattern, IEnumerable<string> fieldFilters, TokenGrant grant)
+    /// <summary>A filter; <paramref name="fieldFilters"/> are <c>name=value</c>; <paramref name="filter"/> is console filter text.</summary>
+    /// <exception cref="FormatException">A field filter without <c>=</c>, or a console filter that does not parse (<see cref="FilterSyntaxException"/>).</exception>
+    public TailFilter(string? typePattern, IEnumerable<string> fieldFilters, TokenGrant grant, string? filter = null)
     {
-        _typePattern = string.IsNullOrEmpty(typePattern) ? "*" : typePattern;
+        var patterns = (typePattern ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        _typePatterns = patterns.Length == 0 ? ["*"] : patterns;
+        _filter = FilterLanguage.Parse(filter);
         _fields = [.. fieldFilters.Select(f =>
         {
             var eq = f.IndexOf('=');
@@ -39,18 +43,23 @@ internal sealed class TailFilter
 
         Span<char> type = stackalloc char[canonical.Type.Length];
         Encoding.ASCII.GetChars(canonical.Type, type);
-        if (!TypePattern.Matches(_typePattern, type) || !_grant.Allows(type))
+        if (!AnyPattern(type) || !_grant.Allows(type))
         {
             return false;
         }
 
-        if (_fields.Length == 0)
+        if (_fields.Length == 0 && _filter is null)
         {
             return true;
         }
 
         // Field filters are rare and only cost when someone tails with them.
         using var document = JsonDocument.Parse(line.ToArray());
+        if (_filter is not null && !_filter.Matches(document.RootElement))
+        {
+            return false;
+        }
+
         foreach (var (path, value) in _fields)
         {
             var found = Find(document.RootElement, path) ?? (path[0] == "body" ? null : Find(document.RootElement, ["body", .. path]));
@@ -61,6 +70,19 @@ internal sealed class TailFilter
         }
 
         return true;
+    }
+
+    private bool AnyPattern(ReadOnlySpan<char> type)
+    {
+        foreach (var pattern in _typePatterns)
+        {
+            if (TypePattern.Matches(pattern, type))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     private static JsonElement? Find(JsonElement element, string[] path)

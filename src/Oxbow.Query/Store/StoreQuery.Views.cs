@@ -124,7 +124,7 @@ public sealed partial class StoreQuery
         connection.Execute($"CREATE OR REPLACE VIEW {Sql.Identifier(type)} AS {select}");
         // One bind gives both the columns (which say whether events must change) and the narrowing's empty branch.
         var columns = Describe(connection, type);
-        _typeViews[type] = new TypeView(select, source, string.Join('\n', columns.Select(c => c.Name + " " + c.Type)), EmptyBranch(columns));
+        _typeViews[type] = new TypeView(select, source, string.Join('\n', columns.Select(c => c.Name + " " + c.Type)), EmptyBranch(columns)) { Described = columns };
         // The alias is replaced with its type: a view keeps the columns it was created with.
         if (Alias(type) is { } alias && !_typeViews.ContainsKey(alias))
         {
@@ -206,7 +206,11 @@ public sealed partial class StoreQuery
     private static string? Alias(string type) => type.Contains('.', StringComparison.Ordinal) ? type.Replace('.', '_') : null;
 
     /// <summary>One type's view as last defined: its SELECT, what it reads, its columns, and its empty branch.</summary>
-    private sealed record TypeView(string Select, TypeSource Source, string Columns, string EmptyBranch);
+    private sealed record TypeView(string Select, TypeSource Source, string Columns, string EmptyBranch)
+    {
+        /// <summary>The view's columns and their DuckDB types, in order.</summary>
+        public IReadOnlyList<(string Name, string Type)> Described { get; init; } = [];
+    }
 
     /// <summary>
     /// Defining a view runs only Oxbow's own SQL over the files, so any DuckDB error there is about a file (a damaged
