@@ -35,4 +35,42 @@ internal static class Harness
         var sorted = values.Order().ToList();
         return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[(sorted.Count / 2) - 1] + sorted[sorted.Count / 2]) / 2;
     }
+
+    /// <summary>Waits until <paramref name="ready"/> holds (a server answering), for up to two minutes.</summary>
+    public static void WaitFor(Func<bool> ready)
+    {
+        var deadline = DateTime.UtcNow.AddMinutes(2);
+        while (true)
+        {
+            try
+            {
+                if (ready())
+                {
+                    return;
+                }
+            }
+            catch (Exception ex) when (ex is HttpRequestException or AggregateException or InvalidOperationException && DateTime.UtcNow < deadline)
+            {
+            }
+
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException("a server did not start");
+            }
+
+            Thread.Sleep(100);
+        }
+    }
+
+    /// <summary>The repository's root (where Oxbow.slnx is), found from the running benchmark.</summary>
+    public static string Repository()
+    {
+        var directory = AppContext.BaseDirectory;
+        while (!File.Exists(Path.Combine(directory, "Oxbow.slnx")))
+        {
+            directory = Path.GetDirectoryName(directory.TrimEnd('/')) ?? throw new InvalidOperationException("run from the repository");
+        }
+
+        return directory;
+    }
 }

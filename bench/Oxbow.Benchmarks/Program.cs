@@ -16,6 +16,13 @@ if (args is ["query-sizes", ..])
     return;
 }
 
+// dotnet run -c Release --project bench/Oxbow.Benchmarks -- console [ROUNDS]   (the web console's calls on the 5M store; live tail vs ingest)
+if (args is ["console", ..])
+{
+    Oxbow.Benchmarks.ConsoleLatency.Run(args);
+    return;
+}
+
 if (args is ["query-store", ..])
 {
     Console.WriteLine(Oxbow.Benchmarks.QueryBenchmarks.EnsureStore());

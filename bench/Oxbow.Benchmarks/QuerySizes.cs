@@ -53,7 +53,7 @@ internal static class QuerySizes
             throw new InvalidOperationException($"no store at {set.Data}: make it with OXBOW_QUERY_EVENTS={set.TotalEvents} ... -- query-store");
         }
 
-        var repository = Repository();
+        var repository = Harness.Repository();
         List<Process> processes = [];
         ClickHouseServer? clickhouse = null;
         using var http = new HttpClient { Timeout = TimeSpan.FromMinutes(10) };
@@ -67,7 +67,7 @@ internal static class QuerySizes
                     var port = Harness.FreePort();
                     var cli = Environment.GetEnvironmentVariable("OXBOW_CLI") ?? Path.Combine(repository, "src/Oxbow.Cli/bin/Release/net10.0/Oxbow.Cli.dll");
                     processes.Add(Start("dotnet", [cli, "serve", "--data", set.Data, "--control", $"127.0.0.1:{port}", "--listen", $"127.0.0.1:{Harness.FreePort()}", "--compact-after", "off"]));
-                    WaitFor(() => http.GetAsync($"http://127.0.0.1:{port}/healthz").Result.IsSuccessStatusCode);
+                    Harness.WaitFor(() => http.GetAsync($"http://127.0.0.1:{port}/healthz").Result.IsSuccessStatusCode);
                     contenders.Add(("oxbow", set, sql => Post(http, $"http://127.0.0.1:{port}/v1/query", JsonContent.Create(new { sql, format = "csv" }), header: true)));
                 }
             }
@@ -76,7 +76,7 @@ internal static class QuerySizes
             {
                 var port = Harness.FreePort();
                 processes.Add(Start("node", [Path.Combine(repository, "bench/chdb/server.js"), port.ToString(CultureInfo.InvariantCulture)]));
-                WaitFor(() => Post(http, $"http://127.0.0.1:{port}/", new StringContent("SELECT 1"), header: false) == 1);
+                Harness.WaitFor(() => Post(http, $"http://127.0.0.1:{port}/", new StringContent("SELECT 1"), header: false) == 1);
                 var chdb = $"http://127.0.0.1:{port}/";
                 contenders.AddRange(sets.Select(set => ("chdb", set, (Func<string, string>)(sql => Post(http, chdb, new StringContent(sql), header: false).ToString(CultureInfo.InvariantCulture)))));
             }
@@ -184,40 +184,5 @@ internal static class QuerySizes
 
     private static Process Start(string file, string[] arguments) => Harness.StartQuiet(new ProcessStartInfo(file, arguments));
 
-    /// <summary>Waits until <paramref name="ready"/> holds (a server answering), for up to two minutes.</summary>
-    private static void WaitFor(Func<bool> ready)
-    {
-        var deadline = DateTime.UtcNow.AddMinutes(2);
-        while (true)
-        {
-            try
-            {
-                if (ready())
-                {
-                    return;
-                }
-            }
-            catch (Exception ex) when (ex is HttpRequestException or AggregateException or InvalidOperationException && DateTime.UtcNow < deadline)
-            {
-            }
 
-            if (DateTime.UtcNow > deadline)
-            {
-                throw new TimeoutException("a contender did not start");
-            }
-
-            Thread.Sleep(100);
-        }
-    }
-
-    private static string Repository()
-    {
-        var directory = AppContext.BaseDirectory;
-        while (!File.Exists(Path.Combine(directory, "Oxbow.slnx")))
-        {
-            directory = Path.GetDirectoryName(directory.TrimEnd('/')) ?? throw new InvalidOperationException("run from the repository");
-        }
-
-        return directory;
-    }
 }

@@ -117,6 +117,15 @@ public sealed class ConsoleTests(ConsoleFixture fixture) : IClassFixture<Console
         var path = await download.PathAsync();
         Assert.Equal("path,status\r\n/api/pay,503\r\n/api/pay,502\r\n/api/pay,501\r\n/health,500\r\n", await File.ReadAllTextAsync(path));
 
+        // A runaway query is cancelled from the page; the collector answers the next one.
+        await page.Locator("#sql-editor").FillAsync("SELECT sum(a.range * b.range) AS s FROM range(1000000000) a, range(1000000000) b");
+        await page.Locator("#sql-run").ClickAsync();
+        await Eventually.TrueAsync(async () => await page.Locator("#sql-cancel").IsEnabledAsync(), () => "the query never started", 60);
+        await page.Locator("#sql-cancel").ClickAsync();
+        await Eventually.TrueAsync(async () => await page.Locator("#sql-error").TextContentAsync() == "cancelled", () => "the query was not cancelled", 60);
+        var (_, one) = await fixture.Collector.QueryAsync("SELECT 1 AS one");
+        Assert.Equal("one\r\n1\r\n", one);
+
         // A statement that writes is refused, with the reason, in the page.
         await page.Locator("#sql-editor").FillAsync("DROP VIEW request");
         await page.Locator("#sql-run").ClickAsync();
