@@ -30,6 +30,16 @@ public sealed class ConsoleTests(ConsoleFixture fixture) : IClassFixture<Console
         Assert.Equal(stored.ToString(System.Globalization.CultureInfo.InvariantCulture), await page.Locator("#histogram").GetAttributeAsync("data-total"));
         await Browser.ScreenshotAsync(page, "events");
 
+        // Dragging over the histogram zooms into that range: a custom range in the URL.
+        var plot = await page.Locator("#histogram .u-over").BoundingBoxAsync();
+        await page.Mouse.MoveAsync(plot!.X + (plot.Width * 0.5f), plot.Y + (plot.Height / 2));
+        await page.Mouse.DownAsync();
+        await page.Mouse.MoveAsync(plot.X + (plot.Width * 0.9f), plot.Y + (plot.Height / 2), new MouseMoveOptions { Steps = 5 });
+        await page.Mouse.UpAsync();
+        await page.WaitForURLAsync(new Regex("range=custom"));
+        await page.GotoAsync(fixture.Url + "#/events?range=1h");
+        await page.Locator("#events tbody tr").First.WaitForAsync();
+
         await page.GetByLabel("Types").FillAsync("request*");
         await page.GetByLabel("Filter").FillAsync("status >= 500 and path like '/api/%'");
         await page.GetByLabel("Filter").PressAsync("Enter");

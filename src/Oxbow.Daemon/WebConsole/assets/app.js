@@ -393,7 +393,13 @@
       go('live', '', next);
     });
     let paused = false; let received = 0; let skipped = 0; let pending = [];
-    const arrivals = [];
+    // Arrivals per second over the last five seconds: a fixed array, whatever the rate.
+    const perSecond = new Array(5).fill(0); let second = Math.floor(Date.now() / 1000);
+    const arrived = () => {
+      const now = Math.floor(Date.now() / 1000);
+      for (; second < now; second++) perSecond[(second + 1) % 5] = 0;
+      perSecond[now % 5]++;
+    };
     pause.addEventListener('click', () => { paused = !paused; pause.textContent = paused ? 'Resume' : 'Pause'; });
     const abort = new AbortController();
     // Rows are drawn once per frame: at most MAX_ROWS kept, and what a frame cannot show is counted as skipped.
@@ -407,9 +413,10 @@
       while (body.rows.length > MAX_ROWS) body.deleteRow(body.rows.length - 1);
     }
     const tick = setInterval(() => {
-      const now = Date.now();
-      while (arrivals.length && arrivals[0] < now - 5000) arrivals.shift();
-      status.textContent = `${paused ? 'paused' : 'following'} · ${(arrivals.length / 5).toFixed(1)} events/s · ${received} received · ${skipped} skipped · ${body.rows.length} shown (at most ${MAX_ROWS})`;
+      const now = Math.floor(Date.now() / 1000);
+      for (; second < now; second++) perSecond[(second + 1) % 5] = 0;
+      const rate = perSecond.reduce((a, b) => a + b, 0) / 5;
+      status.textContent = `${paused ? 'paused' : 'following'} · ${rate.toFixed(1)} events/s · ${received} received · ${skipped} skipped · ${body.rows.length} shown (at most ${MAX_ROWS})`;
       status.dataset.received = String(received); status.dataset.skipped = String(skipped);
     }, 500);
     leave = () => { abort.abort(); clearInterval(tick); if (frame) cancelAnimationFrame(frame); };
@@ -429,7 +436,7 @@
           carry = lines.pop();
           for (const line of lines) {
             if (!line.trim()) continue;
-            received++; arrivals.push(Date.now());
+            received++; arrived();
             if (paused) { skipped++; continue; }
             try { pending.push(JSON.parse(line)); } catch { skipped++; }
           }
