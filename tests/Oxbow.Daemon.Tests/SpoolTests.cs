@@ -210,6 +210,62 @@ public sealed class SpoolTests
     }
 
     [Fact]
+    public async Task With_a_placement_a_batch_counts_as_stored_only_with_its_own_record_whatever_fails_around_a_segment_roll()
+    {
+        // Small segments roll every dozen records; a failure is injected at every operation in turn, so one strikes
+        // each step of a roll. Whatever fails, the placement commits exactly the batches whose senders heard "durable".
+        // (It found a roll in the middle of a group committing the batch just placed before its record was written:
+        // when the record's write or the roll then failed, the sender was refused and its batch stayed stored.)
+        for (var failAt = 1; failAt <= 120; failAt++)
+        {
+            using var dir = new TempDirectory();
+            var files = new CrashingFileSystem(new Random(failAt));
+            var placement = new RecordingPlacement();
+            using var spool = SpoolLog.OpenStepwise(new SpoolOptions { Directory = dir.Path, SegmentBytes = 512, SegmentFloor = 512 }, files.Mount(), placement);
+            files.FailAfter(failAt, 5);
+            List<string> acknowledged = [];
+            for (var group = 0; group < 15; group++)
+            {
+                // Three appends per group: a roll can fall between batches of one group.
+                var appends = Enumerable.Range(group * 3, 3).Select(i => $"{{\"n\":{i}}}\n")
+                    .Select(data => (data, spool.AppendAsync(BatchId.New(), 1, System.Text.Encoding.UTF8.GetBytes(data)))).ToList();
+                spool.WriteQueued();
+                foreach (var (data, append) in appends)
+                {
+                    if (await append == AppendResult.Durable)
+                    {
+                        acknowledged.Add(data);
+                    }
+                }
+            }
+
+            Assert.True(acknowledged.Count >= 42, $"failure at {failAt}: only {acknowledged.Count} acknowledged");
+            Assert.Equal(acknowledged, placement.Committed);
+        }
+    }
+
+    [Fact]
+    public void A_placement_session_commits_only_what_it_flushed_and_ends_once()
+    {
+        var placement = new RecordingPlacement();
+        var session = new PlacementSession(placement);
+        session.Place("a"u8.ToArray());
+        session.Flush().Commit();
+        Assert.Equal(["a"], placement.Committed);
+        Assert.Throws<InvalidOperationException>(() => session.Place("b"u8.ToArray()));
+        Assert.Throws<InvalidOperationException>(() => session.Rollback());
+        Assert.Throws<InvalidOperationException>(() => default(FlushedPlacement).Commit());
+
+        var rolledBack = new PlacementSession(placement);
+        rolledBack.Place("c"u8.ToArray());
+        var flushed = rolledBack.Flush();
+        Assert.Throws<InvalidOperationException>(() => rolledBack.Place("d"u8.ToArray()));
+        rolledBack.Rollback();
+        Assert.Throws<InvalidOperationException>(() => flushed.Commit());
+        Assert.Equal(["a"], placement.Committed);
+    }
+
+    [Fact]
     public async Task A_collectors_spool_opened_by_an_agent_skips_its_records_instead_of_forwarding_them()
     {
         using var dir = new TempDirectory();

@@ -8,10 +8,11 @@ namespace Oxbow.Daemon.Spool;
 /// collector's store is one; an agent has none and keeps the data in its spool until it is delivered.
 /// </summary>
 /// <remarks>
-/// <para>The spool calls <see cref="Recover"/> once while it opens, before anything else. Every other member is called
-/// on the spool's writer thread, per group of appends: <see cref="Place"/> for each batch, then <see cref="Flush"/>,
-/// then (once the spool's records are durable too) <see cref="Committed"/>; or <see cref="Rollback"/> instead when
-/// anything failed, and those appends are refused so their senders retry.</para>
+/// <para>The spool calls <see cref="Recover"/> once while it opens, before anything else. The steps of a group of
+/// appends (<see cref="Place"/> for each batch, <see cref="Flush"/>, then <see cref="Committed"/> once the spool's
+/// records are durable too; or <see cref="Rollback"/> when anything failed, and those appends are refused so their
+/// senders retry) are called on the spool's writer thread through a <see cref="PlacementSession"/>, whose types allow
+/// only that order.</para>
 /// <para>Errors: <see cref="Place"/> and <see cref="Flush"/> report I/O failures by throwing
 /// <see cref="IOException"/>; the others must not throw.</para>
 /// </remarks>

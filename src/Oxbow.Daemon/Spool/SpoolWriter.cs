@@ -18,7 +18,8 @@ internal sealed class SpoolWriter : IDisposable
 {
     private readonly IDurableFileSystem _files;
     private readonly SpoolOptions _options;
-    private readonly IBatchPlacement? _placement;
+    private readonly IBatchPlacement? _placement; // reached only through sessions
+    private PlacementSession? _session; // the batches placed since the last fsync
     private readonly SpoolState _state;
     private readonly DedupWindow _dedup;
     private readonly Action _durable;
@@ -58,11 +59,25 @@ internal sealed class SpoolWriter : IDisposable
             }
 
             var payload = pending.Data;
+            var segment = _state.Active;
             if (_placement is not null)
             {
+                // The roll is decided before placing: a placed batch must become stored with its own record, never
+                // by the sync a roll makes before that record is written (so a segment may end one small record past
+                // its size).
+                if (segment.Length >= _options.EffectiveSegmentBytes && segment.Records.Count > 0)
+                {
+                    if (!Sync(group) || !Roll(group))
+                    {
+                        return;
+                    }
+
+                    segment = _state.Active;
+                }
+
                 try
                 {
-                    payload = _placement.Place(pending.Data);
+                    payload = (_session ??= new PlacementSession(_placement)).Place(pending.Data);
                 }
                 catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
                 {
@@ -73,8 +88,7 @@ internal sealed class SpoolWriter : IDisposable
             }
 
             var size = SpoolRecordFormat.Size(payload.Length);
-            var segment = _state.Active;
-            var roll = segment.Length + size > _options.EffectiveSegmentBytes && segment.Records.Count > 0;
+            var roll = _placement is null && segment.Length + size > _options.EffectiveSegmentBytes && segment.Records.Count > 0;
 
             // With a placement the records are small and the placement's disk is not the spool's to bound. Room is kept
             // for the header of a roll, and for one more: the segment a restart starts stays within the bound too.
@@ -165,9 +179,10 @@ internal sealed class SpoolWriter : IDisposable
             return true;
         }
 
+        FlushedPlacement? placed;
         try
         {
-            _placement?.Flush();
+            placed = _session?.Flush();
             _active.Flush();
             Counters.Synced(1);
         }
@@ -185,7 +200,9 @@ internal sealed class SpoolWriter : IDisposable
             OxbowDaemonLog.Info("disk_space_available", "effect", "batches are accepted again");
         }
 
-        _placement?.Committed();
+        // Both fsyncs are done: from here the batches count as stored.
+        placed?.Commit();
+        _session = null;
         lock (_state.Gate)
         {
             foreach (var (_, record) in _unsynced)
@@ -236,7 +253,8 @@ internal sealed class SpoolWriter : IDisposable
             TryTruncate(length);
         }
 
-        _placement?.Rollback();
+        _session?.Rollback();
+        _session = null;
         foreach (var (pending, _) in _unsynced)
         {
             _dedup.Remove(pending.Id);
