@@ -43,6 +43,12 @@ public class IngestBenchmarks
     private int _rsyslogPlain;
     private int _rsyslogJson;
 
+    /// <summary>The oxbow CLI started as the collector and the agent; default this repository's Release build.</summary>
+    internal string Cli { get; init; } = CliDll();
+
+    /// <summary>Whether setup starts the two rsyslog peers (a second collector in one run needs them once).</summary>
+    internal bool WithRsyslog { get; init; } = true;
+
     private const int MinWarmUpRounds = 25;
     private const int MaxWarmUpRounds = 60;
 
@@ -90,6 +96,11 @@ public class IngestBenchmarks
         _syslog = Encoding.UTF8.GetBytes(syslog.ToString());
         _oxbowIngest = Harness.FreePort();
         (_control, _collector) = StartDaemon("oxbow", _oxbowIngest);
+        if (!WithRsyslog)
+        {
+            return;
+        }
+
         if (File.Exists("/usr/sbin/rsyslogd"))
         {
             _rsyslogPlain = StartRsyslog("plain", parse: false);
@@ -136,7 +147,7 @@ public class IngestBenchmarks
     /// An agent whose upstream is down takes 2M events (about 630 MiB) into its spool; its working set is printed
     /// after every 200k, to show that memory levels off while the disk takes the backlog.
     /// </summary>
-    private void ReportAgentMemoryWithUpstreamDown()
+    internal void ReportAgentMemoryWithUpstreamDown()
     {
         var ingest = Harness.FreePort();
         var (http, _) = StartDaemon("agent", ingest, "--forward", $"127.0.0.1:{Harness.FreePort()}");
@@ -166,7 +177,7 @@ public class IngestBenchmarks
     {
         var control = Harness.FreePort();
         var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{control}/") };
-        var process = Start("dotnet", [CliDll(), "serve", "--data", Path.Combine(_directory, name), "--listen", $"127.0.0.1:{ingest}", "--control", $"127.0.0.1:{control}", .. extra]);
+        var process = Start("dotnet", [Cli, "serve", "--data", Path.Combine(_directory, name), "--listen", $"127.0.0.1:{ingest}", "--control", $"127.0.0.1:{control}", .. extra]);
         Wait(() => { try { return http.GetAsync("healthz").Result.IsSuccessStatusCode; } catch (AggregateException) { return false; } });
         return (http, process);
     }

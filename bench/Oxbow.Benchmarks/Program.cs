@@ -16,6 +16,13 @@ if (args is ["query-sizes", ..])
     return;
 }
 
+// OXBOW_CLI_BEFORE=…/Oxbow.Cli.dll dotnet run -c Release --project bench/Oxbow.Benchmarks -- ingest-ab [ROUNDS]   (two collector builds and rsyslog, alternated)
+if (args is ["ingest-ab", ..])
+{
+    Oxbow.Benchmarks.IngestComparison.Run(args);
+    return;
+}
+
 // dotnet run -c Release --project bench/Oxbow.Benchmarks -- console [ROUNDS]   (the web console's calls on the 5M store; live tail vs ingest)
 if (args is ["console", ..])
 {
