@@ -4,7 +4,8 @@ using Amazon.Runtime;
 using Amazon.S3;
 using Amazon.S3.Model;
 using Oxbow.Query.Store;
-using Oxbow.Query.Store.Listing;
+using Oxbow.Store;
+using Oxbow.Store.Listing;
 
 namespace Oxbow.Archive;
 

@@ -21,7 +21,7 @@ public sealed class BadInputTests
 
         // A well-behaved connection open the whole time.
         await using var good = new BatchSender(new BatchSenderOptions { Endpoints = [collector.Ingest], Token = Token });
-        Assert.True((await good.SendAsync(new OutgoingBatch(BatchId.New(), 10, Store.Events(0, 10)))).Acknowledged);
+        Assert.True((await good.SendAsync(new OutgoingBatch(BatchId.New(), 10, StoredEvents.Events(0, 10)))).Acknowledged);
 
         // Connection-level problems: one ERROR naming the problem, then the daemon closes this connection.
         var random = new byte[300];
@@ -29,7 +29,7 @@ public sealed class BadInputTests
         random[0] = (byte)'{'; // not the 'O' 'X' magic
         AssertError(await ExchangeAsync(collector, random), RejectReason.MalformedFrame, "not an Oxbow frame (bad magic)");
 
-        var batch = Frames.Batch(BatchId.New(), 2, Store.Events(0, 2));
+        var batch = Frames.Batch(BatchId.New(), 2, StoredEvents.Events(0, 2));
         AssertError(await ExchangeAsync(collector, [.. hello, .. batch[..(batch.Length / 2)]]), RejectReason.MalformedFrame, "connection closed inside a frame");
 
         AssertError(await ExchangeAsync(collector, Frames.Hello(new HelloMessage(7, 9, Token, "future"))), RejectReason.UnsupportedVersion, "this server speaks 1");
@@ -62,7 +62,7 @@ public sealed class BadInputTests
         Assert.Equal(1, rejects.GetProperty("unauthorized").GetInt64());
         Assert.Equal(3, rejects.GetProperty("invalid_event").GetInt64());
 
-        Assert.True((await good.SendAsync(new OutgoingBatch(BatchId.New(), 10, Store.Events(10, 20)))).Acknowledged);
+        Assert.True((await good.SendAsync(new OutgoingBatch(BatchId.New(), 10, StoredEvents.Events(10, 20)))).Acknowledged);
         Assert.Equal(1, good.Status.Connects); // never disturbed
         await collector.WaitForStatAsync(23, "store", "events");
     }
@@ -115,7 +115,7 @@ public sealed class BadInputTests
         Assert.Equal(System.Net.HttpStatusCode.BadRequest, response.StatusCode);
         Assert.Contains("invalid Unicode", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
         Assert.Equal(3, (await collector.StatsAsync()).GetProperty("rejects").GetProperty("invalid_event").GetInt64());
-        var stored = await Store.StoredAsync(collector.DataDirectory, 2, () => collector.Output);
+        var stored = await StoredEvents.StoredAsync(collector.DataDirectory, 2, () => collector.Output);
         Assert.All(stored, e => Assert.Equal("\U0001F600 \\ud800", e.GetProperty("body").GetProperty("v").GetString()));
 
         // A sender is told once and gives the batch up (the fault is in the batch), rather than resending it for ever.

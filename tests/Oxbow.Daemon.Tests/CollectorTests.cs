@@ -28,11 +28,11 @@ public sealed class CollectorTests
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal("{\"accepted\":2,\"duplicate\":false}\n", await response.Content.ReadAsStringAsync());
         await collector.WaitForStatAsync(0, "spool", "pending_events");
-        var files = Store.Files(dir.Sub("data")).Select(f => Path.GetRelativePath(dir.Sub("data"), f)).ToList();
+        var files = StoredEvents.Files(dir.Sub("data")).Select(f => Path.GetRelativePath(dir.Sub("data"), f)).ToList();
         Assert.Equal(2, files.Count);
         Assert.StartsWith("type=web.hit/day=2026-03-04/hour=05/", files[0]);
         Assert.StartsWith("type=web.hit/day=2026-03-04/hour=06/", files[1]);
-        var lines = Store.Lines(dir.Sub("data"));
+        var lines = StoredEvents.Lines(dir.Sub("data"));
         using var first = JsonDocument.Parse(lines[0]);
         Assert.True(OxId.IsValid(first.RootElement.GetProperty("id").GetString()));
         Assert.Equal("2026-03-04T05:06:07.123456Z", first.RootElement.GetProperty("start").GetString());
@@ -97,7 +97,7 @@ public sealed class CollectorTests
         }
 
         await collector.WaitForStatAsync(0, "spool", "pending_events");
-        Assert.Single(Store.Lines(dir.Sub("data")));
+        Assert.Single(StoredEvents.Lines(dir.Sub("data")));
     }
 
     [Fact]
@@ -132,14 +132,14 @@ public sealed class CollectorTests
         }
 
         await using var sender = new BatchSender(new BatchSenderOptions { Endpoints = [collector.Ingest], Token = "req-token" });
-        var refused = await sender.SendAsync(new OutgoingBatch(BatchId.New(), 1, Store.Events(0, 1, "billing")));
+        var refused = await sender.SendAsync(new OutgoingBatch(BatchId.New(), 1, StoredEvents.Events(0, 1, "billing")));
         Assert.False(refused.Acknowledged);
         Assert.Equal(RejectReason.Forbidden, refused.Rejection!.Reason);
-        var accepted = await sender.SendAsync(new OutgoingBatch(BatchId.New(), 1, Store.Events(0, 1, "request")));
+        var accepted = await sender.SendAsync(new OutgoingBatch(BatchId.New(), 1, StoredEvents.Events(0, 1, "request")));
         Assert.True(accepted.Acknowledged);
 
         await using var wrong = new BatchSender(new BatchSenderOptions { Endpoints = [collector.Ingest], Token = "nope", MaxBackoff = TimeSpan.FromMilliseconds(200) });
-        _ = wrong.SendAsync(new OutgoingBatch(BatchId.New(), 1, Store.Events(0, 1, "request")));
+        _ = wrong.SendAsync(new OutgoingBatch(BatchId.New(), 1, StoredEvents.Events(0, 1, "request")));
         var deadline = DateTime.UtcNow.AddSeconds(30);
         while (wrong.Status.LastError?.Contains("unknown or missing token", StringComparison.Ordinal) != true && DateTime.UtcNow < deadline)
         {
@@ -159,8 +159,8 @@ public sealed class CollectorTests
         await collector.StartAsync();
         await using var sender = new BatchSender(new BatchSenderOptions { Endpoints = [collector.Ingest] });
 
-        var requests = Store.Events(0, 700, "request");
-        var billing = Store.Events(0, 300, "billing");
+        var requests = StoredEvents.Events(0, 700, "request");
+        var billing = StoredEvents.Events(0, 300, "billing");
         Assert.True((await sender.SendAsync(new OutgoingBatch(BatchId.New(), 700, requests))).Acknowledged);
         Assert.True((await sender.SendAsync(new OutgoingBatch(BatchId.New(), 300, billing))).Acknowledged);
 
@@ -227,9 +227,9 @@ public sealed class CollectorTests
         await collector.WaitForStatAsync(1, "store", "sealed_files");
 
         Assert.Equal(0, await collector.TerminateAsync());
-        var file = Assert.Single(Store.Files(dir.Sub("data")));
+        var file = Assert.Single(StoredEvents.Files(dir.Sub("data")));
         Assert.EndsWith(".ndjson.gz", file);
-        Assert.Contains("\"n\":1", Assert.Single(Store.Lines(dir.Sub("data"))));
+        Assert.Contains("\"n\":1", Assert.Single(StoredEvents.Lines(dir.Sub("data"))));
         Assert.Contains("stopped", collector.Output);
     }
 
@@ -245,7 +245,7 @@ public sealed class CollectorTests
             Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         }
 
-        Assert.Empty(Store.Files(dir.Sub("data")));
+        Assert.Empty(StoredEvents.Files(dir.Sub("data")));
         Assert.Equal(["data"], Directory.EnumerateFileSystemEntries(dir.Path).Select(Path.GetFileName));
     }
 }

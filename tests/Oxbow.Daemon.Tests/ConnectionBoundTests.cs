@@ -59,7 +59,7 @@ public sealed class ConnectionBoundTests
             Assert.Equal([FrameType.Welcome], frames.Select(f => f.Type));
         }
 
-        var batch = Frames.Batch(BatchId.New(), 2, Store.Events(0, 2));
+        var batch = Frames.Batch(BatchId.New(), 2, StoredEvents.Events(0, 2));
         using (var slow = await OpenAsync(collector, [.. Hello, .. batch[..^1]]))
         {
             var error = LastError(await UntilClosedAsync(slow));
@@ -71,7 +71,7 @@ public sealed class ConnectionBoundTests
         Assert.Equal(1, await collector.StatAsync("counters", "connections_frame_timeout"));
         // A connection that keeps sending whole frames is never idle.
         await using var sender = new BatchSender(new BatchSenderOptions { Endpoints = [collector.Ingest] });
-        Assert.True((await sender.SendAsync(new OutgoingBatch(BatchId.New(), 2, Store.Events(0, 2)))).Acknowledged);
+        Assert.True((await sender.SendAsync(new OutgoingBatch(BatchId.New(), 2, StoredEvents.Events(0, 2)))).Acknowledged);
     }
 
     [Fact]
@@ -100,7 +100,7 @@ public sealed class ConnectionBoundTests
         open[0].Dispose();
         await Eventually.TrueAsync(() => collector.StatAsync("ingest", "connections").Result == 2, () => collector.Output);
         await using var sender = new BatchSender(new BatchSenderOptions { Endpoints = [collector.Ingest] });
-        Assert.True((await sender.SendAsync(new OutgoingBatch(BatchId.New(), 1, Store.Events(0, 1)))).Acknowledged);
+        Assert.True((await sender.SendAsync(new OutgoingBatch(BatchId.New(), 1, StoredEvents.Events(0, 1)))).Acknowledged);
         open.ForEach(c => c.Dispose());
     }
 
@@ -110,7 +110,7 @@ public sealed class ConnectionBoundTests
         using var dir = new TempDirectory();
         await using var collector = new DaemonProcess(dir.Sub("data"), "--partial-bytes-budget", (1 << 20).ToString(System.Globalization.CultureInfo.InvariantCulture));
         await collector.StartAsync();
-        var big = Frames.Batch(BatchId.New(), 2000, Store.Events(0, 2000)); // about 600 KB
+        var big = Frames.Batch(BatchId.New(), 2000, StoredEvents.Events(0, 2000)); // about 600 KB
         using var first = await OpenAsync(collector, [.. Hello, .. big[..^1]]);
         // The first connection's partial frame must be held in the budget before the second arrives, or on a busy
         // machine the second could fit and the first be the one refused.

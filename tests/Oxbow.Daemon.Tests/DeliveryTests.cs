@@ -10,7 +10,7 @@ public sealed class DeliveryTests
 {
     private static void AssertEachOnce(string data, int count)
     {
-        var lines = Store.Lines(data);
+        var lines = StoredEvents.Lines(data);
         var numbers = lines.Select(line =>
         {
             using var document = JsonDocument.Parse(line);
@@ -28,7 +28,7 @@ public sealed class DeliveryTests
         await agent.StartAsync();
 
         // The app: Oxbow's network sink, 10,000 events in batches, into the agent while the collector is down.
-        var sent = Store.Events(0, 10_000);
+        var sent = StoredEvents.Events(0, 10_000);
         var ids = new HashSet<string>();
         foreach (var line in new EventBatch(sent, 10_000))
         {
@@ -61,7 +61,7 @@ public sealed class DeliveryTests
         await agent.WaitForStatAsync(0, "spool", "pending_events");
         await collector.WaitForStatAsync(0, "spool", "pending_events");
         AssertEachOnce(collector.DataDirectory, 10_000);
-        var storedIds = Store.Lines(collector.DataDirectory).Select(line =>
+        var storedIds = StoredEvents.Lines(collector.DataDirectory).Select(line =>
         {
             using var document = JsonDocument.Parse(line);
             return document.RootElement.GetProperty("id").GetString()!;
@@ -77,7 +77,7 @@ public sealed class DeliveryTests
         await collector.StartAsync();
         await using var sender = new BatchSender(new BatchSenderOptions { Endpoints = [collector.Ingest], MaxBackoff = TimeSpan.FromMilliseconds(200) });
 
-        var all = Store.Events(0, 100_000);
+        var all = StoredEvents.Events(0, 100_000);
         var tasks = new List<Task<SendOutcome>>();
         for (var batch = 0; batch < 100; batch++)
         {
@@ -105,7 +105,7 @@ public sealed class DeliveryTests
     {
         using var dir = new TempDirectory();
         await using var collector = new DaemonProcess(dir.Sub("collector"));
-        var sent = Store.Events(0, 10_000);
+        var sent = StoredEvents.Events(0, 10_000);
         var first = SliceLines(sent, 0, 1000);
         var options = new NetworkSinkOptions
         {
@@ -132,7 +132,7 @@ public sealed class DeliveryTests
         Assert.Equal(0, sink.Stats.PendingEvents);
         await collector.WaitForStatAsync(0, "spool", "pending_events");
         AssertEachOnce(collector.DataDirectory, 2000);
-        Assert.Equal(Enumerable.Range(0, 2000), Store.Values(collector.DataDirectory, "n").Select(int.Parse).Order());
+        Assert.Equal(Enumerable.Range(0, 2000), StoredEvents.Values(collector.DataDirectory, "n").Select(int.Parse).Order());
     }
 
     [Fact]
@@ -148,7 +148,7 @@ public sealed class DeliveryTests
         await agent.StartAsync();
         await using var app = new BatchSender(new BatchSenderOptions { Endpoints = [agent.Ingest] });
 
-        Assert.True((await app.SendAsync(new OutgoingBatch(BatchId.New(), 500, Store.Events(0, 500)))).Acknowledged);
+        Assert.True((await app.SendAsync(new OutgoingBatch(BatchId.New(), 500, StoredEvents.Events(0, 500)))).Acknowledged);
         await second.WaitForStatAsync(500, "store", "events");
         var stats = await agent.StatsAsync();
         Assert.Equal(second.Ingest, stats.GetProperty("upstream").GetProperty("connected").GetString());
@@ -161,7 +161,7 @@ public sealed class DeliveryTests
             Assert.Equal(0, process.ExitCode);
         }
 
-        Assert.True((await app.SendAsync(new OutgoingBatch(BatchId.New(), 200, Store.Events(500, 700)))).Acknowledged);
+        Assert.True((await app.SendAsync(new OutgoingBatch(BatchId.New(), 200, StoredEvents.Events(500, 700)))).Acknowledged);
         await third.WaitForStatAsync(200, "store", "events");
         Assert.Equal(500, await second.StatAsync("store", "events"));
     }
@@ -175,7 +175,7 @@ public sealed class DeliveryTests
         await agent.StartAsync();
         await using var app = new BatchSender(new BatchSenderOptions { Endpoints = [agent.Ingest], MinBackoff = TimeSpan.FromMilliseconds(50) });
 
-        var tasks = Enumerable.Range(0, 20).Select(i => app.SendAsync(new OutgoingBatch(BatchId.New(), 1000, Store.Events(i * 1000, (i + 1) * 1000)))).ToList();
+        var tasks = Enumerable.Range(0, 20).Select(i => app.SendAsync(new OutgoingBatch(BatchId.New(), 1000, StoredEvents.Events(i * 1000, (i + 1) * 1000)))).ToList();
         var deadline = DateTime.UtcNow.AddSeconds(60);
         while (await agent.StatAsync("spool", "full_rejects") == 0 && DateTime.UtcNow < deadline)
         {
@@ -188,7 +188,7 @@ public sealed class DeliveryTests
 
         // HTTP ingest meets the same full spool: 429 with Retry-After, counted as busy.
         var busyBefore = (await agent.StatsAsync()).GetProperty("rejects").GetProperty("busy").GetInt64();
-        using (var refused = await agent.Http.PostAsync("v1/events", new ByteArrayContent(Store.Events(100_000, 102_000, "http"))))
+        using (var refused = await agent.Http.PostAsync("v1/events", new ByteArrayContent(StoredEvents.Events(100_000, 102_000, "http"))))
         {
             Assert.Equal(System.Net.HttpStatusCode.TooManyRequests, refused.StatusCode);
             Assert.Equal("1", refused.Headers.RetryAfter?.ToString());

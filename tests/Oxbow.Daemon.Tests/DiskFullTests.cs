@@ -49,7 +49,7 @@ public sealed class DiskFullTests
             string body = "";
             for (var i = 0; i < 200 && status == HttpStatusCode.OK; i++)
             {
-                using var response = await collector.Http.PostAsync("v1/events", new ByteArrayContent(Store.Events(i * 300, (i + 1) * 300)));
+                using var response = await collector.Http.PostAsync("v1/events", new ByteArrayContent(StoredEvents.Events(i * 300, (i + 1) * 300)));
                 (status, body) = (response.StatusCode, await response.Content.ReadAsStringAsync());
             }
 
@@ -57,7 +57,7 @@ public sealed class DiskFullTests
             Assert.Contains("the collector's disk is full; the batch was not stored; retry later", body);
             for (var i = 0; i < 5; i++)
             {
-                using var again = await collector.Http.PostAsync("v1/events", new ByteArrayContent(Store.Events(0, 300)));
+                using var again = await collector.Http.PostAsync("v1/events", new ByteArrayContent(StoredEvents.Events(0, 300)));
                 Assert.Equal(HttpStatusCode.InsufficientStorage, again.StatusCode);
             }
 
@@ -70,7 +70,7 @@ public sealed class DiskFullTests
             Assert.DoesNotContain("   at ", output, StringComparison.Ordinal); // no stack traces for a full disk
 
             File.Delete(filler);
-            using (var after = await collector.Http.PostAsync("v1/events", new ByteArrayContent(Store.Events(0, 300))))
+            using (var after = await collector.Http.PostAsync("v1/events", new ByteArrayContent(StoredEvents.Events(0, 300))))
             {
                 Assert.Equal(HttpStatusCode.OK, after.StatusCode);
             }

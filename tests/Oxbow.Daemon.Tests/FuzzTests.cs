@@ -13,7 +13,7 @@ public sealed class FuzzTests
         await collector.StartAsync();
         var random = new Random(20261122);
         var hello = Frames.Hello(new HelloMessage(1, 1, "", "fuzz"));
-        var valid = Frames.Batch(BatchId.New(), 2, Store.Events(0, 2));
+        var valid = Frames.Batch(BatchId.New(), 2, StoredEvents.Events(0, 2));
 
         // Bounded: 10,000 frames over short connections, each frame a random blob or a valid frame with damage.
         long refusalsReceived = 0;
@@ -38,7 +38,7 @@ public sealed class FuzzTests
 
         Assert.Null(collector.ExitCode);
         await using var sender = new BatchSender(new BatchSenderOptions { Endpoints = [collector.Ingest] });
-        var outcome = await sender.SendAsync(new OutgoingBatch(BatchId.New(), 100, Store.Events(0, 100, "after_fuzz")));
+        var outcome = await sender.SendAsync(new OutgoingBatch(BatchId.New(), 100, StoredEvents.Events(0, 100, "after_fuzz")));
         Assert.True(outcome.Acknowledged);
         var stats = await collector.StatsAsync();
         Assert.Equal(100, stats.GetProperty("types").GetProperty("after_fuzz").GetProperty("events").GetInt64());

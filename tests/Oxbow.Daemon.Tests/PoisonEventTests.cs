@@ -3,6 +3,7 @@ using System.Net;
 using System.Text;
 using System.Text.Json;
 using Oxbow.Daemon.Tests.Support;
+using Oxbow.Store;
 using Oxbow.Transport;
 
 namespace Oxbow.Daemon.Tests;
@@ -44,11 +45,11 @@ public sealed class PoisonEventTests
 
         await collector.WaitForStatAsync(7, "store", "events");
         Assert.Equal(6, await collector.StatAsync("counters", "events_keys_repaired"));
-        await Eventually.TrueAsync(() => !Store.Files(dir.Sub("data")).Any(f => f.EndsWith(".ndjson", StringComparison.Ordinal)), () => collector.Output);
+        await Eventually.TrueAsync(() => !StoredEvents.Files(dir.Sub("data")).Any(f => f.EndsWith(".ndjson", StringComparison.Ordinal)), () => collector.Output);
 
         string Body(string type)
         {
-            var line = Store.Lines(dir.Sub("data")).Single(l => l.Contains($"\"type\":\"{type}\"", StringComparison.Ordinal));
+            var line = StoredEvents.Lines(dir.Sub("data")).Single(l => l.Contains($"\"type\":\"{type}\"", StringComparison.Ordinal));
             using var document = JsonDocument.Parse(line);
             return document.RootElement.GetProperty("body").GetRawText();
         }
@@ -58,7 +59,7 @@ public sealed class PoisonEventTests
         Assert.Equal("{\"_empty\":\"x\",\"ok\":1}", Body("empty"));
         Assert.Equal("{\"a\":1,\"a_2\":2}", Body("dup"));
         Assert.Equal("{\"Status\":200,\"status_2\":500,\"_empty\":1}", Body("http"));
-        Assert.Contains("\"id_2\":\"again\"", Store.Lines(dir.Sub("data")).Single(l => l.Contains("\"type\":\"twice\"", StringComparison.Ordinal)));
+        Assert.Contains("\"id_2\":\"again\"", StoredEvents.Lines(dir.Sub("data")).Single(l => l.Contains("\"type\":\"twice\"", StringComparison.Ordinal)));
 
         var (status, body) = await collector.QueryAsync("SELECT type, count(*) AS n FROM events GROUP BY type ORDER BY type");
         Assert.True(status == HttpStatusCode.OK, body);
@@ -84,7 +85,7 @@ public sealed class PoisonEventTests
         await collector.WaitForStatAsync(1, "compaction", "events");
         Assert.Single(Directory.GetFiles(hour, "*.parquet"));
         // (The replaced good file stays on disk a while for queries that listed it; it no longer counts.)
-        var counted = Oxbow.Query.Store.StoreLayout.Files(new Oxbow.Query.Store.Partition("old", new DateOnly(2026, 11, 20), 10, hour));
+        var counted = Oxbow.Store.StoreLayout.Files(new Oxbow.Store.Partition("old", new DateOnly(2026, 11, 20), 10, hour));
         Assert.Equal(["c_000000-0000000002.ndjson.gz"], counted.Sealed.Select(Path.GetFileName));
         await using (var sender = new BatchSender(new BatchSenderOptions { Endpoints = [collector.Ingest] }))
         {

@@ -102,6 +102,6 @@ public sealed class ResourceBoundTests
         using var response = await collector.Http.PostAsync("v1/events", new StringContent(line));
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         Assert.Contains("not an ISO-8601 timestamp of a real date from 1970 to 9999", await response.Content.ReadAsStringAsync());
-        Assert.Empty(Store.Files(dir.Sub("data")));
+        Assert.Empty(StoredEvents.Files(dir.Sub("data")));
     }
 }

@@ -53,7 +53,7 @@ public sealed class SchemaTests : IDisposable
         await collector.WaitForStatAsync(1, "types", "dead_letter", "events");
         await collector.WaitForStatAsync(1, "counters", "schema_invalid");
 
-        var stored = await Store.StoredAsync(collector.DataDirectory, 3, () => collector.Output);
+        var stored = await StoredEvents.StoredAsync(collector.DataDirectory, 3, () => collector.Output);
         Assert.Equal(3, stored.Count);
         Assert.Equal(["EC1A 1BB", "SW1A 1AA"], stored.Where(e => e.GetProperty("type").GetString() == "postcode_search")
             .Select(e => e.GetProperty("body").GetProperty("postcode").GetString()).Order());
@@ -87,7 +87,7 @@ public sealed class SchemaTests : IDisposable
         using var good = await collector.Http.PostAsync("v1/events", Ndjson(
             "{\"type\":\"postcode_search\",\"postcode\":\"SW1A 1AA\",\"product\":\"tax\",\"result_count\":3}\n{\"type\":\"unchecked\",\"anything\":1}\n"));
         Assert.Equal(HttpStatusCode.OK, good.StatusCode);
-        Assert.Equal(2, (await Store.StoredAsync(collector.DataDirectory, 2, () => collector.Output)).Count);
+        Assert.Equal(2, (await StoredEvents.StoredAsync(collector.DataDirectory, 2, () => collector.Output)).Count);
         Assert.Equal(2, await collector.StatAsync("counters", "schema_invalid"));
     }
 

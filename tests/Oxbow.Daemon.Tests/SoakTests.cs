@@ -47,7 +47,7 @@ public sealed class SoakTests(ITestOutputHelper output)
             await using var sender = new BatchSender(new BatchSenderOptions { Endpoints = [collector.Ingest] });
             for (var batch = 0; !token.IsCancellationRequested; batch++)
             {
-                var outcome = await sender.SendAsync(new OutgoingBatch(BatchId.New(), 500, Store.Events(batch * 500, (batch + 1) * 500, "valid")));
+                var outcome = await sender.SendAsync(new OutgoingBatch(BatchId.New(), 500, StoredEvents.Events(batch * 500, (batch + 1) * 500, "valid")));
                 Assert.True(outcome.Acknowledged, outcome.Rejection?.Message);
                 Interlocked.Add(ref acknowledged, 500);
                 await Task.Delay(50); // about 10,000 events a second, steady: a busy service, not a benchmark
@@ -127,7 +127,7 @@ public sealed class SoakTests(ITestOutputHelper output)
 
         async Task FuzzedFramesAsync(Random random)
         {
-            var frame = Frames.Batch(BatchId.New(), 3, Store.Events(0, 3, "fuzz"));
+            var frame = Frames.Batch(BatchId.New(), 3, StoredEvents.Events(0, 3, "fuzz"));
             for (var i = random.Next(1, 8); i > 0; i--)
             {
                 frame[random.Next(frame.Length)] = (byte)random.Next(256);
@@ -142,7 +142,7 @@ public sealed class SoakTests(ITestOutputHelper output)
             using var client = new TcpClient();
             await client.ConnectAsync(IPAddress.Loopback, collector.IngestPort);
             var hello = Frames.Hello(new HelloMessage(Protocol.Version, Protocol.Version, "", "slow"));
-            var big = Frames.Batch(BatchId.New(), 1000, Store.Events(0, 1000, "slow"));
+            var big = Frames.Batch(BatchId.New(), 1000, StoredEvents.Events(0, 1000, "slow"));
             await client.GetStream().WriteAsync(random.Next(2) == 0 ? hello : [.. hello, .. big[..^1]]);
             var buffer = new byte[4096];
             using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(30));

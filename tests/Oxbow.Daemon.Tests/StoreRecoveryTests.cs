@@ -17,11 +17,11 @@ public sealed class StoreRecoveryTests
     /// <summary>Posts events <paramref name="from"/> up to <paramref name="to"/> and checks they were acknowledged.</summary>
     private static async Task PostAcknowledgedAsync(DaemonProcess collector, int from, int to)
     {
-        using var response = await collector.Http.PostAsync("v1/events", Ndjson(Store.Events(from, to)));
+        using var response = await collector.Http.PostAsync("v1/events", Ndjson(StoredEvents.Events(from, to)));
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
     }
 
-    private static List<int> Numbers(string data) => [.. Store.Values(data, "n").Select(int.Parse).Order()];
+    private static List<int> Numbers(string data) => [.. StoredEvents.Values(data, "n").Select(int.Parse).Order()];
 
     [Fact]
     public async Task Bytes_past_the_last_acknowledged_batch_and_files_no_acknowledged_batch_reached_are_gone_after_a_kill()
@@ -41,14 +41,14 @@ public sealed class StoreRecoveryTests
 
         // What a kill between writing a batch into its file and acknowledging it leaves: the batch in the open file,
         // and a file created for a new partition that no acknowledged batch reached, named in the intents.
-        var open = Store.Files(data)[^1]; // the newest: one file, unless the hour turned while the test ran
+        var open = StoredEvents.Files(data)[^1]; // the newest: one file, unless the hour turned while the test ran
         var acknowledged = await File.ReadAllBytesAsync(open);
-        var unacknowledged = Store.Events(100, 110);
+        var unacknowledged = StoredEvents.Events(100, 110);
         await File.AppendAllBytesAsync(open, unacknowledged);
         var orphanRelative = "type=request/day=2026-01-01/hour=00/" + Path.GetFileName(open).Replace("-", "-9", StringComparison.Ordinal);
         var orphan = Path.Combine(data, orphanRelative);
         Directory.CreateDirectory(Path.GetDirectoryName(orphan)!);
-        var orphanBytes = Store.Events(200, 201);
+        var orphanBytes = StoredEvents.Events(200, 201);
         await File.WriteAllBytesAsync(orphan, orphanBytes);
         await File.AppendAllTextAsync(Path.Combine(data, "_oxbow", "store-intents"), orphanRelative + "\n");
 
@@ -80,7 +80,7 @@ public sealed class StoreRecoveryTests
         collector.Kill();
 
         // Damage from outside Oxbow: the last 5 bytes of an acknowledged event are gone.
-        var file = Store.Files(data)[^1]; // the newest: one file, unless the hour turned while the test ran
+        var file = StoredEvents.Files(data)[^1]; // the newest: one file, unless the hour turned while the test ran
         var acknowledged = await File.ReadAllBytesAsync(file);
         File.WriteAllBytes(file, acknowledged[..^5]);
         var lastWholeLine = Array.LastIndexOf(acknowledged, (byte)'\n', acknowledged.Length - 2) + 1;
@@ -109,7 +109,7 @@ public sealed class StoreRecoveryTests
         Assert.Equal(0, (await SessionAsync(20, 40)).RecoveryCorruptBatches);
 
         // One byte changes inside the last batch's padding: still valid JSON, so only the checksum can tell.
-        var file = Store.Files(data)[^1];
+        var file = StoredEvents.Files(data)[^1];
         var damaged = await File.ReadAllBytesAsync(file);
         damaged[^20] = (byte)'y';
         await File.WriteAllBytesAsync(file, damaged);
@@ -126,7 +126,7 @@ public sealed class StoreRecoveryTests
             var recovered = store.Stats;
             for (var n = from; n < to; n += 10)
             {
-                Assert.Equal(AppendResult.Durable, await spool.AppendAsync(BatchId.New(), 10, Store.Events(n, n + 10)));
+                Assert.Equal(AppendResult.Durable, await spool.AppendAsync(BatchId.New(), 10, StoredEvents.Events(n, n + 10)));
             }
 
             return recovered;
@@ -141,8 +141,8 @@ public sealed class StoreRecoveryTests
         var spoolDirectory = Path.Combine(data, "_oxbow", "spool");
         using (var spool = SpoolLog.Open(new SpoolOptions { Directory = spoolDirectory }))
         {
-            Assert.Equal(AppendResult.Durable, await spool.AppendAsync(BatchId.New(), 10, Store.Events(0, 10)));
-            Assert.Equal(AppendResult.Durable, await spool.AppendAsync(BatchId.New(), 10, Store.Events(10, 20)));
+            Assert.Equal(AppendResult.Durable, await spool.AppendAsync(BatchId.New(), 10, StoredEvents.Events(0, 10)));
+            Assert.Equal(AppendResult.Durable, await spool.AppendAsync(BatchId.New(), 10, StoredEvents.Events(10, 20)));
         }
 
         Assert.All(Directory.GetFiles(spoolDirectory, "*.seg"), f => Assert.Equal("OXSPOOL1"u8.ToArray(), File.ReadAllBytes(f)[..8]));
@@ -166,7 +166,7 @@ public sealed class StoreRecoveryTests
         await collector.StartAsync();
         // The sender keeps its connection and goes on between the removals, as a live service would.
         await PostAcknowledgedAsync(collector, 0, 100);
-        foreach (var file in Store.Files(data))
+        foreach (var file in StoredEvents.Files(data))
         {
             File.Delete(file);
         }

@@ -34,14 +34,14 @@ public sealed class TlsTests
 
         await using (var direct = new BatchSender(new BatchSenderOptions { Endpoints = [collector.Ingest], UseTls = true, TrustedCertificate = certificate, Compress = true }))
         {
-            var outcome = await direct.SendAsync(new OutgoingBatch(BatchId.New(), 100, Store.Events(0, 100))).WaitAsync(TimeSpan.FromSeconds(60));
+            var outcome = await direct.SendAsync(new OutgoingBatch(BatchId.New(), 100, StoredEvents.Events(0, 100))).WaitAsync(TimeSpan.FromSeconds(60));
             Assert.True(outcome.Acknowledged);
         }
 
         await using var agent = new DaemonProcess(dir.Sub("agent"), "--forward", collector.Ingest, "--forward-tls-cert", certPath);
         await agent.StartAsync();
         await using var app = new BatchSender(new BatchSenderOptions { Endpoints = [agent.Ingest] });
-        Assert.True((await app.SendAsync(new OutgoingBatch(BatchId.New(), 200, Store.Events(100, 300))).WaitAsync(TimeSpan.FromSeconds(60))).Acknowledged);
+        Assert.True((await app.SendAsync(new OutgoingBatch(BatchId.New(), 200, StoredEvents.Events(100, 300))).WaitAsync(TimeSpan.FromSeconds(60))).Acknowledged);
 
         await collector.WaitForStatAsync(300, "store", "events");
         await agent.WaitForStatAsync(0, "spool", "pending_events");
@@ -68,7 +68,7 @@ public sealed class TlsTests
             MinBackoff = TimeSpan.FromMilliseconds(20),
             MaxBackoff = TimeSpan.FromMilliseconds(100),
         });
-        var send = wrongPin.SendAsync(new OutgoingBatch(BatchId.New(), 10, Store.Events(0, 10)));
+        var send = wrongPin.SendAsync(new OutgoingBatch(BatchId.New(), 10, StoredEvents.Events(0, 10)));
         var deadline = DateTime.UtcNow.AddSeconds(60);
         while (wrongPin.Status.LastError is null && DateTime.UtcNow < deadline)
         {

@@ -115,7 +115,7 @@ public sealed class HostingTests : IDisposable
         // Each batch the collector acknowledged was timed, from its send to its acknowledgement.
         Assert.NotEmpty(ackLatencies);
         Assert.All(ackLatencies, seconds => Assert.InRange(seconds, 0, 600));
-        Assert.Equal(["Order {OrderId} slow", "Noisy error"], Store.Lines(dir.Sub("data")).Select(Event).Select(e => e.Event).Order(StringComparer.Ordinal).Reverse());
+        Assert.Equal(["Order {OrderId} slow", "Noisy error"], StoredEvents.Lines(dir.Sub("data")).Select(Event).Select(e => e.Event).Order(StringComparer.Ordinal).Reverse());
     }
 
     [Fact]

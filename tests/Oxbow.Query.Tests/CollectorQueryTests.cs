@@ -5,6 +5,7 @@ using System.Text;
 using System.Text.Json;
 using Oxbow.Query.Store;
 using Oxbow.Query.Tests.Support;
+using Oxbow.Store;
 
 namespace Oxbow.Query.Tests;
 

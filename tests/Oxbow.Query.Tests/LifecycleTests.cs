@@ -1,6 +1,7 @@
 using System.Text;
 using Oxbow.Query.Store;
 using Oxbow.Query.Tests.Support;
+using Oxbow.Store;
 
 namespace Oxbow.Query.Tests;
 

@@ -1,7 +1,8 @@
 using System.Text.Json.Nodes;
 using Oxbow.Query.Store;
-using Oxbow.Query.Store.Listing;
 using Oxbow.Query.Tests.Support;
+using Oxbow.Store;
+using Oxbow.Store.Listing;
 
 namespace Oxbow.Query.Tests;
 

@@ -72,7 +72,7 @@ public sealed class OxbowSerilogSinkTests : IDisposable
 
         Ox.Shutdown(); // drains the network sink: every event is acknowledged by the collector
         await collector.WaitForStatAsync(500, "store", "events");
-        var lines = Store.Lines(dir.Sub("data")).Select(l => JsonDocument.Parse(l).RootElement).ToList();
+        var lines = StoredEvents.Lines(dir.Sub("data")).Select(l => JsonDocument.Parse(l).RootElement).ToList();
         Assert.Equal(500, lines.Count);
         Assert.All(lines, l => Assert.Equal(("log", "warning", "Disk {Disk} at {Percent}%"),
             (l.GetProperty("type").GetString(), l.GetProperty("level").GetString(), l.GetProperty("body").GetProperty("event").GetString())));
@@ -109,7 +109,7 @@ public sealed class OxbowSerilogSinkTests : IDisposable
         logger.Dispose();
         Assert.Equal(300, await collector.StatAsync("store", "events")); // no waiting: acknowledged means stored
 
-        var lines = Store.Lines(dir.Sub("data")).Select(l => JsonDocument.Parse(l).RootElement).ToList();
+        var lines = StoredEvents.Lines(dir.Sub("data")).Select(l => JsonDocument.Parse(l).RootElement).ToList();
         Assert.Equal(300, lines.Count);
         Assert.All(lines, l => Assert.Equal(("json-configured", "info", "Order {OrderId} paid"),
             (l.GetProperty("app").GetString(), l.GetProperty("level").GetString(), l.GetProperty("body").GetProperty("event").GetString())));

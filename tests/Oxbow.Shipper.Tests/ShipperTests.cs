@@ -67,7 +67,7 @@ public sealed class ShipperTests : IAsyncLifetime
     }
 
     private Task<List<JsonElement>> StoredAsync(int count) =>
-        Store.StoredAsync(_collector.DataDirectory, count, () => string.Join('\n', _ingests.Select(i => i.Output.ToString())));
+        StoredEvents.StoredAsync(_collector.DataDirectory, count, () => string.Join('\n', _ingests.Select(i => i.Output.ToString())));
 
     private static string Message(JsonElement e) => e.GetProperty("body").GetProperty("message").GetString()!;
 
@@ -92,7 +92,7 @@ public sealed class ShipperTests : IAsyncLifetime
         }, () => $"the follower did not reach the end of {path}: {(File.Exists(state) ? File.ReadAllText(state) : "no state")}");
         var appended = await _collector.StatAsync("spool", "appended_events");
         await _collector.WaitForStatAsync(appended, "store", "events");
-        Assert.Equal(want, Store.Lines(_collector.DataDirectory).Select(l => Message(JsonDocument.Parse(l).RootElement)).Order(StringComparer.Ordinal).ToList());
+        Assert.Equal(want, StoredEvents.Lines(_collector.DataDirectory).Select(l => Message(JsonDocument.Parse(l).RootElement)).Order(StringComparer.Ordinal).ToList());
     }
 
     [Fact]

@@ -35,7 +35,7 @@ public sealed class SyslogInputTests : IAsyncLifetime
     /// <summary>Waits until the collector has stored <paramref name="count"/> events, and checks that there are no more.</summary>
     private async Task<List<JsonElement>> StoredAsync(int count)
     {
-        var events = await Store.StoredAsync(_daemon.DataDirectory, count, () => _daemon.Output);
+        var events = await StoredEvents.StoredAsync(_daemon.DataDirectory, count, () => _daemon.Output);
         Assert.Equal(count, events.Count);
         return events;
     }

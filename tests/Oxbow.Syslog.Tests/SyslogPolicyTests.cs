@@ -32,7 +32,7 @@ public sealed class SyslogPolicyTests
         // Keys DuckDB could not read are repaired on this path too: an empty key, and two equal but for case.
         await SendFromAsync(IPAddress.Loopback, port, "<13>Nov 22 09:00:00 host app: @cee: {\"type\":\"keys\",\"\":1,\"Abc\":2,\"abc\":3}");
 
-        var events = await Store.StoredAsync(daemon.DataDirectory, 4, () => daemon.Output);
+        var events = await StoredEvents.StoredAsync(daemon.DataDirectory, 4, () => daemon.Output);
         Assert.Equal(["net", "net.billing", "net.fw", "net.keys"], events.Select(e => e.GetProperty("type").GetString()).Order(StringComparer.Ordinal));
         var keys = events.Single(e => e.GetProperty("type").GetString() == "net.keys").GetProperty("body");
         Assert.Equal((1, 2, 3), (keys.GetProperty("_empty").GetInt32(), keys.GetProperty("Abc").GetInt32(), keys.GetProperty("abc_2").GetInt32()));

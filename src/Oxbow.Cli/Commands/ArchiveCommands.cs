@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Oxbow.Archive;
 using Oxbow.Query.Store;
+using Oxbow.Store;
 
 namespace Oxbow.Cli.Commands;
 

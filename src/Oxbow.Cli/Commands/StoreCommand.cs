@@ -3,6 +3,7 @@ using System.Globalization;
 using Oxbow.Daemon;
 using Oxbow.Query.DuckDb;
 using Oxbow.Query.Store;
+using Oxbow.Store;
 
 namespace Oxbow.Cli.Commands;
 

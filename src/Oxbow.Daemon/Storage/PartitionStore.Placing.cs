@@ -9,6 +9,7 @@ using Oxbow.Daemon.Events;
 using Oxbow.Daemon.Spool;
 using Oxbow.Daemon.Threading;
 using Oxbow.IO;
+using Oxbow.Store;
 using Oxbow.Transport;
 
 namespace Oxbow.Daemon.Storage;
@@ -159,7 +160,7 @@ internal sealed partial class PartitionStore
     private string NewName(string key)
     {
         var parts = key.Split('/');
-        return $"type={parts[0]}/day={parts[1]}/hour={parts[2]}/{CollectorId}-{_nextSequence++.ToString("D10", CultureInfo.InvariantCulture)}.ndjson";
+        return StoreLayout.ActiveFile(parts[0], parts[1], parts[2], CollectorId, _nextSequence++);
     }
 
     /// <summary>

@@ -9,7 +9,8 @@ using Oxbow.Daemon.Ingest;
 using Oxbow.Daemon.Spool;
 using Oxbow.Daemon.Threading;
 using Oxbow.IO;
-using Oxbow.Query.Store.Listing;
+using Oxbow.Store;
+using Oxbow.Store.Listing;
 using Oxbow.Transport;
 
 namespace Oxbow.Daemon.Storage;

@@ -1,3 +1,4 @@
+using Oxbow.Store;
 namespace Oxbow.Query.Store;
 
 /// <summary>What one hour's compaction did.</summary>

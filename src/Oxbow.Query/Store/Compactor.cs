@@ -2,7 +2,8 @@ using System.Globalization;
 using Oxbow.IO;
 using Oxbow.Query.DuckDb;
 using Oxbow.Query.Store.Index;
-using Oxbow.Query.Store.Listing;
+using Oxbow.Store;
+using Oxbow.Store.Listing;
 
 namespace Oxbow.Query.Store;
 

@@ -1,4 +1,5 @@
 using Oxbow.Query.DuckDb;
+using Oxbow.Store;
 
 namespace Oxbow.Query.Store;
 

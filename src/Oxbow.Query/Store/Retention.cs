@@ -1,5 +1,6 @@
 using System.Globalization;
-using Oxbow.Query.Store.Listing;
+using Oxbow.Store;
+using Oxbow.Store.Listing;
 
 namespace Oxbow.Query.Store;
 
@@ -42,7 +43,7 @@ public static class Retention
         {
             var keep = options.PerType.TryGetValue(type, out var days) ? days : options.RetainDays;
             var oldestKept = today.AddDays(1 - keep);
-            var typeDirectory = Path.Combine(options.DataDirectory, "type=" + type);
+            var typeDirectory = Path.Combine(options.DataDirectory, StoreLayout.TypeDirectory(type));
             foreach (var dayDirectory in Directory.EnumerateDirectories(typeDirectory, "day=*").Order(StringComparer.Ordinal).ToList())
             {
                 if (!StoreLayout.TryParseDay(Path.GetFileName(dayDirectory)["day=".Length..], out var day) || day >= oldestKept)
@@ -52,7 +53,7 @@ public static class Retention
 
                 Directory.CreateDirectory(trash);
                 Directory.Move(dayDirectory, Path.Combine(trash, $"{type}-{day.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture)}-{Guid.NewGuid():n}"));
-                removed.Add($"type={type}/day={day.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture)}");
+                removed.Add(StoreLayout.DayDirectory(type, day));
             }
         }
 

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using Oxbow.Query.DuckDb;
+using Oxbow.Store;
 
 namespace Oxbow.Query.Store;
 

@@ -3,7 +3,8 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using Oxbow.Query.DuckDb;
-using Oxbow.Query.Store.Listing;
+using Oxbow.Store;
+using Oxbow.Store.Listing;
 
 namespace Oxbow.Query.Store;
 

@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.IO.Hashing;
 using System.Text;
+using Oxbow.Store;
 
 namespace Oxbow.Query.Store.Index;
 

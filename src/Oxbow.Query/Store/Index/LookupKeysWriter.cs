@@ -1,5 +1,6 @@
 using Oxbow.IO;
 using Oxbow.Query.DuckDb;
+using Oxbow.Store;
 
 namespace Oxbow.Query.Store.Index;
 

@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace Oxbow.Query.Store.Listing;
+namespace Oxbow.Store.Listing;
 
 /// <summary>What a look at the change feed found.</summary>
 internal enum ChangeKind

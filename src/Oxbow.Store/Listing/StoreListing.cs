@@ -1,4 +1,4 @@
-namespace Oxbow.Query.Store.Listing;
+namespace Oxbow.Store.Listing;
 
 /// <summary>
 /// The files of a store (one or more roots in the layout) as a long-lived query engine sees them, kept current at a

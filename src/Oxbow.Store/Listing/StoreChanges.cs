@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
 
-namespace Oxbow.Query.Store.Listing;
+namespace Oxbow.Store.Listing;
 
 /// <summary>
 /// The store's change feed: every writer that adds, replaces or removes files in the layout (the collector, sealing,

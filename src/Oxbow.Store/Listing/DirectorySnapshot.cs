@@ -1,4 +1,4 @@
-namespace Oxbow.Query.Store.Listing;
+namespace Oxbow.Store.Listing;
 
 /// <summary>
 /// The modification times of a store's directories (roots, types, days, hours), for a store without a change feed

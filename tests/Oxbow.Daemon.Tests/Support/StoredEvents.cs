@@ -5,7 +5,7 @@ using System.Text.Json;
 namespace Oxbow.Daemon.Tests.Support;
 
 /// <summary>Reads what a collector stored, straight from the files.</summary>
-internal static class Store
+internal static class StoredEvents
 {
     /// <summary>
     /// The store's NDJSON event files, as queries count them: a sealed file's NDJSON kept a while beside its .gz, and

@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace Oxbow.Query.Store;
+namespace Oxbow.Store;
 
 /// <summary>
 /// The collector's Hive layout, <c>DATA/type=&lt;type&gt;/day=YYYY-MM-DD/hour=HH/</c>, and which files in it hold
@@ -187,7 +187,25 @@ public static class StoreLayout
 
     /// <summary>The directory of one partition, relative to the data directory, with <c>/</c> separators.</summary>
     public static string RelativeDirectory(string type, DateOnly day, int hour) =>
-        $"type={type}/day={day.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture)}/hour={hour.ToString("D2", CultureInfo.InvariantCulture)}";
+        $"{TypeDirectory(type)}/{DayName(day)}/hour={hour.ToString("D2", CultureInfo.InvariantCulture)}";
+
+    /// <summary>A type's directory, relative to the data directory (<c>type=T</c>).</summary>
+    /// <exception cref="ArgumentException">Not a valid event type: a name from outside never becomes a path.</exception>
+    public static string TypeDirectory(string type) => "type=" + EventType.Validate(type);
+
+    /// <summary>A day's directory, relative to the data directory (<c>type=T/day=YYYY-MM-DD</c>).</summary>
+    public static string DayDirectory(string type, DateOnly day) => $"{TypeDirectory(type)}/{DayName(day)}";
+
+    private static string DayName(DateOnly day) => "day=" + day.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+
+    /// <summary>
+    /// The name, relative to the data directory, of a file a collector appends to: <c>type=T/day=D/hour=HH/W-N.ndjson</c>,
+    /// <paramref name="writer"/> being the collector's id and <paramref name="sequence"/> its own counter (ten digits,
+    /// so names sort in the order they were made). <paramref name="day"/> and <paramref name="hour"/> are the text of a
+    /// canonical event's <c>end</c> (<c>YYYY-MM-DD</c>, <c>HH</c>), checked by its parser.
+    /// </summary>
+    internal static string ActiveFile(string type, string day, string hour, string writer, long sequence) =>
+        $"{TypeDirectory(type)}/day={day}/hour={hour}/{writer}-{sequence.ToString("D10", CultureInfo.InvariantCulture)}.ndjson";
 }
 
 /// <summary>One hour of one type.</summary>
