@@ -46,6 +46,7 @@ internal sealed partial class PartitionStore : IBatchPlacement
     private readonly object _filesLock = new();
     private readonly Dictionary<string, PartitionFile> _open = new(StringComparer.Ordinal);
     private readonly List<PartitionFile> _touched = [];
+    private readonly List<PlacedRegion> _regions = []; // the record of the batch being placed, reused
     // Files the bound closed while the batch being placed still had bytes in them: fsynced, and sealed once it commits.
     private readonly List<PartitionFile> _closedInBatch = [];
     // Names reserved (and made durable in the intents) for partitions the batch being placed will open.
@@ -205,7 +206,13 @@ internal sealed partial class PartitionStore : IBatchPlacement
             var (events, bytes) = Write(data.Span);
             _uncommittedEvents += events;
             _uncommittedBytes += bytes;
-            return PlacementRecord.Write(_touched);
+            _regions.Clear();
+            foreach (var file in _touched)
+            {
+                _regions.Add(new PlacedRegion(file.Relative, file.Length, checked((uint)(file.Length - file.BatchStart)), file.BatchChecksum));
+            }
+
+            return PlacementRecord.Write(_regions);
         }
     }
 

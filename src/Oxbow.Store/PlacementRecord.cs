@@ -1,17 +1,7 @@
 using System.Buffers.Binary;
-using System.Globalization;
-using System.IO.Compression;
-using System.Security.Cryptography;
 using System.Text;
-using System.Text.Json;
-using Microsoft.Win32.SafeHandles;
-using Oxbow.Daemon.Ingest;
-using Oxbow.Daemon.Spool;
-using Oxbow.Daemon.Threading;
-using Oxbow.IO;
-using Oxbow.Transport;
 
-namespace Oxbow.Daemon.Storage;
+namespace Oxbow.Store;
 
 /// <summary>
 /// What the spool keeps for a placed batch: for each file it went to, the file's length after it and the length
@@ -23,24 +13,25 @@ internal static class PlacementRecord
 {
     private const ushort HasChecksum = 0x8000;
 
-    public static byte[] Write(List<PartitionFile> files)
+    /// <summary>The record for a batch that went to <paramref name="regions"/> (each with its length and checksum).</summary>
+    public static byte[] Write(IReadOnlyList<PlacedRegion> regions)
     {
         var size = 0;
-        foreach (var file in files)
+        foreach (var region in regions)
         {
-            size += 2 + Encoding.UTF8.GetByteCount(file.Relative) + 8 + 4 + 4;
+            size += 2 + Encoding.UTF8.GetByteCount(region.Path) + 8 + 4 + 4;
         }
 
         var record = new byte[size];
         var offset = 0;
-        foreach (var file in files)
+        foreach (var region in regions)
         {
-            var length = Encoding.UTF8.GetBytes(file.Relative, record.AsSpan(offset + 2));
+            var length = Encoding.UTF8.GetBytes(region.Path, record.AsSpan(offset + 2));
             BinaryPrimitives.WriteUInt16LittleEndian(record.AsSpan(offset), (ushort)(length | HasChecksum));
             offset += 2 + length;
-            BinaryPrimitives.WriteInt64LittleEndian(record.AsSpan(offset), file.Length);
-            BinaryPrimitives.WriteUInt32LittleEndian(record.AsSpan(offset + 8), checked((uint)(file.Length - file.BatchStart)));
-            BinaryPrimitives.WriteUInt32LittleEndian(record.AsSpan(offset + 12), file.BatchChecksum);
+            BinaryPrimitives.WriteInt64LittleEndian(record.AsSpan(offset), region.End);
+            BinaryPrimitives.WriteUInt32LittleEndian(record.AsSpan(offset + 8), region.Length ?? throw new ArgumentException("a new record has every region's length", nameof(regions)));
+            BinaryPrimitives.WriteUInt32LittleEndian(record.AsSpan(offset + 12), region.Checksum);
             offset += 16;
         }
 
@@ -74,5 +65,5 @@ internal static class PlacementRecord
     }
 }
 
-/// <summary>One batch's bytes in one file: they end at <paramref name="End"/>; length and CRC-32C when recorded.</summary>
+/// <summary>One batch's bytes in one file (<paramref name="Path"/>, relative to the data directory): they end at <paramref name="End"/>; length and CRC-32C when recorded.</summary>
 internal readonly record struct PlacedRegion(string Path, long End, uint? Length, uint Checksum);
