@@ -14,8 +14,11 @@ namespace Oxbow.Daemon.WebConsole;
 /// </summary>
 internal static class ConsoleRequest
 {
-    /// <summary>The search a query string asks for, over <paramref name="schema"/> (the types the caller may read); <paramref name="empty"/> when no type can match.</summary>
-    public static EventSearch Search(IQueryCollection query, IReadOnlyList<TypeSchema> schema, out bool empty)
+    /// <summary>
+    /// The search a query string asks for, over <paramref name="schema"/> (the types <paramref name="grant"/> may
+    /// read); <paramref name="empty"/> when no type can match, so the caller answers without a query.
+    /// </summary>
+    public static EventSearch Search(IQueryCollection query, IReadOnlyList<TypeSchema> schema, TokenGrant grant, out bool empty)
     {
         var to = Time(query, "to") ?? DateTime.UtcNow;
         var from = Time(query, "from") ?? to.AddHours(-1);
@@ -27,8 +30,9 @@ internal static class ConsoleRequest
         var patterns = query["type"].ToString().Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         var selected = patterns.Length == 0 ? schema : [.. schema.Where(t => patterns.Any(p => TypePattern.Matches(p, t.Type)))];
         empty = selected.Count == 0;
-        // Every type by name: IN (…) lets the store leave other types' files out; one type per name keeps it exact.
-        IReadOnlyList<string> types = selected.Count == schema.Count && patterns.Length == 0 && !empty ? [] : [.. selected.Select(t => t.Type)];
+        // Every type by name: IN (…) lets the store leave other types' files out. No condition only when the caller
+        // asked for every type and may read every type.
+        IReadOnlyList<string> types = patterns.Length == 0 && grant.Scopes.Contains("*") ? [] : [.. selected.Select(t => t.Type)];
         var columns = new HashSet<string>(StringComparer.OrdinalIgnoreCase) { "day", "hour" };
         foreach (var type in selected.Count > 0 ? selected : schema)
         {
@@ -38,18 +42,6 @@ internal static class ConsoleRequest
         var filter = FilterLanguage.Parse(query["filter"].ToString(), columns)?.ToSql();
         var text = query["text"].ToString();
         return new EventSearch(from, to, types, filter, text.Length == 0 ? null : text);
-    }
-
-    /// <summary>A scoped caller with no visible type gets the empty answer without a query.</summary>
-    public static EventSearch Search(IQueryCollection query, IReadOnlyList<TypeSchema> schema, TokenGrant grant, out bool empty)
-    {
-        var search = Search(query, schema, out empty);
-        if (!grant.Scopes.Contains("*") && search.Types.Count == 0 && !empty)
-        {
-            search = search with { Types = [.. schema.Select(t => t.Type)] };
-        }
-
-        return search;
     }
 
     private static DateTime? Time(IQueryCollection query, string name)

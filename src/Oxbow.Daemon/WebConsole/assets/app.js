@@ -261,6 +261,7 @@
 
   async function histogram(box, params) {
     const result = await api('/v1/console/histogram?' + searchQuery(params).toString());
+    if (!box.isConnected) return; // the page moved on to another view meanwhile
     const width = result.width_ms;
     const buckets = [];
     for (let t = Math.floor(result.from_ms / width) * width; t < result.to_ms; t += width) buckets.push(t);
@@ -297,8 +298,11 @@
         }],
       },
     }, data, box);
+    // One listener per drawn histogram, removed with its view.
     const resize = () => plot.setSize({ width: Math.max(320, box.clientWidth), height: 140 });
     window.addEventListener('resize', resize);
+    const previous = leave;
+    leave = () => { window.removeEventListener('resize', resize); if (previous) previous(); };
   }
 
   // ---- Request: the events that share an id, as a tree by type ----
