@@ -1,7 +1,7 @@
 namespace Oxbow.Daemon.Files;
 
 /// <summary>
-/// The file operations of the spool, behind one seam so a test can stop them at any step as a power cut would, or fail
+/// The file operations of the spool and the store, behind one seam so a test can stop them at any step as a power cut would, or fail
 /// one as a full or broken disk would. Paths are built by the caller from its own directory and names it chose, never
 /// from input.
 /// </summary>
@@ -36,6 +36,12 @@ internal interface IDurableFileSystem
 
     /// <summary>Makes the creations, renames and deletes in <paramref name="directory"/> durable.</summary>
     void SyncDirectory(string directory);
+
+    /// <summary>
+    /// True while <paramref name="file"/> is still the file at <paramref name="path"/>: false once someone removed or
+    /// replaced it (writes through the open file then go where no path leads).
+    /// </summary>
+    bool IsLinked(IDurableFile file, string path);
 }
 
 /// <summary>An open file of an <see cref="IDurableFileSystem"/>: positioned reads and writes, no cursor.</summary>

@@ -27,8 +27,25 @@ internal sealed class PhysicalFileSystem : IDurableFileSystem
 
     public void SyncDirectory(string directory) => DirectorySync.Sync(directory);
 
+    /// <remarks>
+    /// On Linux, <c>/proc/self/fd/N</c> names the path a descriptor is linked at (with <c> (deleted)</c> once
+    /// unlinked); elsewhere the path must still exist.
+    /// </remarks>
+    public bool IsLinked(IDurableFile file, string path)
+    {
+        if (OperatingSystem.IsLinux() && file is PhysicalFile physical)
+        {
+            var target = File.ResolveLinkTarget($"/proc/self/fd/{physical.Handle.DangerousGetHandle()}", returnFinalTarget: false);
+            return target is null || string.Equals(target.FullName, path, StringComparison.Ordinal);
+        }
+
+        return File.Exists(path);
+    }
+
     private sealed class PhysicalFile(SafeFileHandle handle) : IDurableFile
     {
+        public SafeFileHandle Handle => handle;
+
         public long Length => RandomAccess.GetLength(handle);
 
         public int Read(Span<byte> buffer, long offset) => RandomAccess.Read(handle, buffer, offset);

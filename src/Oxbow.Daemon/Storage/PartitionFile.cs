@@ -1,27 +1,16 @@
-using System.Buffers.Binary;
-using System.Globalization;
-using System.IO.Compression;
-using System.Security.Cryptography;
-using System.Text;
-using System.Text.Json;
-using Microsoft.Win32.SafeHandles;
-using Oxbow.Daemon.Ingest;
-using Oxbow.Daemon.Spool;
-using Oxbow.Daemon.Threading;
-using Oxbow.IO;
-using Oxbow.Transport;
+using Oxbow.Daemon.Files;
 
 namespace Oxbow.Daemon.Storage;
 
 /// <summary>One open partition file and where the batch being placed stands in it.</summary>
-internal sealed class PartitionFile(string key, string relative, SafeFileHandle handle, long length)
+internal sealed class PartitionFile(string key, string relative, IDurableFile handle, long length)
 {
     public string Key { get; } = key;
 
     public string Relative { get; } = relative;
 
     /// <summary>Replaced when the file was removed from under the collector and recreated.</summary>
-    public SafeFileHandle Handle { get; set; } = handle;
+    public IDurableFile Handle { get; set; } = handle;
 
     public long Length { get; set; } = length;
 
@@ -35,6 +24,9 @@ internal sealed class PartitionFile(string key, string relative, SafeFileHandle 
     public uint BatchChecksum { get; set; }
 
     public long LastWriteTicks { get; set; }
+
+    /// <summary>False from its creation until its directory entry (and those of its new directories) is synced.</summary>
+    public bool Linked { get; set; }
 
     /// <summary>When it was last chosen for an event, on the store's own clock: the least recently used is closed first.</summary>
     public long LastUse { get; set; }

@@ -4,7 +4,6 @@ using System.IO.Compression;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
-using Microsoft.Win32.SafeHandles;
 using Oxbow.Daemon.Events;
 using Oxbow.Daemon.Spool;
 using Oxbow.Daemon.Threading;
@@ -117,7 +116,7 @@ internal sealed partial class PartitionStore
             file.BatchChecksum = 0;
         }
 
-        RandomAccess.Write(file.Handle, bytes, file.Length);
+        file.Handle.Write(bytes, file.Length);
         file.Length += bytes.Length;
         file.LastWriteTicks = now;
         file.BatchChecksum = Crc32C.Append(file.BatchChecksum, bytes);
@@ -149,8 +148,9 @@ internal sealed partial class PartitionStore
         }
 
         var full = FullPath(relative);
-        Directory.CreateDirectory(Path.GetDirectoryName(full)!);
-        var file = new PartitionFile(key, relative, File.OpenHandle(full, FileMode.Create, FileAccess.ReadWrite, FileShare.Read | FileShare.Delete), 0);
+        _files.CreateDirectory(Path.GetDirectoryName(full)!);
+        var file = new PartitionFile(key, relative, _files.Create(full), 0);
+        _unsyncedEntries.Add(relative);
         _open[key] = file;
         _openCount = _open.Count;
         _newHours.Add(relative[..relative.LastIndexOf('/')]);
@@ -202,11 +202,18 @@ internal sealed partial class PartitionStore
             return;
         }
 
-        using (var intents = new FileStream(_intentsPath, FileMode.Append, FileAccess.Write, FileShare.Read))
+        using (var intents = _files.Exists(_intentsPath) ? _files.Open(_intentsPath) : _files.Create(_intentsPath))
         {
-            intents.Write(Encoding.UTF8.GetBytes(string.Concat(relatives.Select(r => r + "\n"))));
-            intents.Flush(flushToDisk: true);
+            intents.Write(Encoding.UTF8.GetBytes(string.Concat(relatives.Select(r => r + "\n"))), intents.Length);
+            intents.Flush();
             Interlocked.Increment(ref _fsyncs);
+        }
+
+        if (!_intentsLinked)
+        {
+            // The intents file's own name must be durable before a file it names gets a byte.
+            _files.SyncDirectory(_stateDirectory);
+            _intentsLinked = true;
         }
 
         _intentsWritten += relatives.Count;
@@ -236,7 +243,7 @@ internal sealed partial class PartitionStore
         else if (busy is not null)
         {
             EnsureLinked(busy);
-            RandomAccess.FlushToDisk(busy.Handle);
+            busy.Handle.Flush();
             Interlocked.Increment(ref _fsyncs);
             Close(busy);
             _closedInBatch.Add(busy);

@@ -4,8 +4,7 @@ using System.IO.Compression;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
-using Microsoft.Win32.SafeHandles;
-using Oxbow.Daemon.Ingest;
+using Oxbow.Daemon.Files;
 using Oxbow.Daemon.Spool;
 using Oxbow.Daemon.Threading;
 using Oxbow.IO;
@@ -39,15 +38,20 @@ internal sealed partial class PartitionStore
                 sealing.Add(relative);
                 lengths.Remove(relative);
                 var full = FullPath(relative);
-                File.Delete(full + ".gz.tmp");
-                if (File.Exists(full + ".gz"))
+                _files.Delete(full + ".gz.tmp");
+                if (_files.Exists(full + ".gz"))
                 {
-                    File.Delete(full);
+                    _files.Delete(full);
                 }
-                else if (File.Exists(full))
+                else if (_files.Exists(full))
                 {
-                    using var handle = File.OpenHandle(full, FileMode.Open, FileAccess.ReadWrite);
-                    StartSeal(relative, CutToAcknowledged(handle, relative, entry.GetProperty("length").GetInt64()));
+                    long length;
+                    using (var handle = _files.Open(full))
+                    {
+                        length = CutToAcknowledged(handle, relative, entry.GetProperty("length").GetInt64());
+                    }
+
+                    StartSeal(relative, length);
                 }
             }
         }
@@ -68,22 +72,26 @@ internal sealed partial class PartitionStore
             }
         }
 
-        if (File.Exists(_intentsPath))
+        if (DurableFiles.ReadAll(_files, _intentsPath) is { } intents)
         {
-            foreach (var relative in File.ReadAllLines(_intentsPath))
+            foreach (var relative in Encoding.UTF8.GetString(intents).Split('\n'))
             {
                 if (relative.Length > 0 && !lengths.ContainsKey(relative) && !sealing.Contains(relative) && relative.StartsWith("type=", StringComparison.Ordinal))
                 {
                     // Created since the last checkpoint, and no acknowledged batch is in it.
                     var full = FullPath(relative);
-                    if (File.Exists(full))
+                    if (_files.Exists(full))
                     {
-                        _discardedBytes += new FileInfo(full).Length;
+                        using (var file = _files.Open(full))
+                        {
+                            _discardedBytes += file.Length;
+                        }
+
                         _discardedFiles++;
-                        File.Delete(full);
+                        _files.Delete(full);
                     }
 
-                    File.Delete(full + ".gz.tmp");
+                    _files.Delete(full + ".gz.tmp");
                 }
             }
 
@@ -95,18 +103,18 @@ internal sealed partial class PartitionStore
         {
             _nextSequence = Math.Max(_nextSequence, SequenceOf(relative) + 1);
             var full = FullPath(relative);
-            if (File.Exists(full + ".gz"))
+            if (_files.Exists(full + ".gz"))
             {
-                File.Delete(full);
+                _files.Delete(full);
                 continue;
             }
 
-            if (!File.Exists(full))
+            if (!_files.Exists(full))
             {
                 continue;
             }
 
-            var handle = File.OpenHandle(full, FileMode.Open, FileAccess.ReadWrite, FileShare.Read | FileShare.Delete);
+            var handle = _files.Open(full);
             var length = CutToAcknowledged(handle, relative, acknowledged);
             var key = KeyOf(relative);
             if (_open.TryGetValue(key, out var older))
@@ -149,7 +157,7 @@ internal sealed partial class PartitionStore
         }
 
         // Files were cut back, removed and sealed above: a long-lived reader of the store lists it again.
-        StoreChanges.Record(_options.DataDirectory, StoreChanges.Everything);
+        _changed([StoreChanges.Everything]);
         _recoveryTime = clock.Elapsed;
     }
 
@@ -159,15 +167,18 @@ internal sealed partial class PartitionStore
     /// which would put zeros among the events, but cut to its last whole line (so the next batch starts a line of its
     /// own), said loudly and counted.
     /// </summary>
-    private long CutToAcknowledged(SafeFileHandle handle, string relative, long acknowledged)
+    private long CutToAcknowledged(IDurableFile handle, string relative, long acknowledged)
     {
-        var actual = RandomAccess.GetLength(handle);
+        // Each cut is flushed: an unflushed truncation can be undone by a power cut, bringing back bytes that a
+        // batch placed after the cut would then have to overwrite exactly.
+        var actual = handle.Length;
         if (actual < acknowledged)
         {
             var whole = EndOfLastLine(handle, actual);
             if (whole < actual)
             {
-                RandomAccess.SetLength(handle, whole);
+                handle.SetLength(whole);
+                handle.Flush();
             }
 
             _missingBytes += acknowledged - whole;
@@ -178,7 +189,8 @@ internal sealed partial class PartitionStore
         if (actual > acknowledged)
         {
             _discardedBytes += actual - acknowledged;
-            RandomAccess.SetLength(handle, acknowledged);
+            handle.SetLength(acknowledged);
+            handle.Flush();
         }
 
         return acknowledged;
@@ -196,13 +208,13 @@ internal sealed partial class PartitionStore
         {
             // A file sealed since has its bytes in the .gz (under gzip's own CRC) and nothing left here to check.
             var full = FullPath(file.Key);
-            if (!File.Exists(full))
+            if (!_files.Exists(full))
             {
                 continue;
             }
 
-            using var handle = File.OpenHandle(full, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
-            var fileLength = RandomAccess.GetLength(handle);
+            using var handle = _files.Open(full);
+            var fileLength = handle.Length;
             foreach (var region in file)
             {
                 var length = (int)region.Length!.Value;
@@ -218,7 +230,7 @@ internal sealed partial class PartitionStore
 
                 var start = region.End - length;
                 var span = buffer.AsSpan(0, length);
-                if (RandomAccess.Read(handle, span, start) != length || Crc32C.Compute(span) != region.Checksum)
+                if (handle.Read(span, start) != length || Crc32C.Compute(span) != region.Checksum)
                 {
                     _corruptBatches++;
                     OxbowDaemonLog.Warning("store_batch_checksum_mismatch", "path", region.Path, "offset", start, "length", length);
@@ -228,14 +240,14 @@ internal sealed partial class PartitionStore
     }
 
     /// <summary>The length of <paramref name="handle"/>'s first <paramref name="length"/> bytes up to and including their last newline.</summary>
-    private static long EndOfLastLine(SafeFileHandle handle, long length)
+    private static long EndOfLastLine(IDurableFile handle, long length)
     {
         Span<byte> chunk = stackalloc byte[4096];
         var end = length;
         while (end > 0)
         {
             var start = Math.Max(0, end - chunk.Length);
-            var read = chunk[..RandomAccess.Read(handle, chunk[..(int)(end - start)], start)];
+            var read = chunk[..handle.Read(chunk[..(int)(end - start)], start)];
             var newline = read.LastIndexOf((byte)'\n');
             if (newline >= 0)
             {
@@ -267,20 +279,16 @@ internal sealed partial class PartitionStore
     /// The collector's id: its name (lower-case letters, digits and <c>_</c>) and 6 random hex digits, made once and
     /// kept. It starts every file name, so files from collectors that share a bucket never collide.
     /// </summary>
-    private static string LoadOrCreateId(string path, string name)
+    private string LoadOrCreateId(string path, string name)
     {
-        if (File.Exists(path))
+        if (DurableFiles.ReadAll(_files, path) is { } content && Encoding.ASCII.GetString(content).Trim() is { Length: > 0 } existing)
         {
-            var existing = File.ReadAllText(path).Trim();
-            if (existing.Length > 0)
-            {
-                return existing;
-            }
+            return existing;
         }
 
         var cleanName = new string([.. name.ToLowerInvariant().Select(c => char.IsAsciiLetterOrDigit(c) ? c : '_').Take(32)]);
         var id = (cleanName.Length > 0 ? cleanName + "_" : "") + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(3));
-        AtomicFile.Write(path, Encoding.ASCII.GetBytes(id + "\n"));
+        DurableFiles.Replace(_files, path, Encoding.ASCII.GetBytes(id + "\n"));
         return id;
     }
 }

@@ -4,8 +4,7 @@ using System.IO.Compression;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
-using Microsoft.Win32.SafeHandles;
-using Oxbow.Daemon.Ingest;
+using Oxbow.Daemon.Files;
 using Oxbow.Daemon.Spool;
 using Oxbow.Daemon.Threading;
 using Oxbow.IO;
@@ -89,6 +88,12 @@ internal sealed partial class PartitionStore
         lock (_sealLock)
         {
             _sealing[relative] = length;
+            if (_stepwise)
+            {
+                Seal(relative);
+                return Task.CompletedTask;
+            }
+
             if (_sealer is null)
             {
                 // Recovering, before RunAsync: started with it.
@@ -115,32 +120,36 @@ internal sealed partial class PartitionStore
         var temporary = target + ".tmp";
         try
         {
-            if (new FileInfo(source) is { Exists: true, Length: 0 })
+            using (var input = _files.Open(source))
             {
-                // Nothing acknowledged in it (a batch rolled back): a sealed file is never empty.
-                File.Delete(source);
-                lock (_sealLock)
+                if (input.Length == 0)
                 {
-                    _sealing.Remove(relative);
+                    // Nothing acknowledged in it (a batch rolled back): a sealed file is never empty.
+                    input.Dispose();
+                    _files.Delete(source);
+                    lock (_sealLock)
+                    {
+                        _sealing.Remove(relative);
+                    }
+
+                    Changed(relative);
+                    return;
                 }
 
-                Changed(relative);
-                return;
-            }
-
-            using (var input = new FileStream(source, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16))
-            using (var output = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16))
-            {
-                using (var gzip = new GZipStream(output, CompressionLevel.Fastest, leaveOpen: true))
+                using var output = _files.Create(temporary);
+                using (var gzip = new GZipStream(new BufferedStream(new DurableFileStream(output, writable: true), 1 << 16), CompressionLevel.Fastest))
                 {
-                    input.CopyTo(gzip);
+                    new DurableFileStream(input, writable: false).CopyTo(gzip, 1 << 16);
                 }
 
-                output.Flush(flushToDisk: true);
+                output.Flush();
                 Interlocked.Increment(ref _fsyncs);
             }
 
-            File.Move(temporary, target, overwrite: true);
+            _files.Rename(temporary, target);
+            // Durable before the source may be deleted (the deletion is synced in the same directory later).
+            _files.SyncDirectory(Path.GetDirectoryName(target)!);
+            Interlocked.Increment(ref _fsyncs);
             Changed(relative);
             lock (_sealLock)
             {
@@ -153,7 +162,15 @@ internal sealed partial class PartitionStore
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             // Left in the sealing list: the next start retries it.
-            File.Delete(temporary);
+            try
+            {
+                _files.Delete(temporary);
+            }
+            catch (IOException)
+            {
+                // Recovery removes it.
+            }
+
             DiskErrors.Log("store_seal_failed", ex, ref _sealFullLogged);
         }
     }
@@ -177,7 +194,10 @@ internal sealed partial class PartitionStore
 
             try
             {
-                File.Delete(FullPath(relative));
+                // Synced before the ledger stops naming it, so a power cut cannot bring it back beside its .gz.
+                var full = FullPath(relative);
+                _files.Delete(full);
+                _files.SyncDirectory(Path.GetDirectoryName(full)!);
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {

@@ -4,8 +4,7 @@ using System.IO.Compression;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
-using Microsoft.Win32.SafeHandles;
-using Oxbow.Daemon.Ingest;
+using Oxbow.Daemon.Files;
 using Oxbow.Daemon.Spool;
 using Oxbow.Daemon.Threading;
 using Oxbow.IO;
@@ -35,6 +34,15 @@ namespace Oxbow.Daemon.Storage;
 internal sealed partial class PartitionStore : IBatchPlacement
 {
     private readonly StorageOptions _options;
+    private readonly IDurableFileSystem _files;
+    private readonly Action<IEnumerable<string>> _changed;
+    private readonly bool _stepwise;
+    // Files created (or recreated) whose directory entries are not yet durable: synced before the batch that put
+    // bytes in them is acknowledged, or the file could vanish in a power cut with acknowledged events in it.
+    private readonly List<string> _unsyncedEntries = [];
+    // Hour directories whose chain up to DATA is known to be durable.
+    private readonly HashSet<string> _syncedHours = new(StringComparer.Ordinal);
+    private bool _intentsLinked;
     private readonly string _stateDirectory;
     private readonly string _intentsPath;
     private long _filesRecreated;
@@ -79,13 +87,34 @@ internal sealed partial class PartitionStore : IBatchPlacement
 
     /// <summary>Prepares the store; the spool it is given to recovers it, and <see cref="RunAsync"/> keeps it.</summary>
     public PartitionStore(StorageOptions options)
+        : this(options, PhysicalFileSystem.Instance, hours => StoreChanges.Record(options.DataDirectory, hours), stepwise: false)
+    {
+    }
+
+    private PartitionStore(StorageOptions options, IDurableFileSystem files, Action<IEnumerable<string>> changed, bool stepwise)
     {
         _options = options;
+        _files = files;
+        _changed = changed;
+        _stepwise = stepwise;
         _stateDirectory = Path.Combine(options.DataDirectory, "_oxbow");
-        Directory.CreateDirectory(_stateDirectory);
+        files.CreateDirectory(_stateDirectory);
         _intentsPath = Path.Combine(_stateDirectory, "store-intents");
         CollectorId = LoadOrCreateId(Path.Combine(_stateDirectory, "collector-id"), options.CollectorName);
     }
+
+    /// <summary>
+    /// A store for the model test: every file operation through <paramref name="files"/>, no change feed, and no
+    /// background work: seals run inline, and the test calls <see cref="CheckpointNow"/>, <see cref="SealIdleNow"/>
+    /// and <see cref="RemoveSealedSourcesNow"/> where <see cref="RunAsync"/> would.
+    /// </summary>
+    internal static PartitionStore OpenStepwise(StorageOptions options, IDurableFileSystem files) => new(options, files, _ => { }, stepwise: true);
+
+    internal void CheckpointNow(SpoolLog spool) => Checkpoint(spool);
+
+    internal void SealIdleNow() => SealDue();
+
+    internal void RemoveSealedSourcesNow() => DeleteSealedSources(all: true);
 
     /// <summary>This collector's id, part of every file name so collectors can share a bucket.</summary>
     public string CollectorId { get; }
@@ -226,25 +255,66 @@ internal sealed partial class PartitionStore : IBatchPlacement
                 if (file.Length > file.CommittedLength)
                 {
                     EnsureLinked(file);
-                    RandomAccess.FlushToDisk(file.Handle);
+                    file.Handle.Flush();
                     Interlocked.Increment(ref _fsyncs);
                 }
             }
+
+            SyncNewEntries();
         }
+    }
+
+    /// <summary>
+    /// Makes the directory entries of files created since the last batch durable (and, for a new hour, those of its
+    /// directories up to DATA): a file's bytes survive a power cut once flushed, its name only once its directory is.
+    /// </summary>
+    private void SyncNewEntries()
+    {
+        if (_unsyncedEntries.Count == 0)
+        {
+            return;
+        }
+
+        HashSet<string> directories = new(StringComparer.Ordinal);
+        foreach (var relative in _unsyncedEntries)
+        {
+            var hour = Path.GetDirectoryName(FullPath(relative))!;
+            directories.Add(hour);
+            if (_syncedHours.Add(hour))
+            {
+                // New hour (or its first file since start): its directory and those above it were maybe just created.
+                var day = Path.GetDirectoryName(hour)!;
+                var type = Path.GetDirectoryName(day)!;
+                directories.Add(day);
+                directories.Add(type);
+                directories.Add(Path.GetDirectoryName(type)!);
+            }
+        }
+
+        // Deepest first, so no entry is made durable before the directory it lives in.
+        foreach (var directory in directories.OrderByDescending(d => d.Length))
+        {
+            _files.SyncDirectory(directory);
+            Interlocked.Increment(ref _fsyncs);
+        }
+
+        _unsyncedEntries.Clear();
     }
 
     /// <summary>A file removed from under the collector is put back, whole, before its batch is acknowledged.</summary>
     private void EnsureLinked(PartitionFile file)
     {
         var full = FullPath(file.Relative);
-        if (UnlinkedFiles.IsLinkedAt(file.Handle, full))
+        if (_files.IsLinked(file.Handle, full))
         {
             return;
         }
 
-        var rescued = UnlinkedFiles.Rescue(file.Handle, full, file.Length);
+        var rescued = UnlinkedFiles.Rescue(_files, file.Handle, full, file.Length);
         file.Handle.Dispose();
         file.Handle = rescued;
+        _unsyncedEntries.Add(file.Relative);
+        _syncedHours.Remove(Path.GetDirectoryName(full)!); // its directories may have gone too
         Interlocked.Increment(ref _filesRecreated);
         Changed(file.Relative);
         OxbowDaemonLog.Warning("store_file_recreated", "path", file.Relative, "bytes", file.Length, "reason", "removed from outside while open; recreated whole before acknowledging");
@@ -287,7 +357,7 @@ internal sealed partial class PartitionStore : IBatchPlacement
                 {
                     try
                     {
-                        RandomAccess.SetLength(file.Handle, file.CommittedLength);
+                        file.Handle.SetLength(file.CommittedLength);
                     }
                     catch (IOException ex)
                     {
@@ -326,7 +396,7 @@ internal sealed partial class PartitionStore : IBatchPlacement
             _newHours.Clear();
         }
 
-        StoreChanges.Record(_options.DataDirectory, hours);
+        _changed(hours);
     }
 
     /// <summary>A file closed by the bound during a batch that then failed: cut back to what was acknowledged, then sealed (or removed when that is nothing).</summary>
@@ -337,14 +407,15 @@ internal sealed partial class PartitionStore : IBatchPlacement
         {
             if (file.CommittedLength == 0)
             {
-                File.Delete(full);
+                _files.Delete(full);
                 Changed(file.Relative);
                 return;
             }
 
-            using (var handle = File.OpenHandle(full, FileMode.Open, FileAccess.ReadWrite))
+            using (var handle = _files.Open(full))
             {
-                RandomAccess.SetLength(handle, file.CommittedLength);
+                handle.SetLength(file.CommittedLength);
+                handle.Flush();
             }
 
             file.Length = file.CommittedLength;
@@ -392,7 +463,7 @@ internal sealed partial class PartitionStore : IBatchPlacement
     }
 
     /// <summary>Tells long-lived readers of the store that the hour holding <paramref name="relative"/> changed (see <see cref="StoreChanges"/>).</summary>
-    private void Changed(string relative) => StoreChanges.Record(_options.DataDirectory, relative[..relative.LastIndexOf('/')]);
+    private void Changed(string relative) => _changed([relative[..relative.LastIndexOf('/')]]);
 
     private string FullPath(string relative)
     {
@@ -439,7 +510,8 @@ internal sealed partial class PartitionStore : IBatchPlacement
                 // then the next checkpoint empties them.
                 if (_intentsWritten == intents)
                 {
-                    File.WriteAllBytes(_intentsPath, []);
+                    // Emptying needs no fsync: intents that come back after a crash only name files the ledger keeps.
+                    _files.Create(_intentsPath).Dispose();
                     _intentsWritten = 0;
                 }
             }

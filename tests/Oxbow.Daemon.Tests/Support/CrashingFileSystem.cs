@@ -181,6 +181,12 @@ internal sealed class CrashingFileSystem(Random random)
             fs._names[to] = inode;
         }
 
+        public bool IsLinked(IDurableFile file, string path)
+        {
+            fs.Step(generation);
+            return fs._names.TryGetValue(path, out var inode) && file is OpenFile open && ReferenceEquals(open.Inode, inode);
+        }
+
         public void SyncDirectory(string directory)
         {
             fs.Step(generation);
@@ -198,6 +204,8 @@ internal sealed class CrashingFileSystem(Random random)
 
     private sealed class OpenFile(CrashingFileSystem fs, int generation, Inode inode) : IDurableFile
     {
+        public Inode Inode => inode;
+
         public long Length
         {
             get
