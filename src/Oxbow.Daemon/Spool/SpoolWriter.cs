@@ -9,8 +9,9 @@ namespace Oxbow.Daemon.Spool;
 /// </summary>
 /// <remarks>
 /// <para><b>When a batch counts as stored.</b> Its bytes are written (into the segment, or by the placement), the
-/// placement's files are flushed, then the segment holding its record is flushed; only after that fsync does the
-/// sender hear <see cref="AppendResult.Durable"/>. This is the one place that decides it (<see cref="Sync"/>).</para>
+/// placement's files are flushed, and only then is its record written and the segment holding it flushed; only after
+/// that fsync does the sender hear <see cref="AppendResult.Durable"/>. So a record on disk always vouches for bytes
+/// that are on disk. This is the one place that decides it (<see cref="Sync"/>).</para>
 /// <para>On any failure the records written since the last fsync are cut off again, their placements undone, and their
 /// appends refused, so the senders retry: nothing is acknowledged that is not on disk, and nothing refused stays.</para>
 /// </remarks>
@@ -24,6 +25,13 @@ internal sealed class SpoolWriter : IDisposable
     private readonly DedupWindow _dedup;
     private readonly Action _durable;
     private readonly List<ReadOnlyMemory<byte>> _gather = new(2);
+
+    // With a placement, the records of a group wait here until the placement's data is flushed: a record that reached
+    // the disk before its data could outlive a power cut that the data did not (the kernel writes pages back in any
+    // order), and would then vouch for bytes that are not there. The model test found exactly that.
+    private readonly List<ReadOnlyMemory<byte>> _deferred = [];
+    private long _deferredAt;
+    private long _deferredBytes;
 
     // Written since the last fsync, in order, all in the active segment.
     private readonly List<(PendingAppend Pending, SpoolRecord Record)> _unsynced = [];
@@ -112,13 +120,27 @@ internal sealed class SpoolWriter : IDisposable
 
             var head = new byte[SpoolRecordFormat.HeadLength];
             SpoolRecordFormat.EncodeHead(head, pending.Id, pending.EventCount, payload.Span);
-            _gather.Clear();
-            _gather.Add(head);
-            _gather.Add(payload);
             try
             {
-                _active.Write(_gather, segment.Length);
-                Counters.Written(size);
+                if (_placement is not null)
+                {
+                    if (_deferred.Count == 0)
+                    {
+                        _deferredAt = segment.Length;
+                    }
+
+                    _deferred.Add(head);
+                    _deferred.Add(payload);
+                    _deferredBytes += size;
+                }
+                else
+                {
+                    _gather.Clear();
+                    _gather.Add(head);
+                    _gather.Add(payload);
+                    _active.Write(_gather, segment.Length);
+                    Counters.Written(size);
+                }
             }
             catch (IOException ex)
             {
@@ -183,6 +205,14 @@ internal sealed class SpoolWriter : IDisposable
         try
         {
             placed = _session?.Flush();
+            if (_deferred.Count > 0)
+            {
+                _active.Write(_deferred, _deferredAt);
+                Counters.Written(_deferredBytes);
+                _deferred.Clear();
+                _deferredBytes = 0;
+            }
+
             _active.Flush();
             Counters.Synced(1);
         }
@@ -255,6 +285,8 @@ internal sealed class SpoolWriter : IDisposable
 
         _session?.Rollback();
         _session = null;
+        _deferred.Clear();
+        _deferredBytes = 0;
         foreach (var (pending, _) in _unsynced)
         {
             _dedup.Remove(pending.Id);

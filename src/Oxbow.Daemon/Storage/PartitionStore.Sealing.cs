@@ -126,7 +126,7 @@ internal sealed partial class PartitionStore
                 {
                     // Nothing acknowledged in it (a batch rolled back): a sealed file is never empty.
                     input.Dispose();
-                    _files.Delete(source);
+                    DeleteDurably(source);
                     lock (_sealLock)
                     {
                         _sealing.Remove(relative);

@@ -232,6 +232,10 @@ internal sealed partial class PartitionStore : IBatchPlacement
             }
 
             _touched.Clear();
+            // Reservations belong to one batch: one left by a batch that failed half-way (its intents never written)
+            // would let this batch open that file with no durable intent, which recovery could then not remove.
+            // The model test found this.
+            _reserved.Clear();
             var (events, bytes) = Write(data.Span);
             _uncommittedEvents += events;
             _uncommittedBytes += bytes;
@@ -357,7 +361,11 @@ internal sealed partial class PartitionStore : IBatchPlacement
                 {
                     try
                     {
+                        // Flushed: the batch's bytes may be durable already (the spool's record failed after the
+                        // placement's fsync), and an unflushed cut could be undone by a power cut after the file has
+                        // left the ledger (sealed empty, removed), bringing the refused events back.
                         file.Handle.SetLength(file.CommittedLength);
+                        file.Handle.Flush();
                     }
                     catch (IOException ex)
                     {
@@ -407,7 +415,7 @@ internal sealed partial class PartitionStore : IBatchPlacement
         {
             if (file.CommittedLength == 0)
             {
-                _files.Delete(full);
+                DeleteDurably(full);
                 Changed(file.Relative);
                 return;
             }

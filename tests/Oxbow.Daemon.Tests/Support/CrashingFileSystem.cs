@@ -68,6 +68,9 @@ internal sealed class CrashingFileSystem(Random random)
     public IReadOnlyList<(string Path, long Length)> Files(string suffix) =>
         [.. _names.Where(n => n.Key.EndsWith(suffix, StringComparison.Ordinal)).Select(n => (n.Key, (long)n.Value.Current.Count))];
 
+    /// <summary>A file's bytes as the current process sees them, read without counting as an operation (for checks).</summary>
+    public byte[] Content(string path) => [.. _names[path].Current];
+
     /// <summary>What was injected where: "crash at 12: Flush /spool/…".</summary>
     public List<string> Injected { get; } = [];
 
