@@ -74,9 +74,20 @@ internal sealed partial class PartitionStore
 
         if (DurableFiles.ReadAll(_files, _intentsPath) is { } intents)
         {
-            foreach (var relative in Encoding.UTF8.GetString(intents).Split('\n'))
+            var named = IntentNames(intents, out var torn);
+            if (torn)
             {
-                if (relative.Length > 0 && !lengths.ContainsKey(relative) && !sealing.Contains(relative) && relative.StartsWith("type=", StringComparison.Ordinal))
+                // A power cut during an append can leave a torn or zeroed tail; names appended after it would share
+                // its line and be missed. The intents are rewritten to their whole names before anything else is.
+                // The model test found this.
+                DurableFiles.Replace(_files, _intentsPath, Encoding.UTF8.GetBytes(string.Concat(named.Select(n => n + "\n"))));
+            }
+
+            foreach (var relative in named)
+            {
+                // Names are never reused, even those of files removed here.
+                _nextSequence = Math.Max(_nextSequence, SequenceOf(relative) + 1);
+                if (!lengths.ContainsKey(relative) && !sealing.Contains(relative))
                 {
                     // Created since the last checkpoint, and no acknowledged batch is in it.
                     var full = FullPath(relative);
@@ -258,6 +269,27 @@ internal sealed partial class PartitionStore
         }
 
         return 0;
+    }
+
+    /// <summary>The whole names in the intents (each a line of its own); <paramref name="torn"/> when anything else is there.</summary>
+    private static List<string> IntentNames(byte[] intents, out bool torn)
+    {
+        List<string> names = [];
+        var lines = Encoding.UTF8.GetString(intents).Split('\n');
+        torn = lines[^1].Length > 0; // the last line has no newline
+        foreach (var line in lines[..^1])
+        {
+            if (line.StartsWith("type=", StringComparison.Ordinal) && line.EndsWith(".ndjson", StringComparison.Ordinal) && !line.Contains('\0', StringComparison.Ordinal))
+            {
+                names.Add(line);
+            }
+            else
+            {
+                torn = true;
+            }
+        }
+
+        return names;
     }
 
     /// <summary>
