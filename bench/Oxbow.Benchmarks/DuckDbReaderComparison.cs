@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using DuckDB.NET.Data;
-using Oxbow.Query.DuckDb;
+using Oxbow.DuckDb;
 
 namespace Oxbow.Benchmarks;
 

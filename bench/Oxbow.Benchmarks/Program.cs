@@ -1,4 +1,5 @@
 using BenchmarkDotNet.Running;
+using Oxbow.DuckDb;
 
 // dotnet run -c Release --project bench/Oxbow.Benchmarks -- --filter '*'
 // dotnet run -c Release --project bench/Oxbow.Benchmarks -- duckdb-readers   (an alternating harness, not BenchmarkDotNet)

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.IO.Compression;
 using System.Text.Json;
 using Oxbow.Query.Store;
+using Oxbow.Store.Compaction;
 
 namespace Oxbow.Benchmarks;
 

@@ -5,6 +5,7 @@ using Amazon.S3;
 using Amazon.S3.Model;
 using Oxbow.Query.Store;
 using Oxbow.Store;
+using Oxbow.Store.Compaction;
 using Oxbow.Store.Listing;
 
 namespace Oxbow.Archive;

@@ -26,6 +26,7 @@ using Oxbow.Daemon.Tail;
 using Oxbow.Query.Store;
 using Oxbow.Receivers.Otlp;
 using Oxbow.Receivers.Seq;
+using Oxbow.Store;
 using Oxbow.Transport;
 
 namespace Oxbow.Daemon;

@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using Oxbow.Archive;
 using Oxbow.Query.Store;
 using Oxbow.Query.Tests.Support;
+using Oxbow.Store.Compaction;
 
 namespace Oxbow.Query.Tests;
 

@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using Oxbow.Query.DuckDb;
+using Oxbow.DuckDb;
 using Oxbow.Query.Tests.Support;
 
 namespace Oxbow.Query.Tests;

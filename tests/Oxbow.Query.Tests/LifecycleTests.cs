@@ -1,7 +1,9 @@
 using System.Text;
+using Oxbow.DuckDb;
 using Oxbow.Query.Store;
 using Oxbow.Query.Tests.Support;
 using Oxbow.Store;
+using Oxbow.Store.Compaction;
 
 namespace Oxbow.Query.Tests;
 

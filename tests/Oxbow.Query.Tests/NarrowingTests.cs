@@ -1,8 +1,9 @@
-using Oxbow.Query.DuckDb;
+using Oxbow.DuckDb;
 using Oxbow.Query.Store;
-using Oxbow.Query.Store.Index;
 using Oxbow.Query.Store.Narrowing;
 using Oxbow.Query.Tests.Support;
+using Oxbow.Store.Compaction;
+using Oxbow.Store.Index;
 
 namespace Oxbow.Query.Tests;
 

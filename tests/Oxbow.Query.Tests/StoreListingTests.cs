@@ -1,7 +1,9 @@
 using System.Text.Json.Nodes;
+using Oxbow.DuckDb;
 using Oxbow.Query.Store;
 using Oxbow.Query.Tests.Support;
 using Oxbow.Store;
+using Oxbow.Store.Compaction;
 using Oxbow.Store.Listing;
 
 namespace Oxbow.Query.Tests;
@@ -170,6 +172,6 @@ public sealed class StoreListingTests
         Directory.Delete(Path.Combine(dir.Path, "type=audit"), recursive: true);
         StoreChanges.Record(dir.Path, "type=audit");
         Assert.Equal(set.Events.Count - 4, Count(query));
-        Assert.Contains("actor", Assert.Throws<Oxbow.Query.DuckDb.DuckDbException>(() => query.Run("SELECT count(actor) FROM events")).Message);
+        Assert.Contains("actor", Assert.Throws<Oxbow.DuckDb.DuckDbException>(() => query.Run("SELECT count(actor) FROM events")).Message);
     }
 }

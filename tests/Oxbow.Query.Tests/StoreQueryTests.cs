@@ -1,7 +1,8 @@
 using System.IO.Compression;
-using Oxbow.Query.DuckDb;
+using Oxbow.DuckDb;
 using Oxbow.Query.Store;
 using Oxbow.Query.Tests.Support;
+using Oxbow.Store.Compaction;
 
 namespace Oxbow.Query.Tests;
 

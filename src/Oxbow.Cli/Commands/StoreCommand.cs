@@ -1,9 +1,10 @@
 using System.CommandLine;
 using System.Globalization;
 using Oxbow.Daemon;
-using Oxbow.Query.DuckDb;
+using Oxbow.DuckDb;
 using Oxbow.Query.Store;
 using Oxbow.Store;
+using Oxbow.Store.Compaction;
 
 namespace Oxbow.Cli.Commands;
 

@@ -1,5 +1,5 @@
 using System.CommandLine;
-using Oxbow.Query.DuckDb;
+using Oxbow.DuckDb;
 using Oxbow.Query.Store;
 
 namespace Oxbow.Cli.Commands;

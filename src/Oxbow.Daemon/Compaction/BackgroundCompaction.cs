@@ -1,5 +1,6 @@
-using Oxbow.Query.DuckDb;
+using Oxbow.DuckDb;
 using Oxbow.Query.Store;
+using Oxbow.Store.Compaction;
 
 namespace Oxbow.Daemon.Compaction;
 

@@ -10,6 +10,7 @@ using Oxbow.Daemon.Ingest;
 using Oxbow.Daemon.Metrics;
 using Oxbow.Daemon.Stats;
 using Oxbow.Daemon.Tail;
+using Oxbow.DuckDb;
 using Oxbow.Transport;
 
 namespace Oxbow.Daemon.Control;
@@ -210,14 +211,14 @@ internal static partial class ControlApi
                 }
             }
         }
-        catch (Exception ex) when (ex is OperationCanceledException || ex is Query.DuckDb.DuckDbException { ErrorType: Query.DuckDb.DuckDbErrorType.Interrupt })
+        catch (Exception ex) when (ex is OperationCanceledException || ex is DuckDb.DuckDbException { ErrorType: DuckDb.DuckDbErrorType.Interrupt })
         {
             failure = timer.IsCancellationRequested
                 ? Problem(408, string.Create(System.Globalization.CultureInfo.InvariantCulture, $"the query was stopped after {timeout.TotalSeconds:0.###} s (timeout_seconds, or the collector's query-timeout)"))
                 : policy.Stopping.IsCancellationRequested ? Problem(503, "the collector is stopping; the query was stopped")
                 : null; // the client left: nobody to answer
         }
-        catch (Query.DuckDb.DuckDbException ex)
+        catch (DuckDb.DuckDbException ex)
         {
             failure = Problem(400, ex.Message.ReplaceLineEndings(" ").Trim());
         }

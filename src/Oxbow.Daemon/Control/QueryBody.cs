@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
+using Oxbow.DuckDb;
 using Oxbow.Query.Output;
 using Oxbow.Query.Store;
 
@@ -84,7 +85,7 @@ internal static class QueryBody
         buffer.CopyTo(http.Response.Body);
     }
 
-    private static void WriteJson(Stream output, IReadOnlyList<Query.DuckDb.QueryColumn> columns, IEnumerable<object?[]> rows, bool truncated, bool writeEnd)
+    private static void WriteJson(Stream output, IReadOnlyList<DuckDb.QueryColumn> columns, IEnumerable<object?[]> rows, bool truncated, bool writeEnd)
     {
         using var json = new Utf8JsonWriter(output);
         json.WriteStartObject();

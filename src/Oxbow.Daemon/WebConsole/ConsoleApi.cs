@@ -5,7 +5,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Oxbow.Daemon.Auth;
 using Oxbow.Daemon.Control;
-using Oxbow.Query.DuckDb;
+using Oxbow.DuckDb;
 using Oxbow.Query.Search;
 using Oxbow.Query.Store;
 

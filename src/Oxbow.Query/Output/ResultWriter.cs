@@ -1,6 +1,6 @@
 using System.Text;
 using System.Text.Json;
-using Oxbow.Query.DuckDb;
+using Oxbow.DuckDb;
 
 namespace Oxbow.Query.Output;
 

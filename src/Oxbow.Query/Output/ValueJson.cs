@@ -1,6 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
-using Oxbow.Query.DuckDb;
+using Oxbow.DuckDb;
 
 namespace Oxbow.Query.Output;
 

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using Oxbow.DuckDb;
 
 namespace Oxbow.Query.Search;
 

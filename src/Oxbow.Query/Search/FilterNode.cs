@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using Oxbow.DuckDb;
 
 namespace Oxbow.Query.Search;
 

@@ -1,6 +1,7 @@
 using System.Text.Json;
-using Oxbow.Query.DuckDb;
+using Oxbow.DuckDb;
 using Oxbow.Query.Output;
+using Oxbow.Store;
 
 namespace Oxbow.Query.Store;
 

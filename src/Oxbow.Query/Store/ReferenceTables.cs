@@ -1,4 +1,4 @@
-using Oxbow.Query.DuckDb;
+using Oxbow.DuckDb;
 using Oxbow.Store;
 
 namespace Oxbow.Query.Store;

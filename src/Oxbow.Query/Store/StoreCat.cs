@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Oxbow.DuckDb;
 
 namespace Oxbow.Query.Store;
 

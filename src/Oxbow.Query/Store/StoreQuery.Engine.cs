@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
-using Oxbow.Query.DuckDb;
+using Oxbow.DuckDb;
 
 namespace Oxbow.Query.Store;
 

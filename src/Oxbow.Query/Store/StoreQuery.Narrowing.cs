@@ -1,7 +1,8 @@
 using System.Collections.Concurrent;
-using Oxbow.Query.DuckDb;
+using Oxbow.DuckDb;
 using Oxbow.Query.Store.Index;
 using Oxbow.Query.Store.Narrowing;
+using Oxbow.Store.Index;
 
 namespace Oxbow.Query.Store;
 

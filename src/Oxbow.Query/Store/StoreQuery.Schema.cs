@@ -1,4 +1,4 @@
-using Oxbow.Query.DuckDb;
+using Oxbow.DuckDb;
 
 namespace Oxbow.Query.Store;
 

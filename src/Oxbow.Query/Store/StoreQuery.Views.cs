@@ -2,8 +2,9 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
-using Oxbow.Query.DuckDb;
+using Oxbow.DuckDb;
 using Oxbow.Store;
+using Oxbow.Store.Compaction;
 
 namespace Oxbow.Query.Store;
 

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Oxbow.DuckDb;
 
 namespace Oxbow.Query.Store;
 

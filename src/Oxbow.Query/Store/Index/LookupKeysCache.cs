@@ -1,3 +1,4 @@
+using Oxbow.Store.Index;
 namespace Oxbow.Query.Store.Index;
 
 /// <summary>

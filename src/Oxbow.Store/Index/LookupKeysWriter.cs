@@ -1,8 +1,8 @@
+using Oxbow.DuckDb;
 using Oxbow.IO;
-using Oxbow.Query.DuckDb;
 using Oxbow.Store;
 
-namespace Oxbow.Query.Store.Index;
+namespace Oxbow.Store.Index;
 
 /// <summary>Writes a Parquet file's lookup index (<see cref="LookupKeys"/>) from the file itself.</summary>
 internal static class LookupKeysWriter

@@ -1,11 +1,11 @@
 using System.Globalization;
+using Oxbow.DuckDb;
 using Oxbow.IO;
-using Oxbow.Query.DuckDb;
-using Oxbow.Query.Store.Index;
 using Oxbow.Store;
+using Oxbow.Store.Index;
 using Oxbow.Store.Listing;
 
-namespace Oxbow.Query.Store;
+namespace Oxbow.Store.Compaction;
 
 /// <summary>
 /// Compacts closed hours into Parquet in the same Hive layout: per hour, the sealed <c>.ndjson.gz</c> files (and any

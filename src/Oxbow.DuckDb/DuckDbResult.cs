@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace Oxbow.Query.DuckDb;
+namespace Oxbow.DuckDb;
 
 /// <summary>
 /// A query result, read one data chunk (up to 2,048 rows) at a time through DuckDB's vector API. Values map to .NET

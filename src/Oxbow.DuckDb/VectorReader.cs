@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 
-namespace Oxbow.Query.DuckDb;
+namespace Oxbow.DuckDb;
 
 /// <summary>
 /// Reads one column's values out of a DuckDB vector. Built once per result column from its logical type, then bound

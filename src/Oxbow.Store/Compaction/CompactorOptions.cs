@@ -1,4 +1,4 @@
-namespace Oxbow.Query.Store;
+namespace Oxbow.Store.Compaction;
 
 /// <summary>Options for <see cref="Compactor"/>.</summary>
 public sealed class CompactorOptions

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 
-namespace Oxbow.Query.Store;
+namespace Oxbow.Store.Compaction;
 
 /// <summary>
 /// Crash points for tests of atomicity: when <c>OXBOW_FAULT</c> names a point, the process kills itself there with

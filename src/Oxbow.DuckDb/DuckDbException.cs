@@ -1,4 +1,4 @@
-namespace Oxbow.Query.DuckDb;
+namespace Oxbow.DuckDb;
 
 /// <summary>A DuckDB failure, carrying DuckDB's own message (for example <c>Parser Error: syntax error at or near "SELEC"</c>).</summary>
 public sealed class DuckDbException(string message, DuckDbErrorType errorType) : Exception(message)

@@ -1,7 +1,7 @@
 using System.Reflection;
 using System.Runtime.InteropServices;
 
-namespace Oxbow.Query.DuckDb;
+namespace Oxbow.DuckDb;
 
 /// <summary>
 /// Finds DuckDB's native library. In order: <see cref="Path"/> if set, the <c>OXBOW_DUCKDB_LIBRARY</c> environment

@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace Oxbow.Query.DuckDb;
+namespace Oxbow.DuckDb;
 
 /// <summary>A connection: runs SQL and hands back results read through DuckDB's chunk/vector API.</summary>
 public sealed unsafe class DuckDbConnection : IDisposable

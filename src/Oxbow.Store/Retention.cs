@@ -2,7 +2,7 @@ using System.Globalization;
 using Oxbow.Store;
 using Oxbow.Store.Listing;
 
-namespace Oxbow.Query.Store;
+namespace Oxbow.Store;
 
 /// <summary>Options for <see cref="Retention"/>.</summary>
 public sealed class RetentionOptions

@@ -1,4 +1,4 @@
-namespace Oxbow.Query.Store;
+namespace Oxbow.Store;
 
 /// <summary>
 /// An exclusive lock on a file under <c>DATA/_oxbow/</c> (an advisory <c>flock</c>, released by the kernel when the

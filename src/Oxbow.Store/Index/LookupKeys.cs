@@ -3,7 +3,7 @@ using System.IO.Hashing;
 using System.Text;
 using Oxbow.Store;
 
-namespace Oxbow.Query.Store.Index;
+namespace Oxbow.Store.Index;
 
 /// <summary>
 /// The lookup index of one compacted Parquet file: for each indexed column (<see cref="Columns"/>), a split-block

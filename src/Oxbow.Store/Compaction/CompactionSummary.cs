@@ -1,5 +1,5 @@
 using Oxbow.Store;
-namespace Oxbow.Query.Store;
+namespace Oxbow.Store.Compaction;
 
 /// <summary>What one hour's compaction did.</summary>
 /// <param name="Partition">The hour.</param>

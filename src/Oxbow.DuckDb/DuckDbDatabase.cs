@@ -1,4 +1,4 @@
-namespace Oxbow.Query.DuckDb;
+namespace Oxbow.DuckDb;
 
 /// <summary>
 /// One DuckDB database: in memory (the default, what queries over the store use) or a file. Open connections with

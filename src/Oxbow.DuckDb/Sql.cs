@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace Oxbow.Query;
+namespace Oxbow.DuckDb;
 
 /// <summary>Quoting for SQL text Oxbow generates: every name and path goes through here, never raw into SQL.</summary>
 public static class Sql

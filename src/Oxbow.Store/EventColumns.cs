@@ -1,6 +1,6 @@
-using Oxbow.Query.DuckDb;
+using Oxbow.DuckDb;
 
-namespace Oxbow.Query.Store;
+namespace Oxbow.Store;
 
 /// <summary>
 /// How an event becomes table columns, in queries and in Parquet alike: the envelope fields (<c>id</c>, <c>type</c>,

@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace Oxbow.Query.DuckDb;
+namespace Oxbow.DuckDb;
 
 /// <summary>
 /// The part of DuckDB's C API (<c>duckdb.h</c>, v1.5) that Oxbow uses: open/connect, query, the chunk/vector result
