@@ -19,7 +19,6 @@ using Oxbow.Daemon.Receivers;
 using Oxbow.Daemon.Schemas;
 using Oxbow.Daemon.Spool;
 using Oxbow.Daemon.Stats;
-using Oxbow.Daemon.Storage;
 using Oxbow.Daemon.Syslog;
 using Oxbow.Daemon.Systemd;
 using Oxbow.Daemon.Tail;
@@ -27,6 +26,7 @@ using Oxbow.Query.Store;
 using Oxbow.Receivers.Otlp;
 using Oxbow.Receivers.Seq;
 using Oxbow.Store;
+using Oxbow.Store.Partitions;
 using Oxbow.Transport;
 
 namespace Oxbow.Daemon;

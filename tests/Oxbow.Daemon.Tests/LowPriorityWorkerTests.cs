@@ -1,4 +1,4 @@
-using Oxbow.Daemon.Threading;
+using Oxbow.Store.Partitions;
 
 namespace Oxbow.Daemon.Tests;
 

@@ -1,5 +1,6 @@
 using Oxbow.Daemon.Spool;
 using Oxbow.Daemon.Tests.Support;
+using Oxbow.Store.Partitions;
 using Oxbow.Transport;
 
 namespace Oxbow.Daemon.Tests;

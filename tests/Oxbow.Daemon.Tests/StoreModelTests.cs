@@ -2,8 +2,8 @@ using System.Globalization;
 using System.IO.Compression;
 using System.Text;
 using Oxbow.Daemon.Spool;
-using Oxbow.Daemon.Storage;
 using Oxbow.Daemon.Tests.Support;
+using Oxbow.Store.Partitions;
 using Oxbow.Transport;
 using Xunit.Sdk;
 

@@ -1,7 +1,7 @@
 using System.Net;
 using Oxbow.Daemon.Spool;
-using Oxbow.Daemon.Storage;
 using Oxbow.Daemon.Tests.Support;
+using Oxbow.Store.Partitions;
 using Oxbow.Transport;
 
 namespace Oxbow.Daemon.Tests;

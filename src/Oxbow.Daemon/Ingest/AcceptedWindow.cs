@@ -1,6 +1,6 @@
 using System.Globalization;
 using System.Text;
-using Oxbow.Daemon.Events;
+using Oxbow.Store.Events;
 using Oxbow.Transport;
 
 namespace Oxbow.Daemon.Ingest;

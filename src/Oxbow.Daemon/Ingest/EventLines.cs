@@ -4,7 +4,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Unicode;
 using Oxbow.Codec;
-using Oxbow.Daemon.Events;
+using Oxbow.Store.Events;
 using Oxbow.Transport;
 
 namespace Oxbow.Daemon.Ingest;

@@ -1,11 +1,11 @@
 using System.IO.Compression;
 using System.Text;
 using Oxbow.Daemon.Auth;
-using Oxbow.Daemon.Events;
 using Oxbow.Daemon.Schemas;
 using Oxbow.Daemon.Spool;
 using Oxbow.Daemon.Stats;
 using Oxbow.Daemon.Tail;
+using Oxbow.Store.Events;
 using Oxbow.Transport;
 
 namespace Oxbow.Daemon.Ingest;

@@ -2,7 +2,7 @@ using System.Buffers;
 using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
-using Oxbow.Daemon.Events;
+using Oxbow.Store.Events;
 using Oxbow.Transport;
 
 namespace Oxbow.Daemon.Schemas;

@@ -1,4 +1,4 @@
-using Oxbow.Daemon.Files;
+using Oxbow.Store.Files;
 using Oxbow.Transport;
 
 namespace Oxbow.Daemon.Spool;

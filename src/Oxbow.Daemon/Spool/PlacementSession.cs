@@ -1,3 +1,4 @@
+using Oxbow.Store.Partitions;
 namespace Oxbow.Daemon.Spool;
 
 /// <summary>

@@ -1,5 +1,5 @@
 using System.Text.Json;
-using Oxbow.Daemon.Files;
+using Oxbow.Store.Files;
 
 namespace Oxbow.Daemon.Spool;
 

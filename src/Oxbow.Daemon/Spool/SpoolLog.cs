@@ -1,7 +1,8 @@
 using System.Diagnostics;
 using System.Text.Json;
-using Oxbow.Daemon.Files;
 using Oxbow.Daemon.Spool.Format;
+using Oxbow.Store.Files;
+using Oxbow.Store.Partitions;
 using Oxbow.Transport;
 
 namespace Oxbow.Daemon.Spool;
@@ -24,7 +25,7 @@ namespace Oxbow.Daemon.Spool;
 /// counted, and the daemon starts; it never crash-loops on its own files. A segment is deleted once the consumer has
 /// committed a position past its end.</para>
 /// </remarks>
-internal sealed class SpoolLog : IDisposable
+internal sealed class SpoolLog : IDisposable, IPlacementLedger
 {
     private readonly SpoolOptions _options;
     private readonly IDurableFileSystem _files;
@@ -97,6 +98,12 @@ internal sealed class SpoolLog : IDisposable
     /// <see cref="WriteQueued"/> writes them on the caller's thread, so a test decides every step.
     /// </summary>
     internal static SpoolLog OpenStepwise(SpoolOptions options, IDurableFileSystem files, IBatchPlacement? placement = null) => new(options, placement, files, startWriter: false);
+
+    /// <inheritdoc/>
+    object IPlacementLedger.DurableMark => DurableEnd;
+
+    /// <inheritdoc/>
+    void IPlacementLedger.Checkpoint(object mark, Action<Utf8JsonWriter> writeState) => Commit((SpoolPosition)mark, 0, 0, writeState);
 
     /// <summary>The end of what is durable: every record before it is on disk (and placed, with a placement).</summary>
     public SpoolPosition DurableEnd

@@ -1,3 +1,4 @@
+using Oxbow.Store.Partitions;
 namespace Oxbow.Daemon.Spool;
 
 /// <summary>What the spool does when accepting a batch would take it over <see cref="SpoolOptions.MaxBytes"/>.</summary>

@@ -1,5 +1,5 @@
-using Oxbow.Daemon.Files;
 using Oxbow.Daemon.Spool.Format;
+using Oxbow.Store.Files;
 
 namespace Oxbow.Daemon.Spool;
 

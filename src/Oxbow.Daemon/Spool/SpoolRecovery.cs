@@ -1,5 +1,5 @@
-using Oxbow.Daemon.Files;
 using Oxbow.Daemon.Spool.Format;
+using Oxbow.Store.Files;
 using Oxbow.Transport;
 
 namespace Oxbow.Daemon.Spool;

@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using System.Runtime.CompilerServices;
 using System.Text;
-using Oxbow.Daemon.Events;
+using Oxbow.Store.Events;
 using Oxbow.Transport;
 
 namespace Oxbow.Daemon.Stats;

@@ -1,8 +1,8 @@
 using Oxbow.Daemon.Configuration;
 using Oxbow.Daemon.Forwarding;
 using Oxbow.Daemon.Spool;
-using Oxbow.Daemon.Storage;
 using Oxbow.Daemon.Tail;
+using Oxbow.Store.Partitions;
 
 namespace Oxbow.Daemon.Stats;
 

@@ -1,8 +1,8 @@
 using System.Text;
 using System.Text.Json;
 using Oxbow.Daemon.Auth;
-using Oxbow.Daemon.Events;
 using Oxbow.Query.Search;
+using Oxbow.Store.Events;
 
 namespace Oxbow.Daemon.Tail;
 

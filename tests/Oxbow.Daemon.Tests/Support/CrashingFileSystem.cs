@@ -1,4 +1,4 @@
-using Oxbow.Daemon.Files;
+using Oxbow.Store.Files;
 
 namespace Oxbow.Daemon.Tests.Support;
 

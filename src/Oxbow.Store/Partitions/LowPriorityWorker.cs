@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using System.Runtime.InteropServices;
 
-namespace Oxbow.Daemon.Threading;
+namespace Oxbow.Store.Partitions;
 
 /// <summary>
 /// One dedicated thread, at the lowest CPU priority the OS gives (nice 19 on Linux), that runs queued work in order.

@@ -1,4 +1,4 @@
-namespace Oxbow.Daemon.Storage;
+namespace Oxbow.Store.Partitions;
 
 /// <summary>Store counters.</summary>
 internal sealed record StoreStats(long Events, long Bytes, int OpenFiles, long SealedFiles, long UnreadableLines)

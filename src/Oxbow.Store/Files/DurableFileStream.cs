@@ -1,4 +1,4 @@
-namespace Oxbow.Daemon.Files;
+namespace Oxbow.Store.Files;
 
 /// <summary>
 /// A forward-only <see cref="Stream"/> over an <see cref="IDurableFile"/>, for code that writes or reads through

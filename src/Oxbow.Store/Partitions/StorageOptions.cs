@@ -1,4 +1,4 @@
-namespace Oxbow.Daemon.Storage;
+namespace Oxbow.Store.Partitions;
 
 /// <summary>Settings of the collector's partitioned store.</summary>
 public sealed class StorageOptions

@@ -4,15 +4,14 @@ using System.IO.Compression;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
-using Oxbow.Daemon.Files;
-using Oxbow.Daemon.Spool;
-using Oxbow.Daemon.Threading;
 using Oxbow.IO;
 using Oxbow.Store;
+using Oxbow.Store.Files;
 using Oxbow.Store.Listing;
+using Oxbow.Store.Partitions;
 using Oxbow.Transport;
 
-namespace Oxbow.Daemon.Storage;
+namespace Oxbow.Store.Partitions;
 
 /// <summary>Recovery at start-up: files cut back to what was acknowledged, unacknowledged files removed, recent batches checked.</summary>
 internal sealed partial class PartitionStore

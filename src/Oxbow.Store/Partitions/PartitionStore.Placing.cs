@@ -4,14 +4,13 @@ using System.IO.Compression;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
-using Oxbow.Daemon.Events;
-using Oxbow.Daemon.Spool;
-using Oxbow.Daemon.Threading;
 using Oxbow.IO;
 using Oxbow.Store;
+using Oxbow.Store.Events;
+using Oxbow.Store.Partitions;
 using Oxbow.Transport;
 
-namespace Oxbow.Daemon.Storage;
+namespace Oxbow.Store.Partitions;
 
 /// <summary>Placing a batch: each line into its partition file, and the bound on open files.</summary>
 internal sealed partial class PartitionStore
@@ -250,5 +249,61 @@ internal sealed partial class PartitionStore
         }
 
         Interlocked.Increment(ref _filesEvicted);
+    }
+
+    /// <summary>
+    /// Makes the directory entries of files created since the last batch durable (and, for a new hour, those of its
+    /// directories up to DATA): a file's bytes survive a power cut once flushed, its name only once its directory is.
+    /// </summary>
+    private void SyncNewEntries()
+    {
+        if (_unsyncedEntries.Count == 0)
+        {
+            return;
+        }
+
+        HashSet<string> directories = new(StringComparer.Ordinal);
+        foreach (var relative in _unsyncedEntries)
+        {
+            var hour = Path.GetDirectoryName(FullPath(relative))!;
+            directories.Add(hour);
+            if (_syncedHours.Add(hour))
+            {
+                // New hour (or its first file since start): its directory and those above it were maybe just created.
+                var day = Path.GetDirectoryName(hour)!;
+                var type = Path.GetDirectoryName(day)!;
+                directories.Add(day);
+                directories.Add(type);
+                directories.Add(Path.GetDirectoryName(type)!);
+            }
+        }
+
+        // Deepest first, so no entry is made durable before the directory it lives in.
+        foreach (var directory in directories.OrderByDescending(d => d.Length))
+        {
+            _files.SyncDirectory(directory);
+            Interlocked.Increment(ref _fsyncs);
+        }
+
+        _unsyncedEntries.Clear();
+    }
+
+    /// <summary>A file removed from under the collector is put back, whole, before its batch is acknowledged.</summary>
+    private void EnsureLinked(PartitionFile file)
+    {
+        var full = FullPath(file.Relative);
+        if (_files.IsLinked(file.Handle, full))
+        {
+            return;
+        }
+
+        var rescued = UnlinkedFiles.Rescue(_files, file.Handle, full, file.Length);
+        file.Handle.Dispose();
+        file.Handle = rescued;
+        _unsyncedEntries.Add(file.Relative);
+        _syncedHours.Remove(Path.GetDirectoryName(full)!); // its directories may have gone too
+        Interlocked.Increment(ref _filesRecreated);
+        Changed(file.Relative);
+        OxbowDaemonLog.Warning("store_file_recreated", "path", file.Relative, "bytes", file.Length, "reason", "removed from outside while open; recreated whole before acknowledging");
     }
 }

@@ -1,6 +1,6 @@
 using System.Buffers;
 
-namespace Oxbow.Daemon.Events;
+namespace Oxbow.Store.Events;
 
 /// <summary>
 /// Reads the fixed-position head of a canonical event line without a JSON parser:

@@ -1,4 +1,4 @@
-namespace Oxbow.Daemon.Files;
+namespace Oxbow.Store.Files;
 
 /// <summary>
 /// The file operations of the spool and the store, behind one seam so a test can stop them at any step as a power cut would, or fail

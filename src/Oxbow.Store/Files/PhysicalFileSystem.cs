@@ -1,7 +1,7 @@
 using Microsoft.Win32.SafeHandles;
 using Oxbow.IO;
 
-namespace Oxbow.Daemon.Files;
+namespace Oxbow.Store.Files;
 
 /// <summary>The real disk: <see cref="RandomAccess"/> on file handles, and fsync of directories (Shared/DirectorySync).</summary>
 internal sealed class PhysicalFileSystem : IDurableFileSystem

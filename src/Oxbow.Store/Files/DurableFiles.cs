@@ -1,4 +1,4 @@
-namespace Oxbow.Daemon.Files;
+namespace Oxbow.Store.Files;
 
 /// <summary>Composite operations built from the seam's steps, so a crash test sees (and can stop at) every one of them.</summary>
 internal static class DurableFiles

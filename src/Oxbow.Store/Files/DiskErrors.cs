@@ -1,4 +1,4 @@
-namespace Oxbow.Daemon.Spool;
+namespace Oxbow.Store.Files;
 
 /// <summary>Tells a full disk from other I/O failures.</summary>
 internal static class DiskErrors

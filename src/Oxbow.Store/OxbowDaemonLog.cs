@@ -1,9 +1,11 @@
-namespace Oxbow.Daemon;
+namespace Oxbow;
 
 /// <summary>
 /// The daemon's own events. It logs through Oxbow itself (console by default), as any application would, so its
 /// messages are structured and carry the daemon's identity.
 /// </summary>
+/// <remarks>It lives in the store's assembly because the collector's store runs inside the daemon and reports there
+/// too; the daemon sees it through InternalsVisibleTo.</remarks>
 internal static class OxbowDaemonLog
 {
     private static readonly OxLogger Log = Ox.GetLogger("oxbow");

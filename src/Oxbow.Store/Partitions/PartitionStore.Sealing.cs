@@ -4,13 +4,12 @@ using System.IO.Compression;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
-using Oxbow.Daemon.Files;
-using Oxbow.Daemon.Spool;
-using Oxbow.Daemon.Threading;
 using Oxbow.IO;
+using Oxbow.Store.Files;
+using Oxbow.Store.Partitions;
 using Oxbow.Transport;
 
-namespace Oxbow.Daemon.Storage;
+namespace Oxbow.Store.Partitions;
 
 /// <summary>Sealing: idle, full and closed-hour files gzipped on the low-priority sealer; sealed NDJSON removed after its grace.</summary>
 internal sealed partial class PartitionStore

@@ -4,15 +4,14 @@ using System.IO.Compression;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
-using Oxbow.Daemon.Files;
-using Oxbow.Daemon.Spool;
-using Oxbow.Daemon.Threading;
 using Oxbow.IO;
 using Oxbow.Store;
+using Oxbow.Store.Files;
 using Oxbow.Store.Listing;
+using Oxbow.Store.Partitions;
 using Oxbow.Transport;
 
-namespace Oxbow.Daemon.Storage;
+namespace Oxbow.Store.Partitions;
 
 /// <summary>
 /// The collector's store: the spool's <see cref="IBatchPlacement"/>, writing each accepted batch straight into
@@ -83,7 +82,7 @@ internal sealed partial class PartitionStore : IBatchPlacement
     private long _uncommittedBytes;
     private long _intentsWritten; // intents appended since they were last emptied
     private bool _closed;
-    private SpoolPosition _checkpointed;
+    private object? _checkpointed; // the ledger's mark at the last checkpoint
 
     /// <summary>Prepares the store; the spool it is given to recovers it, and <see cref="RunAsync"/> keeps it.</summary>
     public PartitionStore(StorageOptions options)
@@ -110,7 +109,7 @@ internal sealed partial class PartitionStore : IBatchPlacement
     /// </summary>
     internal static PartitionStore OpenStepwise(StorageOptions options, IDurableFileSystem files) => new(options, files, _ => { }, stepwise: true);
 
-    internal void CheckpointNow(SpoolLog spool) => Checkpoint(spool);
+    internal void CheckpointNow(IPlacementLedger ledger) => Checkpoint(ledger);
 
     internal void SealIdleNow() => SealDue();
 
@@ -143,83 +142,6 @@ internal sealed partial class PartitionStore : IBatchPlacement
     }
 
     private int _openCount;
-
-    /// <summary>
-    /// Checkpoints <paramref name="spool"/>'s ledger and seals idle or full files until cancelled; then waits for the
-    /// seals, checkpoints a last time and closes the files. The spool must have been opened with this store.
-    /// </summary>
-    public async Task RunAsync(SpoolLog spool, CancellationToken cancellationToken)
-    {
-        // Sealing gzips whole files: it yields the CPU to ingest rather than slow acknowledgements down.
-        using var sealer = new LowPriorityWorker("oxbow-seal");
-        lock (_sealLock)
-        {
-            _sealer = sealer;
-        }
-
-        foreach (var (relative, length) in _sealsBeforeStart)
-        {
-            _ = StartSeal(relative, length);
-        }
-
-        _sealsBeforeStart.Clear();
-        var checkpointFull = false; // a full disk is logged once, not every 250 ms
-        while (!cancellationToken.IsCancellationRequested)
-        {
-            try
-            {
-                await Task.Delay(_options.CheckpointInterval, cancellationToken).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
-            {
-                break;
-            }
-
-            try
-            {
-                Checkpoint(spool);
-                checkpointFull = false;
-            }
-            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-            {
-                // Acknowledged batches are safe in the spool's records; the ledger is retried next time.
-                DiskErrors.Log("store_checkpoint_failed", ex, ref checkpointFull);
-            }
-
-            SealDue();
-            ServeSealRequests();
-            DeleteSealedSources(all: false);
-        }
-
-        while (_sealRequests.TryDequeue(out var request))
-        {
-            request.TrySetCanceled(CancellationToken.None);
-        }
-
-        // Seals not begun stay in the ledger's sealing list for the next start: a backlog of thousands (a backfill
-        // over many hours) must not hold up a stop past the service manager's timeout.
-        _stopping = true;
-        Task[] seals;
-        lock (_sealLock)
-        {
-            seals = [.. _sealTasks];
-        }
-
-        await Task.WhenAll(seals).ConfigureAwait(false);
-        DeleteSealedSources(all: true);
-        lock (_filesLock)
-        {
-            _closed = true;
-            Checkpoint(spool, force: true);
-            foreach (var file in _open.Values)
-            {
-                file.Handle.Dispose();
-            }
-
-            _open.Clear();
-            _openCount = 0;
-        }
-    }
 
     /// <inheritdoc/>
     public ReadOnlyMemory<byte> Place(ReadOnlyMemory<byte> data)
@@ -266,62 +188,6 @@ internal sealed partial class PartitionStore : IBatchPlacement
 
             SyncNewEntries();
         }
-    }
-
-    /// <summary>
-    /// Makes the directory entries of files created since the last batch durable (and, for a new hour, those of its
-    /// directories up to DATA): a file's bytes survive a power cut once flushed, its name only once its directory is.
-    /// </summary>
-    private void SyncNewEntries()
-    {
-        if (_unsyncedEntries.Count == 0)
-        {
-            return;
-        }
-
-        HashSet<string> directories = new(StringComparer.Ordinal);
-        foreach (var relative in _unsyncedEntries)
-        {
-            var hour = Path.GetDirectoryName(FullPath(relative))!;
-            directories.Add(hour);
-            if (_syncedHours.Add(hour))
-            {
-                // New hour (or its first file since start): its directory and those above it were maybe just created.
-                var day = Path.GetDirectoryName(hour)!;
-                var type = Path.GetDirectoryName(day)!;
-                directories.Add(day);
-                directories.Add(type);
-                directories.Add(Path.GetDirectoryName(type)!);
-            }
-        }
-
-        // Deepest first, so no entry is made durable before the directory it lives in.
-        foreach (var directory in directories.OrderByDescending(d => d.Length))
-        {
-            _files.SyncDirectory(directory);
-            Interlocked.Increment(ref _fsyncs);
-        }
-
-        _unsyncedEntries.Clear();
-    }
-
-    /// <summary>A file removed from under the collector is put back, whole, before its batch is acknowledged.</summary>
-    private void EnsureLinked(PartitionFile file)
-    {
-        var full = FullPath(file.Relative);
-        if (_files.IsLinked(file.Handle, full))
-        {
-            return;
-        }
-
-        var rescued = UnlinkedFiles.Rescue(_files, file.Handle, full, file.Length);
-        file.Handle.Dispose();
-        file.Handle = rescued;
-        _unsyncedEntries.Add(file.Relative);
-        _syncedHours.Remove(Path.GetDirectoryName(full)!); // its directories may have gone too
-        Interlocked.Increment(ref _filesRecreated);
-        Changed(file.Relative);
-        OxbowDaemonLog.Warning("store_file_recreated", "path", file.Relative, "bytes", file.Length, "reason", "removed from outside while open; recreated whole before acknowledging");
     }
 
     /// <inheritdoc/>
@@ -482,48 +348,4 @@ internal sealed partial class PartitionStore : IBatchPlacement
             ? full
             : throw new InvalidOperationException($"refusing path outside the data directory: {relative}");
     }
-
-    /// <summary>
-    /// Writes the ledger: the spool's durable end and every open file's committed length. Taking the position first
-    /// and the lengths after it (both under the files lock, which <see cref="Committed"/> needs) means the lengths cover
-    /// at least every record before the position; recovery takes later records' lengths from the spool.
-    /// </summary>
-    private void Checkpoint(SpoolLog spool, bool force = false)
-    {
-        SpoolPosition position;
-        long intents;
-        System.Buffers.ArrayBufferWriter<byte> state;
-        lock (_filesLock)
-        {
-            position = spool.DurableEnd;
-            intents = _intentsWritten;
-            if (position == _checkpointed && !force && intents == 0)
-            {
-                return;
-            }
-
-            state = new System.Buffers.ArrayBufferWriter<byte>(1024);
-            using var json = new Utf8JsonWriter(state);
-            WriteState(json);
-        }
-
-        // The ledger's fsyncs run without the lock: the spool's writer goes on placing batches meanwhile.
-        spool.Commit(position, 0, 0, json => json.WriteRawValue(state.WrittenSpan, skipInputValidation: true));
-        _checkpointed = position;
-        if (intents > 0)
-        {
-            lock (_filesLock)
-            {
-                // Every file named in the intents is now in the ledger, unless one was created since the snapshot:
-                // then the next checkpoint empties them.
-                if (_intentsWritten == intents)
-                {
-                    // Emptying needs no fsync: intents that come back after a crash only name files the ledger keeps.
-                    _files.Create(_intentsPath).Dispose();
-                    _intentsWritten = 0;
-                }
-            }
-        }
-    }
-
 }

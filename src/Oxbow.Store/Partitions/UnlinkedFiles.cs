@@ -1,6 +1,6 @@
-using Oxbow.Daemon.Files;
+using Oxbow.Store.Files;
 
-namespace Oxbow.Daemon.Storage;
+namespace Oxbow.Store.Partitions;
 
 /// <summary>
 /// Puts back the content of a partition file that someone removed (or replaced) while the collector held it open.

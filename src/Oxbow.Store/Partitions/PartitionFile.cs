@@ -1,6 +1,6 @@
-using Oxbow.Daemon.Files;
+using Oxbow.Store.Files;
 
-namespace Oxbow.Daemon.Storage;
+namespace Oxbow.Store.Partitions;
 
 /// <summary>One open partition file and where the batch being placed stands in it.</summary>
 internal sealed class PartitionFile(string key, string relative, IDurableFile handle, long length)

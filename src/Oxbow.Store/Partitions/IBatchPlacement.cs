@@ -1,6 +1,6 @@
 using System.Text.Json;
 
-namespace Oxbow.Daemon.Spool;
+namespace Oxbow.Store.Partitions;
 
 /// <summary>
 /// Where a spool's batches are written instead of into its own segments. The spool then records only what
@@ -11,7 +11,7 @@ namespace Oxbow.Daemon.Spool;
 /// <para>The spool calls <see cref="Recover"/> once while it opens, before anything else. The steps of a group of
 /// appends (<see cref="Place"/> for each batch, <see cref="Flush"/>, then <see cref="Committed"/> once the spool's
 /// records are durable too; or <see cref="Rollback"/> when anything failed, and those appends are refused so their
-/// senders retry) are called on the spool's writer thread through a <see cref="PlacementSession"/>, whose types allow
+/// senders retry) are called on the spool's writer thread through the spool's <c>PlacementSession</c>, whose types allow
 /// only that order.</para>
 /// <para>Errors: <see cref="Place"/> and <see cref="Flush"/> report I/O failures by throwing
 /// <see cref="IOException"/>; the others must not throw.</para>
