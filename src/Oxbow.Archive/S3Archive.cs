@@ -158,7 +158,7 @@ public sealed class S3Archive : IDisposable
     public async Task<List<(string Key, string Relative, long Size)>> ListAsync(string? type, TimeRange? range, CancellationToken cancellationToken)
     {
         var root = _options.Prefix.Length == 0 ? "" : _options.Prefix + "/";
-        var prefix = root + (type is null ? "type=" : $"type={EventType.Validate(type)}/");
+        var prefix = root + (type is null ? StoreLayout.TypePrefix : StoreLayout.TypeDirectory(type) + "/");
         List<(string, string, long)> found = [];
         var request = new ListObjectsV2Request { BucketName = _options.Bucket, Prefix = prefix };
         do
@@ -183,20 +183,7 @@ public sealed class S3Archive : IDisposable
     /// The hour a relative key (<c>type=T/day=D/hour=H/name.parquet</c>) belongs to; null for anything else, so a
     /// stray or hostile key can never name a path outside the layout.
     /// </summary>
-    internal static DateTime? ParseRelative(string relative)
-    {
-        var parts = relative.Split('/');
-        if (parts.Length != 4 || !parts[0].StartsWith("type=", StringComparison.Ordinal) || !EventType.IsValid(parts[0][5..])
-            || !parts[1].StartsWith("day=", StringComparison.Ordinal) || !StoreLayout.TryParseDay(parts[1][4..], out var day)
-            || !parts[2].StartsWith("hour=", StringComparison.Ordinal) || parts[2].Length != 7
-            || !int.TryParse(parts[2][5..], NumberStyles.None, CultureInfo.InvariantCulture, out var hour) || hour > 23
-            || !parts[3].EndsWith(".parquet", StringComparison.Ordinal) || parts[3].StartsWith('.') || parts[3].Contains('\\'))
-        {
-            return null;
-        }
-
-        return day.ToDateTime(new TimeOnly(hour, 0), DateTimeKind.Utc);
-    }
+    internal static DateTime? ParseRelative(string relative) => StoreLayout.HourOfParquet(relative);
 
     private async Task<string?> ExistingHashAsync(string key, CancellationToken cancellationToken)
     {

@@ -124,6 +124,16 @@ public static class StoreLayout
             // Removed whole by retention while we looked.
         }
 
+        return Count(partition, names, name => ReadSources(Path.Combine(partition.Directory, name)));
+    }
+
+    /// <summary>
+    /// Which of <paramref name="names"/> (the file names in the partition's directory) count, by the rules on the
+    /// class; <paramref name="readSources"/> gives the names a <c>.sources</c> file lists. Apart from the disk, so the
+    /// store's model test applies the very rules queries do.
+    /// </summary>
+    internal static PartitionFiles Count(Partition partition, IReadOnlySet<string> names, Func<string, IReadOnlyList<string>> readSources)
+    {
         var replaced = new HashSet<string>(StringComparer.Ordinal);
         List<string> parquet = [];
         foreach (var name in names)
@@ -133,7 +143,7 @@ public static class StoreLayout
                 parquet.Add(Path.Combine(partition.Directory, name));
                 if (names.Contains(name + SourcesSuffix))
                 {
-                    foreach (var source in ReadSources(Path.Combine(partition.Directory, name + SourcesSuffix)))
+                    foreach (var source in readSources(name + SourcesSuffix))
                     {
                         replaced.Add(source);
                     }
@@ -172,14 +182,20 @@ public static class StoreLayout
     {
         try
         {
-            // Names only, one per line; anything with a separator is ignored, so a damaged list cannot point elsewhere.
-            return [.. File.ReadAllLines(path).Where(l => l.Length > 0 && l.IndexOfAny(['/', '\\']) < 0 && l != "." && l != "..")];
+            return ParseSources(File.ReadAllText(path));
         }
         catch (FileNotFoundException)
         {
             return [];
         }
     }
+
+    /// <summary>
+    /// The names in a <c>.sources</c> file's text: one per line; anything with a separator is ignored, so a damaged
+    /// list cannot point elsewhere.
+    /// </summary>
+    internal static IReadOnlyList<string> ParseSources(string text) =>
+        [.. text.Split('\n').Select(l => l.TrimEnd('\r')).Where(l => l.Length > 0 && l.IndexOfAny(['/', '\\']) < 0 && l != "." && l != "..")];
 
     /// <summary>Parses <c>YYYY-MM-DD</c>.</summary>
     public static bool TryParseDay(string text, out DateOnly day) =>
@@ -191,7 +207,29 @@ public static class StoreLayout
 
     /// <summary>A type's directory, relative to the data directory (<c>type=T</c>).</summary>
     /// <exception cref="ArgumentException">Not a valid event type: a name from outside never becomes a path.</exception>
-    public static string TypeDirectory(string type) => "type=" + EventType.Validate(type);
+    public static string TypeDirectory(string type) => TypePrefix + EventType.Validate(type);
+
+    /// <summary>How every type directory's name starts.</summary>
+    public const string TypePrefix = "type=";
+
+    /// <summary>
+    /// The hour a relative path (<c>type=T/day=D/hour=H/name.parquet</c>, an archived object's key under its prefix)
+    /// belongs to; null for anything else, so a stray or hostile key can never name a path outside the layout.
+    /// </summary>
+    internal static DateTime? HourOfParquet(string relative)
+    {
+        var parts = relative.Split('/');
+        if (parts.Length != 4 || !parts[0].StartsWith(TypePrefix, StringComparison.Ordinal) || !EventType.IsValid(parts[0][TypePrefix.Length..])
+            || !parts[1].StartsWith("day=", StringComparison.Ordinal) || !TryParseDay(parts[1][4..], out var day)
+            || !parts[2].StartsWith("hour=", StringComparison.Ordinal) || parts[2].Length != 7
+            || !int.TryParse(parts[2][5..], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var hour) || hour > 23
+            || !parts[3].EndsWith(".parquet", StringComparison.Ordinal) || parts[3].StartsWith('.') || parts[3].Contains('\\'))
+        {
+            return null;
+        }
+
+        return day.ToDateTime(new TimeOnly(hour, 0), DateTimeKind.Utc);
+    }
 
     /// <summary>A day's directory, relative to the data directory (<c>type=T/day=YYYY-MM-DD</c>).</summary>
     public static string DayDirectory(string type, DateOnly day) => $"{TypeDirectory(type)}/{DayName(day)}";

@@ -3,6 +3,8 @@ using System.IO.Compression;
 using System.Text;
 using Oxbow.Daemon.Spool;
 using Oxbow.Daemon.Tests.Support;
+using Oxbow.Store;
+using Oxbow.Store.Compaction;
 using Oxbow.Store.Partitions;
 using Oxbow.Transport;
 using Xunit.Sdk;
@@ -13,7 +15,7 @@ namespace Oxbow.Daemon.Tests;
 /// The collector's spool and store together, against a model of what they promise, over a file system that crashes
 /// or fails at chosen operations. Each schedule is random batches from several senders (retrying what was not
 /// acknowledged) into a few types and hours, checkpoints, seals (idle, full, and files closed by the open-file bound),
-/// removal of sealed sources, failures (ENOSPC, EIO), crashes at any operation (recovery included) and restarts.
+/// removal of sealed sources, compactions of hours (their commit steps; a stand-in for DuckDB's Parquet), failures (ENOSPC, EIO), crashes at any operation (recovery included) and restarts.
 /// After every start and at the end the invariants are checked against what a query would read. A failing schedule
 /// names its seed: OXBOW_MODEL_SEED=N replays it alone; OXBOW_MODEL_SCHEDULES sets how many run (default 3,000, about 20 seconds; 10,000 and 30,000 passed before this
 /// test was committed).
@@ -27,7 +29,7 @@ public sealed class StoreModelTests
     {
         var only = Environment.GetEnvironmentVariable("OXBOW_MODEL_SEED") is { Length: > 0 } text ? int.Parse(text, CultureInfo.InvariantCulture) : 0;
         var count = only > 0 ? 1 : int.Parse(Environment.GetEnvironmentVariable("OXBOW_MODEL_SCHEDULES") ?? "3000", CultureInfo.InvariantCulture);
-        long crashes = 0, failures = 0, seals = 0, checkpoints = 0;
+        long crashes = 0, failures = 0, seals = 0, checkpoints = 0, compactions = 0;
         for (var seed = Math.Max(1, only); seed < Math.Max(1, only) + count; seed++)
         {
             var schedule = new Schedule(seed);
@@ -44,6 +46,7 @@ public sealed class StoreModelTests
             failures += schedule.Failures;
             seals += schedule.Seals;
             checkpoints += schedule.Checkpoints;
+            compactions += schedule.Compactions;
         }
 
         if (only > 0)
@@ -56,6 +59,7 @@ public sealed class StoreModelTests
         Assert.True(failures > count / 4, $"{failures} injected failures in {count} schedules");
         Assert.True(seals > count, $"{seals} files sealed in {count} schedules");
         Assert.True(checkpoints > count, $"{checkpoints} checkpoints in {count} schedules");
+        Assert.True(compactions > count / 2, $"{compactions} compactions in {count} schedules");
     }
 
     private sealed class Schedule(int seed)
@@ -81,6 +85,10 @@ public sealed class StoreModelTests
         public long Seals { get; private set; }
 
         public long Checkpoints { get; private set; }
+
+        public long Compactions { get; private set; }
+
+        private int _compactions; // names every compaction's output, committed or not
 
         public string Trace => _trace + "injected: " + string.Join("; ", _fs.Injected);
 
@@ -108,17 +116,21 @@ public sealed class StoreModelTests
             for (var step = 0; step < steps; step++)
             {
                 var choice = _random.Next(100);
-                if (choice < 45)
+                if (choice < 42)
                 {
                     Append();
                 }
-                else if (choice < 60)
+                else if (choice < 55)
                 {
                     Checkpoint();
                 }
-                else if (choice < 70)
+                else if (choice < 64)
                 {
                     Seal();
+                }
+                else if (choice < 70)
+                {
+                    Compact();
                 }
                 else if (choice < 80)
                 {
@@ -309,24 +321,10 @@ public sealed class StoreModelTests
         private void CheckStore(bool final)
         {
             var visible = new Dictionary<string, string>(StringComparer.Ordinal); // event id → file
-            var sealedNames = _fs.Files(".ndjson.gz").Select(f => f.Path).ToHashSet(StringComparer.Ordinal);
-            foreach (var (path, _) in _fs.Files(".ndjson").Concat(_fs.Files(".ndjson.gz")))
+            foreach (var path in HourDirectories().SelectMany(Counted))
             {
-                if (!path.StartsWith(Data + "/type=", StringComparison.Ordinal) || sealedNames.Contains(path + ".gz"))
-                {
-                    continue;
-                }
-
-                var content = _fs.Content(path);
-                if (path.EndsWith(".gz", StringComparison.Ordinal))
-                {
-                    using var gzip = new GZipStream(new MemoryStream(content), CompressionMode.Decompress);
-                    using var plain = new MemoryStream();
-                    gzip.CopyTo(plain);
-                    content = plain.ToArray();
-                    Assert.True(content.Length > 0, $"{path} is sealed and empty");
-                }
-
+                var content = Read(path);
+                Assert.True(content.Length > 0 || path.EndsWith(".ndjson", StringComparison.Ordinal), $"{path} is sealed or compacted and empty");
                 Assert.True(content.Length == 0 || content[^1] == (byte)'\n', $"{path} ends inside a line");
                 foreach (var line in Encoding.UTF8.GetString(content).Split('\n', StringSplitOptions.RemoveEmptyEntries))
                 {
@@ -358,6 +356,82 @@ public sealed class StoreModelTests
 
             // The spool holds only placement records, within its bound.
             Assert.True(_fs.Files(".seg").Sum(s => s.Length) <= _spoolOptions.MaxBytes, "the spool is over its bound");
+        }
+
+        /// <summary>
+        /// A compaction of one hour with sealed files, as the collector's would (its inputs by the rules queries use;
+        /// each step of its commit through the crashing file system). Parquet is the one part that cannot run here:
+        /// DuckDB writes its own files, so the stand-in output is the inputs' lines, written through the seam.
+        /// </summary>
+        private void Compact()
+        {
+            var hours = _fs.Files(".ndjson.gz").Select(f => Path.GetDirectoryName(f.Path)!).Distinct().Order(StringComparer.Ordinal).ToList();
+            if (hours.Count == 0)
+            {
+                return;
+            }
+
+            var directory = hours[_random.Next(hours.Count)];
+            var mount = _fs.Mount();
+            try
+            {
+                var commit = new CompactionCommit(mount, directory);
+                commit.Recover(_ => true);
+                var files = Files(directory);
+                if (files.Sealed.Count == 0 && files.Parquet.Count <= 1)
+                {
+                    return;
+                }
+
+                List<string> inputs = [.. files.Sealed, .. files.Parquet];
+                var target = $"{directory}/model-{++_compactions:D6}.parquet";
+                commit.Begin(target, inputs.Select(i => Path.GetFileName(i)));
+                using (var output = mount.Create(target + StoreLayout.TemporarySuffix))
+                {
+                    output.Write([.. inputs.SelectMany(Read)], 0);
+                    output.Flush();
+                }
+
+                commit.Commit(target);
+                commit.RemoveReplaced(target + StoreLayout.SourcesSuffix);
+                Compactions++;
+                Note($"compacted {inputs.Count} files of {directory[Data.Length..]}");
+            }
+            catch (IOException ex)
+            {
+                Note($"compaction failed: {ex.Message}");
+            }
+        }
+
+        private IEnumerable<string> HourDirectories() =>
+            _fs.Files("").Select(f => Path.GetDirectoryName(f.Path)!).Where(d => d.StartsWith(Data + "/type=", StringComparison.Ordinal)).Distinct().Order(StringComparer.Ordinal);
+
+        /// <summary>The files of an hour that a query reads, by the store's own rules.</summary>
+        private PartitionFiles Files(string directory)
+        {
+            var names = _fs.Files("").Where(f => Path.GetDirectoryName(f.Path) == directory).Select(f => Path.GetFileName(f.Path)).ToHashSet(StringComparer.Ordinal);
+            return StoreLayout.Count(new Partition("model", default, 0, directory), names, name => StoreLayout.ParseSources(Encoding.UTF8.GetString(_fs.Content(directory + "/" + name))));
+        }
+
+        private IEnumerable<string> Counted(string directory)
+        {
+            var files = Files(directory);
+            return [.. files.Active, .. files.Sealed, .. files.Parquet];
+        }
+
+        /// <summary>A counted file's lines: gzip undone for a sealed file (the model's Parquet is plain lines).</summary>
+        private byte[] Read(string path)
+        {
+            var content = _fs.Content(path);
+            if (!path.EndsWith(".gz", StringComparison.Ordinal))
+            {
+                return content;
+            }
+
+            using var gzip = new GZipStream(new MemoryStream(content), CompressionMode.Decompress);
+            using var plain = new MemoryStream();
+            gzip.CopyTo(plain);
+            return plain.ToArray();
         }
 
         private (byte[] Data, string[] Ids) Batch()

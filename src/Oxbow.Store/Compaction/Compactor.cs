@@ -2,6 +2,7 @@ using System.Globalization;
 using Oxbow.DuckDb;
 using Oxbow.IO;
 using Oxbow.Store;
+using Oxbow.Store.Files;
 using Oxbow.Store.Index;
 using Oxbow.Store.Listing;
 
@@ -99,77 +100,16 @@ public sealed class Compactor(CompactorOptions options)
     /// </summary>
     public static void Recover(Partition partition, TimeSpan keepReplacedFor = default)
     {
-        string[] names;
+        var now = DateTime.UtcNow;
         try
         {
-            names = Directory.GetFiles(partition.Directory);
+            new CompactionCommit(PhysicalFileSystem.Instance, partition.Directory)
+                .Recover(parquet => File.GetLastWriteTimeUtc(parquet) + keepReplacedFor <= now);
         }
         catch (DirectoryNotFoundException)
         {
-            return;
+            // Removed whole by retention.
         }
-
-        var now = DateTime.UtcNow;
-        foreach (var list in names.Where(n => n.EndsWith(".parquet" + StoreLayout.SourcesSuffix, StringComparison.Ordinal)))
-        {
-            var parquet = list[..^StoreLayout.SourcesSuffix.Length];
-            var committed = File.GetLastWriteTimeUtc(parquet);
-            if (!File.Exists(parquet))
-            {
-                // Aborted: the inputs still count; the list and any partial output go.
-                File.Delete(parquet + StoreLayout.TemporarySuffix);
-                File.Delete(list);
-            }
-            else if (committed + keepReplacedFor <= now && File.Exists(list))
-            {
-                RemoveReplaced(partition.Directory, list);
-            }
-        }
-
-        foreach (var temporary in names.Where(n => n.EndsWith(".parquet" + StoreLayout.TemporarySuffix, StringComparison.Ordinal)
-            || n.EndsWith(".parquet" + LookupKeys.Suffix + StoreLayout.TemporarySuffix, StringComparison.Ordinal)))
-        {
-            File.Delete(temporary);
-        }
-
-        // An index whose file is gone (a compaction that crashed before its commit, or a removal that crashed
-        // between the file and its index) describes nothing.
-        foreach (var keys in names.Where(n => n.EndsWith(".parquet" + LookupKeys.Suffix, StringComparison.Ordinal)))
-        {
-            if (!File.Exists(keys[..^LookupKeys.Suffix.Length]))
-            {
-                File.Delete(keys);
-            }
-        }
-    }
-
-    /// <summary>
-    /// Deletes what a committed compaction's <paramref name="list"/> names, then the list. The order keeps every crash
-    /// point correct: a replaced Parquet file's own inputs go before its list, and its list before it, so no file that
-    /// no longer counts ever counts again (a list without its Parquet file would un-replace its inputs).
-    /// </summary>
-    private static void RemoveReplaced(string directory, string list)
-    {
-        foreach (var source in StoreLayout.ReadSources(list))
-        {
-            var path = Path.Combine(directory, source);
-            if (File.Exists(path + StoreLayout.SourcesSuffix))
-            {
-                RemoveReplaced(directory, path + StoreLayout.SourcesSuffix);
-            }
-
-            if (source.EndsWith(".ndjson.gz", StringComparison.Ordinal))
-            {
-                // The collector keeps a sealed file's NDJSON for a while (queries listed before the seal may still
-                // read it); it goes first, so it never outlives its .gz and counts again.
-                File.Delete(path[..^3]);
-            }
-
-            File.Delete(path);
-            File.Delete(path + LookupKeys.Suffix);
-        }
-
-        File.Delete(list);
     }
 
     private HourCompaction Compact(DuckDbConnection connection, Partition partition, string collector)
@@ -224,7 +164,8 @@ public sealed class Compactor(CompactorOptions options)
         var list = target + StoreLayout.SourcesSuffix;
         var temporary = target + StoreLayout.TemporarySuffix;
 
-        WriteDurably(list, string.Concat(inputs.Select(f => Path.GetFileName(f) + "\n")));
+        var commit = new CompactionCommit(PhysicalFileSystem.Instance, partition.Directory);
+        commit.Begin(target, inputs.Select(f => Path.GetFileName(f)));
         FaultPoints.Hit("compaction-after-sources");
 
         long events = 0;
@@ -262,9 +203,9 @@ public sealed class Compactor(CompactorOptions options)
             }
 
             events = (written.Rows.Count > 0 && written.Rows[0][0] is long count ? count : 0) - carried;
-            using (var handle = File.OpenHandle(temporary, FileMode.Open, FileAccess.ReadWrite))
+            using (var output = PhysicalFileSystem.Instance.Open(temporary))
             {
-                RandomAccess.FlushToDisk(handle);
+                output.Flush();
             }
 
             // The index goes in before the commit, so a committed file has one unless a crash lost its rename (then
@@ -274,18 +215,13 @@ public sealed class Compactor(CompactorOptions options)
         }
 
         FaultPoints.Hit("compaction-after-parquet");
-        if (File.Exists(temporary))
-        {
-            File.Move(temporary, target);
-            DirectorySync.Sync(partition.Directory);
-        }
+        commit.Commit(target);
 
         FaultPoints.Hit("compaction-after-commit");
         if (!File.Exists(target) || options.KeepReplacedFor <= TimeSpan.Zero)
         {
             // Nothing written (every input was empty) leaves nothing for a query to race with.
-            RemoveReplaced(partition.Directory, list);
-            DirectorySync.Sync(partition.Directory);
+            commit.RemoveReplaced(list);
         }
 
         var outputBytes = File.Exists(target) ? new FileInfo(target).Length : 0;
@@ -338,12 +274,5 @@ public sealed class Compactor(CompactorOptions options)
         var path = Path.Combine(options.DataDirectory, "_oxbow", "collector-id");
         var id = File.Exists(path) ? File.ReadAllText(path).Trim() : "";
         return id.Length > 0 && id.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_') ? id : "local";
-    }
-
-    private static void WriteDurably(string path, string text)
-    {
-        using var stream = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.None);
-        stream.Write(System.Text.Encoding.UTF8.GetBytes(text));
-        stream.Flush(flushToDisk: true);
     }
 }
