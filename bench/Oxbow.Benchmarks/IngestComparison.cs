@@ -5,8 +5,8 @@ namespace Oxbow.Benchmarks;
 
 /// <summary>
 /// Two builds of the collector beside rsyslog in one run: each round sends the same 200,000 acknowledged events to the
-/// build before a change, to the build after it, and to rsyslog (plain and with mmjsonparse), in turn (A B C D A B
-/// …), after warming both collectors as <see cref="IngestBenchmarks"/> does. Prints each one's median events/s and
+/// build before a change, to the build after it, and to rsyslog (plain and with mmjsonparse), in turn, the order
+/// rotating every round (A B C D, B C D A, …), after warming both collectors as <see cref="IngestBenchmarks"/> does. Prints each one's median events/s and
 /// each build's ratio to rsyslog, then each build's agent memory with its upstream down.
 /// <code>
 /// OXBOW_CLI_BEFORE=/path/to/old/Oxbow.Cli.dll dotnet run -c Release --project bench/Oxbow.Benchmarks -- ingest-ab [ROUNDS]
@@ -41,12 +41,19 @@ internal static class IngestComparison
         const int Events = 200_000;
         for (var round = 0; round < rounds; round++)
         {
-            foreach (var (name, run) in contenders)
+            // The order rotates every round, so no contender always runs right after the same one (whose background
+            // work, a collector's seals say, would then always land in its measurement).
+            List<string> line = [];
+            for (var i = 0; i < contenders.Length; i++)
             {
+                var (name, run) = contenders[(round + i) % contenders.Length];
                 var stopwatch = Stopwatch.StartNew();
                 run().GetAwaiter().GetResult();
                 rates[name].Add(Events / stopwatch.Elapsed.TotalSeconds);
+                line.Add(string.Create(CultureInfo.InvariantCulture, $"{name} {rates[name][^1]:N0}"));
             }
+
+            Console.WriteLine($"// round {round + 1}: {string.Join("; ", line)}");
         }
 
         Console.WriteLine($"// {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {rounds} rounds of {Events:N0} events each, alternated; medians");
