@@ -210,7 +210,7 @@ public static class StoreLayout
     public static string TypeDirectory(string type) => TypePrefix + EventType.Validate(type);
 
     /// <summary>How every type directory's name starts.</summary>
-    public const string TypePrefix = "type=";
+    internal const string TypePrefix = "type=";
 
     /// <summary>
     /// The hour a relative path (<c>type=T/day=D/hour=H/name.parquet</c>, an archived object's key under its prefix)

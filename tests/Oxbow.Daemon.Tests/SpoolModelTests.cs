@@ -3,7 +3,6 @@ using System.Text;
 using Oxbow.Daemon.Spool;
 using Oxbow.Daemon.Tests.Support;
 using Oxbow.Transport;
-using Xunit.Sdk;
 
 namespace Oxbow.Daemon.Tests;
 
@@ -21,37 +20,22 @@ public sealed class SpoolModelTests
     [Fact]
     public void Every_acknowledged_batch_survives_any_crash_exactly_once_and_nothing_else_appears()
     {
-        var only = Environment.GetEnvironmentVariable("OXBOW_MODEL_SEED") is { Length: > 0 } text ? int.Parse(text, CultureInfo.InvariantCulture) : 0;
-        var count = only > 0 ? 1 : int.Parse(Environment.GetEnvironmentVariable("OXBOW_MODEL_SCHEDULES") ?? "10000", CultureInfo.InvariantCulture);
-        var crashes = 0L;
-        var failures = 0L;
-        for (var seed = Math.Max(1, only); seed < Math.Max(1, only) + count; seed++)
+        long crashes = 0, failures = 0;
+        var count = ModelSchedules.Run(10_000, seed => new Schedule(seed), schedule =>
         {
-            var schedule = new Schedule(seed);
-            try
-            {
-                schedule.Run();
-            }
-            catch (Exception ex)
-            {
-                throw new XunitException($"schedule {seed} failed; replay it with OXBOW_MODEL_SEED={seed}\n{schedule.Trace}\n{ex}");
-            }
-
             crashes += schedule.Crashes;
             failures += schedule.Failures;
-        }
+        });
 
         // The schedules must actually crash and fail, or they prove nothing.
-        if (only > 0)
+        if (count > 0)
         {
-            return;
+            Assert.True(crashes > count / 2, $"{crashes} crashes in {count} schedules");
+            Assert.True(failures > count / 4, $"{failures} injected failures in {count} schedules");
         }
-
-        Assert.True(crashes > count / 2, $"{crashes} crashes in {count} schedules");
-        Assert.True(failures > count / 4, $"{failures} injected failures in {count} schedules");
     }
 
-    private sealed class Schedule(int seed)
+    private sealed class Schedule(int seed) : IModelSchedule
     {
         private readonly Random _random = new(seed);
         private readonly Dictionary<BatchId, byte[]> _sent = [];
@@ -108,16 +92,11 @@ public sealed class SpoolModelTests
                 }
                 else if (choice < 80)
                 {
-                    var after = _random.Next(1, 40);
-                    Note($"crash armed in {after}");
-                    _fs.CrashAfter(after);
+                    ModelSchedules.ArmCrash(_fs, _random, 40, Note);
                 }
                 else if (choice < 90)
                 {
-                    var after = _random.Next(1, 15);
-                    var errno = _random.Next(2) == 0 ? 28 : 5;
-                    Note($"failure {errno} armed in {after}");
-                    _fs.FailAfter(after, errno);
+                    ModelSchedules.ArmFailure(_fs, _random, 15, Note);
                 }
                 else
                 {
@@ -149,39 +128,9 @@ public sealed class SpoolModelTests
 
         private void Start(bool armCrash = true)
         {
-            while (true)
-            {
-                if (armCrash && _random.Next(4) == 0)
-                {
-                    var after = _random.Next(1, 25);
-                    Note($"crash armed in {after}, during recovery");
-                    _fs.CrashAfter(after);
-                }
-
-                try
-                {
-                    _spool = SpoolLog.OpenStepwise(_options, _fs.Mount());
-                }
-                catch (Exception ex) when (_fs.Crashed)
-                {
-                    Note($"crashed while opening: {ex.GetType().Name}");
-                    Crashes++;
-                    _fs.Restart();
-                    continue;
-                }
-                catch (IOException ex) when (ex.HResult is 5 or 28)
-                {
-                    // An injected failure while opening: the daemon would exit and be restarted.
-                    Note($"failed while opening: {ex.Message}");
-                    _fs.Restart();
-                    continue;
-                }
-
-                break;
-            }
-
+            Crashes += ModelSchedules.Open(_fs, _random, armCrash, 25, Note, () => _spool = SpoolLog.OpenStepwise(_options, _fs.Mount()));
             _answers.Clear();
-            _position = _spool.CommittedPosition;
+            _position = _spool!.CommittedPosition;
             Note($"opened at {_position}, {_spool.Stats.PendingRecords} pending, {_spool.SkippedRecords} skipped");
             _delivered.Clear();
             CheckDisk();

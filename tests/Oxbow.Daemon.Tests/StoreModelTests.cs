@@ -7,7 +7,6 @@ using Oxbow.Store;
 using Oxbow.Store.Compaction;
 using Oxbow.Store.Partitions;
 using Oxbow.Transport;
-using Xunit.Sdk;
 
 namespace Oxbow.Daemon.Tests;
 
@@ -27,42 +26,28 @@ public sealed class StoreModelTests
     [Fact]
     public void Every_acknowledged_event_is_stored_exactly_once_whatever_crashes_and_no_partial_line_is_ever_visible()
     {
-        var only = Environment.GetEnvironmentVariable("OXBOW_MODEL_SEED") is { Length: > 0 } text ? int.Parse(text, CultureInfo.InvariantCulture) : 0;
-        var count = only > 0 ? 1 : int.Parse(Environment.GetEnvironmentVariable("OXBOW_MODEL_SCHEDULES") ?? "3000", CultureInfo.InvariantCulture);
         long crashes = 0, failures = 0, seals = 0, checkpoints = 0, compactions = 0;
-        for (var seed = Math.Max(1, only); seed < Math.Max(1, only) + count; seed++)
+        var count = ModelSchedules.Run(3_000, seed => new Schedule(seed), schedule =>
         {
-            var schedule = new Schedule(seed);
-            try
-            {
-                schedule.Run();
-            }
-            catch (Exception ex)
-            {
-                throw new XunitException($"schedule {seed} failed; replay it with OXBOW_MODEL_SEED={seed}\n{schedule.Trace}\n{ex}");
-            }
-
             crashes += schedule.Crashes;
             failures += schedule.Failures;
             seals += schedule.Seals;
             checkpoints += schedule.Checkpoints;
             compactions += schedule.Compactions;
-        }
-
-        if (only > 0)
-        {
-            return;
-        }
+        });
 
         // The schedules must reach every part, or they prove nothing.
-        Assert.True(crashes > count / 2, $"{crashes} crashes in {count} schedules");
-        Assert.True(failures > count / 4, $"{failures} injected failures in {count} schedules");
-        Assert.True(seals > count, $"{seals} files sealed in {count} schedules");
-        Assert.True(checkpoints > count, $"{checkpoints} checkpoints in {count} schedules");
-        Assert.True(compactions > count / 2, $"{compactions} compactions in {count} schedules");
+        if (count > 0)
+        {
+            Assert.True(crashes > count / 2, $"{crashes} crashes in {count} schedules");
+            Assert.True(failures > count / 4, $"{failures} injected failures in {count} schedules");
+            Assert.True(seals > count, $"{seals} files sealed in {count} schedules");
+            Assert.True(checkpoints > count, $"{checkpoints} checkpoints in {count} schedules");
+            Assert.True(compactions > count / 2, $"{compactions} compactions in {count} schedules");
+        }
     }
 
-    private sealed class Schedule(int seed)
+    private sealed class Schedule(int seed) : IModelSchedule
     {
         private static readonly string[] Types = ["web", "web.db", "jobs"];
         private readonly Random _random = new(seed);
@@ -134,16 +119,11 @@ public sealed class StoreModelTests
                 }
                 else if (choice < 80)
                 {
-                    var after = _random.Next(1, 60);
-                    Note($"crash armed in {after}");
-                    _fs.CrashAfter(after);
+                    ModelSchedules.ArmCrash(_fs, _random, 60, Note);
                 }
                 else if (choice < 92)
                 {
-                    var after = _random.Next(1, 20);
-                    var errno = _random.Next(2) == 0 ? 28 : 5;
-                    Note($"failure {errno} armed in {after}");
-                    _fs.FailAfter(after, errno);
+                    ModelSchedules.ArmFailure(_fs, _random, 20, Note);
                 }
                 else
                 {
@@ -173,41 +153,14 @@ public sealed class StoreModelTests
 
         private void Start(bool armCrash = true)
         {
-            while (true)
+            Crashes += ModelSchedules.Open(_fs, _random, armCrash, 40, Note, () =>
             {
-                if (armCrash && _random.Next(4) == 0)
-                {
-                    var after = _random.Next(1, 40);
-                    Note($"crash armed in {after}, during recovery");
-                    _fs.CrashAfter(after);
-                }
-
-                try
-                {
-                    var mount = _fs.Mount();
-                    _store = PartitionStore.OpenStepwise(_storeOptions, mount);
-                    _spool = SpoolLog.OpenStepwise(_spoolOptions, mount, _store);
-                }
-                catch (Exception ex) when (_fs.Crashed)
-                {
-                    Note($"crashed while opening: {ex.GetType().Name}");
-                    Crashes++;
-                    _fs.Restart();
-                    continue;
-                }
-                catch (IOException ex) when (ex.HResult is 5 or 28)
-                {
-                    // An injected failure while opening: the daemon would exit and be restarted.
-                    Note($"failed while opening: {ex.Message}");
-                    _fs.Restart();
-                    continue;
-                }
-
-                break;
-            }
-
+                var mount = _fs.Mount();
+                _store = PartitionStore.OpenStepwise(_storeOptions, mount);
+                _spool = SpoolLog.OpenStepwise(_spoolOptions, mount, _store);
+            });
             _durableEvents = 0;
-            var stats = _store.Stats;
+            var stats = _store!.Stats;
             Note($"opened: {stats.OpenFiles} open files, discarded {stats.RecoveryDiscardedBytes} bytes");
             // Nothing acknowledged was lost or damaged, so recovery never had to cut into it or flag it.
             Assert.Equal(0, stats.RecoveryMissingBytes);

@@ -1,14 +1,9 @@
-using System.Buffers.Binary;
 using System.Globalization;
-using System.IO.Compression;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
-using Oxbow.IO;
-using Oxbow.Store;
 using Oxbow.Store.Files;
 using Oxbow.Store.Listing;
-using Oxbow.Store.Partitions;
 using Oxbow.Transport;
 
 namespace Oxbow.Store.Partitions;
@@ -278,7 +273,7 @@ internal sealed partial class PartitionStore
         torn = lines[^1].Length > 0; // the last line has no newline
         foreach (var line in lines[..^1])
         {
-            if (line.StartsWith("type=", StringComparison.Ordinal) && line.EndsWith(".ndjson", StringComparison.Ordinal) && !line.Contains('\0', StringComparison.Ordinal))
+            if (line.StartsWith(StoreLayout.TypePrefix, StringComparison.Ordinal) && line.EndsWith(".ndjson", StringComparison.Ordinal) && !line.Contains('\0', StringComparison.Ordinal))
             {
                 names.Add(line);
             }

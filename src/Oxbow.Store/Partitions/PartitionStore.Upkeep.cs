@@ -1,15 +1,5 @@
-using System.Buffers.Binary;
-using System.Globalization;
-using System.IO.Compression;
-using System.Security.Cryptography;
-using System.Text;
 using System.Text.Json;
-using Oxbow.IO;
-using Oxbow.Store;
 using Oxbow.Store.Files;
-using Oxbow.Store.Listing;
-using Oxbow.Store.Partitions;
-using Oxbow.Transport;
 
 namespace Oxbow.Store.Partitions;
 
