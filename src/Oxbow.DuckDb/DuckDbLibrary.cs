@@ -110,6 +110,7 @@ public static class DuckDbLibrary
 
     private static void Register(nint handle, string from)
     {
+        NativeHeap.KeepFreedMemory();
         NativeLibrary.SetDllImportResolver(typeof(DuckDbLibrary).Assembly, Resolve);
         _loadedFrom = from;
         Volatile.Write(ref _handle, handle);
