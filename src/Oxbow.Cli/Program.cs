@@ -1,5 +1,11 @@
 using System.CommandLine;
 using Oxbow.Cli.Commands;
+using Oxbow.Cli.Native;
+
+if (args is ["serve", ..])
+{
+    MallocArenas.UseOneArena();
+}
 
 // The oxbow command. Every failure is one line on stderr and a non-zero exit code.
 // A command named "oxbow" rather than RootCommand, whose name is the assembly's ("Oxbow.Cli"): help and errors
