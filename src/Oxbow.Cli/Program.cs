@@ -4,7 +4,7 @@ using Oxbow.Cli.Native;
 
 if (args is ["serve", ..])
 {
-    MallocArenas.UseOneArena();
+    MallocTunables.Apply();
 }
 
 // The oxbow command. Every failure is one line on stderr and a non-zero exit code.

@@ -3,7 +3,7 @@ using Oxbow.Daemon.Tests.Support;
 
 namespace Oxbow.Daemon.Tests;
 
-public sealed class MallocArenaTests
+public sealed class MallocTunablesTests
 {
     private static bool IsGlibc =>
         OperatingSystem.IsLinux() && NativeLibrary.TryLoad("libc.so.6", out var libc) && NativeLibrary.TryGetExport(libc, "gnu_get_libc_version", out _);
@@ -20,7 +20,7 @@ public sealed class MallocArenaTests
     }
 
     [Fact]
-    public async Task Serve_replaces_itself_once_with_one_malloc_arena_and_keeps_its_process_id()
+    public async Task Serve_replaces_itself_once_with_one_malloc_arena_on_huge_pages_and_keeps_its_process_id()
     {
         if (!IsGlibc)
         {
@@ -33,7 +33,7 @@ public sealed class MallocArenaTests
 
         // The id the test started is the one answering, with the setting in its environment, and its log still
         // reaches the standard output the test reads.
-        Assert.Equal("GLIBC_TUNABLES=glibc.malloc.arena_max=1", Tunables(collector.Pid));
+        Assert.Equal("GLIBC_TUNABLES=glibc.malloc.arena_max=1:glibc.malloc.hugetlb=1", Tunables(collector.Pid));
         Assert.Contains("started", collector.Output);
         using var posted = await collector.Http.PostAsync("v1/events", new StringContent("{\"type\":\"arena\",\"n\":1}\n"));
         Assert.True(posted.IsSuccessStatusCode);
@@ -41,7 +41,7 @@ public sealed class MallocArenaTests
     }
 
     [Fact]
-    public async Task Serve_keeps_tunables_of_its_own_and_adds_only_the_arena_count()
+    public async Task Serve_keeps_tunables_of_its_own_and_adds_only_the_settings_they_lack()
     {
         if (!IsGlibc)
         {
@@ -51,10 +51,10 @@ public sealed class MallocArenaTests
         using var dir = new TempDirectory();
         await using var mine = new DaemonProcess(dir.Sub("a")) { Environment = new Dictionary<string, string> { ["GLIBC_TUNABLES"] = "glibc.malloc.arena_max=4" } };
         await mine.StartAsync();
-        Assert.Equal("GLIBC_TUNABLES=glibc.malloc.arena_max=4", Tunables(mine.Pid));
+        Assert.Equal("GLIBC_TUNABLES=glibc.malloc.arena_max=4:glibc.malloc.hugetlb=1", Tunables(mine.Pid));
 
         await using var other = new DaemonProcess(dir.Sub("b")) { Environment = new Dictionary<string, string> { ["GLIBC_TUNABLES"] = "glibc.malloc.tcache_count=8" } };
         await other.StartAsync();
-        Assert.Equal("GLIBC_TUNABLES=glibc.malloc.tcache_count=8:glibc.malloc.arena_max=1", Tunables(other.Pid));
+        Assert.Equal("GLIBC_TUNABLES=glibc.malloc.tcache_count=8:glibc.malloc.arena_max=1:glibc.malloc.hugetlb=1", Tunables(other.Pid));
     }
 }
