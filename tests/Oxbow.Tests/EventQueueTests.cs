@@ -64,4 +64,46 @@ public sealed class EventQueueTests
             Assert.Equal(0, queue.DroppedQueueFull);
         }
     }
+
+    [Fact]
+    public void A_writer_that_saw_events_lately_finds_the_next_ones_by_itself_and_a_quiet_one_is_woken_by_the_next_event()
+    {
+        using var queue = new EventQueue(initialCapacity: 4096, maxCapacity: 4096, maxEventBytes: 1024, QueueFullMode.Wait, TimeSpan.FromMilliseconds(1));
+        var received = 0L;
+        var writer = new Thread(() =>
+        {
+            while (queue.TakeBatch(out _, out _, out var count, out _, out var ticket))
+            {
+                Interlocked.Add(ref received, count);
+                queue.BatchDone(ticket);
+            }
+        });
+        writer.Start();
+        var line = "{}\n"u8.ToArray();
+
+        // The first event wakes the sleeping writer; the next ones, right behind it, are found by its polling.
+        for (var expected = 1; expected <= 3; expected++)
+        {
+            Assert.True(queue.TryEnqueue(line));
+            WaitUntil(() => Interlocked.Read(ref received) == expected, $"event {expected} was written");
+        }
+
+        // After a quiet second the writer sleeps, and an event still wakes it: no flush is needed.
+        WaitUntil(() => queue.WriterAsleep, "the writer fell asleep");
+        Assert.True(queue.TryEnqueue(line));
+        WaitUntil(() => Interlocked.Read(ref received) == 4, "the event after the quiet second was written");
+
+        queue.Complete();
+        Assert.True(writer.Join(TimeSpan.FromMinutes(1)));
+    }
+
+    private static void WaitUntil(Func<bool> condition, string what)
+    {
+        var deadline = DateTime.UtcNow.AddMinutes(1);
+        while (!condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"timed out waiting until {what}");
+            Thread.Sleep(5);
+        }
+    }
 }

@@ -62,7 +62,9 @@ public sealed class OxbowOptions
     /// <summary>
     /// How long the background writer lets a batch build up after the first event arrives before writing it
     /// (it writes sooner when the queue is a quarter full, on <see cref="Ox.Flush"/> and at shutdown).
-    /// Longer means fewer, larger writes; it is also the most an event waits in the queue on a quiet system. Default: 2 ms.
+    /// Longer means fewer, larger writes; it is also the most an event waits in the queue on a quiet system. For a second
+    /// after each batch the writer looks for events once per interval by itself, so logging threads do not have to wake
+    /// it; after that it sleeps until the next event. Default: 2 ms.
     /// </summary>
     public TimeSpan BatchInterval { get; set; } = TimeSpan.FromMilliseconds(2);
 
