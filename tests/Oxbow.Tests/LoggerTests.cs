@@ -63,18 +63,25 @@ public class LoggerTests : OxbowTestBase
             }
         }
 
-        using (Ox.BindScope("request_id", "r-1"))
+        // With ambient fields the calling thread merges them with the bound ones; without, the record carries the
+        // logger's precomputed bound fields and the writer leaves out those the call set ("region" below).
+        foreach (var ambient in new[] { true, false })
         {
-            LogAll();
-            Assert.True(Ox.Flush());
-            using var capture = OxCapture.Start(OxLevel.Trace);
-            LogAll();
-            var formatted = sink.Lines.Where(l => !l.Contains("\"type\":\"job\"", StringComparison.Ordinal)).Select(WithoutId).ToArray();
-            var direct = capture.Lines.Where(l => !l.Contains("\"type\":\"job\"", StringComparison.Ordinal)).Select(WithoutId).ToArray();
-            Assert.Equal(7, formatted.Length);
-            Assert.Equal(direct.Select(WithoutContextId), formatted.Select(WithoutContextId));
-            Assert.Contains("\"trace_id\":\"" + activity.TraceId.ToHexString() + "\"", formatted[0], StringComparison.Ordinal);
-            Assert.Contains("\"password\":\"[redacted]\"", formatted[0], StringComparison.Ordinal);
+            var before = sink.Lines.Count;
+            using (ambient ? Ox.BindScope("request_id", "r-1") : null)
+            {
+                LogAll();
+                Assert.True(Ox.Flush());
+                using var capture = OxCapture.Start(OxLevel.Trace);
+                LogAll();
+                var formatted = sink.Lines.Skip(before).Where(l => !l.Contains("\"type\":\"job\"", StringComparison.Ordinal)).Select(WithoutId).ToArray();
+                var direct = capture.Lines.Where(l => !l.Contains("\"type\":\"job\"", StringComparison.Ordinal)).Select(WithoutId).ToArray();
+                Assert.Equal(7, formatted.Length);
+                Assert.Equal(direct.Select(WithoutContextId), formatted.Select(WithoutContextId));
+                Assert.Contains("\"trace_id\":\"" + activity.TraceId.ToHexString() + "\"", formatted[0], StringComparison.Ordinal);
+                Assert.Contains("\"password\":\"[redacted]\"", formatted[0], StringComparison.Ordinal);
+                Assert.EndsWith(ambient ? "\"api_key\":\"[redacted]\",\"request_id\":\"r-1\"}}" : "\"region\":\"us\",\"api_key\":\"[redacted]\"}}", formatted[5]);
+            }
         }
 
         static string WithoutContextId(string line) => Regex.Replace(line, "^{\"id\":\"[0-9a-f]{32}\"", "{\"id\":\"ID\"");

@@ -34,10 +34,11 @@ internal sealed class FieldBindings
 
     // Bound values are normalized copies, so their JSON never changes: each field is encoded once per key cache
     // (redaction depends on it) instead of on every call.
-    private sealed class Encoded(KeyCache keys, byte[][] fragments)
+    private sealed class Encoded(KeyCache keys, byte[][] fragments, byte[] recordSection)
     {
         public readonly KeyCache Keys = keys;
         public readonly byte[][] Fragments = fragments;
+        public readonly byte[] RecordSection = recordSection;
     }
 
     private Encoded? _encoded;
@@ -54,10 +55,38 @@ internal sealed class FieldBindings
         return encoded.Fragments[index];
     }
 
+    /// <summary>
+    /// Every field for a log record (Logging/LogRecord), as <paramref name="keys"/> encodes them, in one piece the
+    /// calling thread copies whole: the section's length (int32), then per field the length of its <c>,"key":</c>
+    /// (int32), the fragment's length (int32) and the fragment. The writer thread leaves out the fields the call set
+    /// itself, so the calling thread does not compare keys.
+    /// </summary>
+    public ReadOnlySpan<byte> RecordSection(KeyCache keys)
+    {
+        var encoded = _encoded;
+        if (encoded is null || !ReferenceEquals(encoded.Keys, keys))
+        {
+            encoded = EncodeAll(keys);
+        }
+
+        return encoded.RecordSection;
+    }
+
     // Apart from Fragment: a lambda capturing its parameter would allocate its closure on every call to it.
     private Encoded EncodeAll(KeyCache keys)
     {
-        var encoded = new Encoded(keys, [.. Fields.Select(field => Encode(field, keys))]);
+        var fragments = Fields.Select(field => Encode(field, keys)).ToArray();
+        var section = new Utf8EventWriter(64);
+        section.Int32Bits(0);
+        for (var i = 0; i < fragments.Length; i++)
+        {
+            section.Int32Bits(keys.Get(Fields[i].Key).SeparatedName.Length);
+            section.Int32Bits(fragments[i].Length);
+            section.Raw(fragments[i]);
+        }
+
+        section.PatchInt32(0, section.Length - 4);
+        var encoded = new Encoded(keys, fragments, section.WrittenSpan.ToArray());
         _encoded = encoded;
         return encoded;
     }

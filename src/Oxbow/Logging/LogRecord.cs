@@ -16,10 +16,12 @@ namespace Oxbow.Logging;
 /// <para>
 /// Layout, little-endian: the marker byte <see cref="Marker"/> (a JSON line starts with <c>{</c>, so the writer
 /// tells the two apart by the first byte), the record's length (int32, all of it), the time (int64 UTC ticks), the
-/// level (byte), flags (byte: 1 = a context's id and type follow, 2 = a trace fragment follows), the event name's key
-/// index (int32), the context's id and type JSON and the trace's JSON fragment when flagged (each int32 length and
-/// bytes), the number of call-site fields (byte), the fields, and the bound and ambient fields as one JSON fragment
-/// (int32 length and bytes).
+/// level (byte), flags (byte: 1 = a context's id and type follow, 2 = a trace fragment follows, 4 = the bound fields
+/// are the logger's <see cref="FieldBindings.RecordSection"/>), the event name's key index (int32), the context's id
+/// and type JSON and the trace's JSON fragment when flagged (each int32 length and bytes), the number of call-site
+/// fields (byte), the fields, and the bound fields: with flag 4 the logger's section as it is (the writer leaves out
+/// the keys the call set), else the bound and ambient fields the calling thread chose, as one JSON fragment (int32
+/// length and bytes).
 /// </para>
 /// <para>
 /// A field is a tag byte, then for <see cref="Fragment"/> its whole <c>,"key":value</c> as JSON (int32 length and
@@ -38,6 +40,7 @@ internal static class LogRecord
     private const int HeadLength = 19;
     private const byte FlagContext = 1;
     private const byte FlagTrace = 2;
+    private const byte FlagBoundSection = 4;
 
     private const byte Null = 0;
     private const byte String = 1;
@@ -70,7 +73,7 @@ internal static class LogRecord
         head = Marker;
         Unsafe.WriteUnaligned(ref Unsafe.Add(ref head, 5), ticks); // the length (at 1) is patched at the end
         Unsafe.Add(ref head, 13) = (byte)level;
-        Unsafe.Add(ref head, 14) = (byte)((context is null ? 0 : FlagContext) | (hasTrace ? FlagTrace : 0));
+        Unsafe.Add(ref head, 14) = (byte)((context is null ? 0 : FlagContext) | (hasTrace ? FlagTrace : 0) | (ambient is null ? FlagBoundSection : 0));
         Unsafe.WriteUnaligned(ref Unsafe.Add(ref head, 15), name.Index);
         r.Advance(HeadLength);
         if (context is not null)
@@ -93,10 +96,19 @@ internal static class LogRecord
             return false;
         }
 
-        var bound = r.Length;
-        r.Int32Bits(0);
-        LogWriter.WriteBoundAndAmbient(r, keys, logger, fields, ambient);
-        r.PatchInt32(bound, r.Length - bound - 4);
+        if (ambient is null)
+        {
+            // The usual case: the logger's fields as one precomputed piece; the writer drops the ones the call set.
+            r.Raw(logger.Bound.RecordSection(keys));
+        }
+        else
+        {
+            var bound = r.Length;
+            r.Int32Bits(0);
+            LogWriter.WriteBoundAndAmbient(r, keys, logger, fields, ambient);
+            r.PatchInt32(bound, r.Length - bound - 4);
+        }
+
         r.PatchInt32(1, r.Length);
         return true;
     }
@@ -229,8 +241,12 @@ internal static class LogRecord
 
         w.Raw(",\"body\":{\"event\":"u8);
         w.Raw(name.QuotedString);
-        for (int i = 0, count = reader.Byte(); i < count; i++)
+        var count = reader.Byte();
+        // Where each call-site field starts in the output: a bound field whose `,"key":` begins one of them is left out.
+        Span<int> starts = stackalloc int[count];
+        for (var i = 0; i < count; i++)
         {
+            starts[i] = w.Length;
             var tag = reader.Byte();
             if (tag == Fragment)
             {
@@ -254,13 +270,45 @@ internal static class LogRecord
             }
         }
 
-        w.Raw(reader.Bytes());
+        if ((flags & FlagBoundSection) != 0)
+        {
+            WriteBoundSection(w, reader.Bytes(), starts);
+        }
+        else
+        {
+            w.Raw(reader.Bytes());
+        }
+
         w.Raw("}}\n"u8);
+    }
+
+    /// <summary>The bound fields of a <see cref="FieldBindings.RecordSection"/>, except those the call set itself (they start at <paramref name="starts"/>).</summary>
+    private static void WriteBoundSection(Utf8EventWriter w, ReadOnlySpan<byte> section, ReadOnlySpan<int> starts)
+    {
+        var reader = new Reader(section);
+        while (!reader.IsEmpty)
+        {
+            var nameLength = reader.Int32();
+            var fragment = reader.Bytes();
+            var key = fragment[..nameLength];
+            var set = false;
+            foreach (var start in starts)
+            {
+                set |= w.WrittenSpan[start..].StartsWith(key);
+            }
+
+            if (!set)
+            {
+                w.Raw(fragment);
+            }
+        }
     }
 
     private ref struct Reader(ReadOnlySpan<byte> data)
     {
         private ReadOnlySpan<byte> _rest = data;
+
+        public readonly bool IsEmpty => _rest.IsEmpty;
 
         public ReadOnlySpan<byte> Take(int count)
         {
