@@ -46,13 +46,7 @@ internal sealed class FieldBindings
     /// <summary><c>,"key":value</c> of field <paramref name="index"/> as <paramref name="keys"/> encodes it.</summary>
     public ReadOnlySpan<byte> Fragment(int index, KeyCache keys)
     {
-        var encoded = _encoded;
-        if (encoded is null || !ReferenceEquals(encoded.Keys, keys))
-        {
-            encoded = EncodeAll(keys);
-        }
-
-        return encoded.Fragments[index];
+        return EncodedFor(keys).Fragments[index];
     }
 
     /// <summary>
@@ -63,13 +57,13 @@ internal sealed class FieldBindings
     /// </summary>
     public ReadOnlySpan<byte> RecordSection(KeyCache keys)
     {
-        var encoded = _encoded;
-        if (encoded is null || !ReferenceEquals(encoded.Keys, keys))
-        {
-            encoded = EncodeAll(keys);
-        }
+        return EncodedFor(keys).RecordSection;
+    }
 
-        return encoded.RecordSection;
+    private Encoded EncodedFor(KeyCache keys)
+    {
+        var encoded = _encoded;
+        return encoded is not null && ReferenceEquals(encoded.Keys, keys) ? encoded : EncodeAll(keys);
     }
 
     // Apart from Fragment: a lambda capturing its parameter would allocate its closure on every call to it.

@@ -291,17 +291,24 @@ internal static class LogRecord
             var nameLength = reader.Int32();
             var fragment = reader.Bytes();
             var key = fragment[..nameLength];
-            var set = false;
-            foreach (var start in starts)
-            {
-                set |= w.WrittenSpan[start..].StartsWith(key);
-            }
-
-            if (!set)
+            if (!SetByCall(w.WrittenSpan, starts, key))
             {
                 w.Raw(fragment);
             }
         }
+    }
+
+    private static bool SetByCall(ReadOnlySpan<byte> written, ReadOnlySpan<int> starts, ReadOnlySpan<byte> key)
+    {
+        foreach (var start in starts)
+        {
+            if (written[start..].StartsWith(key))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     private ref struct Reader(ReadOnlySpan<byte> data)

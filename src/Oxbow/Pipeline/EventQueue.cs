@@ -13,9 +13,9 @@ namespace Oxbow.Pipeline;
 /// to <c>maxCapacity</c>; only then are events dropped, so a burst is absorbed instead of lost. In the waiting mode it
 /// keeps its initial size: the caller waits instead. Memory is
 /// bounded by two buffers of <c>maxCapacity</c> (the active one and the one being written), and a grown buffer is let
-/// go once the batches are small again.
+/// go once the batches are small again. The producers' side is here; the writer's side is in EventQueue.Writer.cs.
 /// </remarks>
-internal sealed class EventQueue : IDisposable
+internal sealed partial class EventQueue : IDisposable
 {
     // Two locks, the spin gate innermost. The spin gate guards the buffers and counts, and producers hold it for one
     // memcpy (a monitor cost a third of a call). The monitor is only for sleeping: the writer waiting for data, a
@@ -220,111 +220,6 @@ internal sealed class EventQueue : IDisposable
     }
 
     /// <summary>
-    /// Called by the writer: waits for data, a flush request or completion, then hands over everything queued.
-    /// Returns false when the queue is completed and empty.
-    /// </summary>
-    /// <remarks><paramref name="records"/> is how many entries are log records for the writer to format; the rest are JSON lines.</remarks>
-    public bool TakeBatch(out byte[] buffer, out int bytes, out int count, out int records, out long flushTicket)
-    {
-        lock (_gate)
-        {
-            _spin.Enter();
-            var polled = false;
-            while (_activeBytes == 0 && !_completed && _flushRequested == _flushCompleted)
-            {
-                if (_linger > TimeSpan.Zero && Environment.TickCount64 < _pollUntil)
-                {
-                    // Events arrived lately: look again after one interval instead of sleeping until a producer wakes
-                    // this thread, so that a logging thread never pays for a wake-up (a futex call, measured at 5-8 ns
-                    // a call over bursts of 2,000). A big enough batch still wakes it early, as a lingering one.
-                    _writerLingering = true;
-                    _spin.Exit();
-                    Monitor.Wait(_gate, _linger);
-                    _spin.Enter();
-                    _writerLingering = false;
-                    polled = true;
-                    continue;
-                }
-
-                // Quiet for a while: sleep until woken. Set under the spin gate while holding the monitor: a producer
-                // that sees the flag pulses the monitor, which it can enter only once this thread waits, so the
-                // wake-up cannot be lost.
-                _writerIdle = true;
-                _spin.Exit();
-                Monitor.Wait(_gate);
-                _spin.Enter();
-                _writerIdle = false;
-                polled = false;
-            }
-
-            if (_activeBytes > 0)
-            {
-                _pollUntil = Environment.TickCount64 + PollForMilliseconds;
-            }
-
-            // Let a batch build up for a moment: one big write is far cheaper than many small ones. A batch found by
-            // polling has had an interval to build up already.
-            if (!polled && !_completed && _flushRequested == _flushCompleted && _activeBytes < _initialCapacity / 4 && _linger > TimeSpan.Zero)
-            {
-                _writerLingering = true;
-                _spin.Exit();
-                Monitor.Wait(_gate, _linger);
-                _spin.Enter();
-                _writerLingering = false;
-            }
-
-            if (_activeBytes == 0 && _completed && _flushRequested == _flushCompleted)
-            {
-                _spin.Exit();
-                buffer = [];
-                bytes = count = records = 0;
-                flushTicket = _flushRequested;
-                return false;
-            }
-
-            buffer = _active;
-            bytes = _activeBytes;
-            count = _activeCount;
-            records = _activeRecords;
-            flushTicket = _flushRequested;
-            _active = _spare;
-            // A buffer grown for a burst is let go once batches fit the initial size again (the writer still holds
-            // it until this batch is written); the next spare is then the initial size.
-            var shrink = buffer.Length > _initialCapacity && bytes <= _initialCapacity / 2;
-            _spare = buffer;
-            _activeBytes = 0;
-            _activeCount = 0;
-            _activeRecords = 0;
-            _full = false;
-            var waiting = _waitingProducers > 0;
-            var activeTooBig = _active.Length > _initialCapacity && bytes <= _initialCapacity / 2;
-            _spin.Exit();
-
-            // Fresh buffers are allocated outside the spin gate; only the writer replaces them, so nothing races.
-            if (shrink || activeTooBig)
-            {
-                var spare = shrink ? GC.AllocateUninitializedArray<byte>(_initialCapacity) : buffer;
-                var active = activeTooBig ? GC.AllocateUninitializedArray<byte>(_initialCapacity) : null;
-                _spin.Enter();
-                _spare = spare;
-                if (active is not null && _activeBytes == 0)
-                {
-                    _active = active;
-                }
-
-                _spin.Exit();
-            }
-
-            if (waiting)
-            {
-                Monitor.PulseAll(_gate);
-            }
-
-            return true;
-        }
-    }
-
-    /// <summary>
     /// The drops since the last report, once: counts by reason and when the first of them happened. The writer calls
     /// it after taking a batch (the queue has room again, which ends the window) and writes the report into the stream.
     /// </summary>
@@ -366,89 +261,11 @@ internal sealed class EventQueue : IDisposable
         _active = bigger;
     }
 
-    /// <summary>Called by the writer once a batch taken with <paramref name="flushTicket"/> has reached the sinks.</summary>
-    public void BatchDone(long flushTicket)
-    {
-        lock (_gate)
-        {
-            if (flushTicket > _flushCompleted)
-            {
-                _flushCompleted = flushTicket;
-                Monitor.PulseAll(_gate);
-            }
-        }
-    }
-
-    /// <summary>Waits until everything enqueued before the call has been written; false on timeout.</summary>
-    public bool Flush(TimeSpan timeout)
-    {
-        var deadline = Environment.TickCount64 + (long)timeout.TotalMilliseconds;
-        lock (_gate)
-        {
-            var ticket = ++_flushRequested;
-            Monitor.PulseAll(_gate);
-            while (_flushCompleted < ticket)
-            {
-                var remaining = deadline - Environment.TickCount64;
-                if (remaining <= 0 || !Monitor.Wait(_gate, TimeSpan.FromMilliseconds(remaining)))
-                {
-                    return _flushCompleted >= ticket;
-                }
-            }
-
-            return true;
-        }
-    }
-
-    /// <summary>No more events are accepted; the writer drains what is queued and stops.</summary>
-    public void Complete()
-    {
-        lock (_gate)
-        {
-            _spin.Enter();
-            _completed = true;
-            _spin.Exit();
-            Monitor.PulseAll(_gate);
-        }
-    }
-
     public void Dispose()
     {
         _spin.Enter();
         _active = _spare = [];
         _spin.Exit();
-    }
-
-    /// <summary>
-    /// A lock for a few instructions: one compare-and-swap to enter, one store to leave. A contended enter spins, then
-    /// yields, and never sleeps on a timer (the holder is only ever copying bytes).
-    /// </summary>
-    private struct SpinGate
-    {
-        private int _held;
-
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public void Enter()
-        {
-            if (Interlocked.CompareExchange(ref _held, 1, 0) != 0)
-            {
-                EnterContended();
-            }
-        }
-
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public void Exit() => Volatile.Write(ref _held, 0);
-
-        [MethodImpl(MethodImplOptions.NoInlining)]
-        private void EnterContended()
-        {
-            var spinner = default(SpinWait);
-            do
-            {
-                spinner.SpinOnce(sleep1Threshold: -1);
-            }
-            while (Volatile.Read(ref _held) != 0 || Interlocked.CompareExchange(ref _held, 1, 0) != 0);
-        }
     }
 
     public static EventBatch AsBatch(byte[] buffer, int bytes, int count) => new(buffer.AsMemory(0, bytes), count);
