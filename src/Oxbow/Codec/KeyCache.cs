@@ -5,7 +5,8 @@ namespace Oxbow.Codec;
 /// <summary>
 /// Per-key facts the writer needs on every event: the key's escaped JSON form and whether it is redacted.
 /// Keys are almost always string literals, so the cache is indexed by object identity: a hit costs one
-/// identity hash and one reference compare, with no string hashing and no lock. Entries are immutable,
+/// multiply of the string's address (<see cref="IdentitySlot"/>) and one reference compare, with no string hashing
+/// and no lock. Entries are immutable,
 /// so a racing overwrite only costs a recomputation.
 /// </summary>
 internal sealed class KeyCache
@@ -32,7 +33,8 @@ internal sealed class KeyCache
         public ReadOnlySpan<byte> QuotedString => SeparatedName.AsSpan(1, SeparatedName.Length - 2);
     }
 
-    private const int Size = 4096;
+    private const int SizeBits = 12;
+    private const int Size = 1 << SizeBits;
     private const int MaxByValue = 16_384;
     private const int MaxIndexed = 65_536;
     private readonly Entry?[] _table = new Entry?[Size];
@@ -53,7 +55,7 @@ internal sealed class KeyCache
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Entry Get(string key)
     {
-        var slot = RuntimeHelpers.GetHashCode(key) & (Size - 1);
+        var slot = IdentitySlot.Of(key, SizeBits);
         var entry = _table[slot];
         if (entry is not null && ReferenceEquals(entry.Key, key))
         {

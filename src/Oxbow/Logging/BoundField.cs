@@ -131,11 +131,15 @@ internal static class AmbientFields
 {
     private static readonly AsyncLocal<FieldBindings?> s_current = new();
 
-    public static FieldBindings? Current => s_current.Value;
+    // Set by the first push: until then no flow has ambient fields, and a log call skips the AsyncLocal read.
+    private static volatile bool s_everPushed;
+
+    public static FieldBindings? Current => s_everPushed ? s_current.Value : null;
 
     public static IDisposable Push(ReadOnlySpan<BoundField> fields)
     {
         var previous = s_current.Value;
+        s_everPushed = true;
         s_current.Value = (previous ?? FieldBindings.Empty).With(fields);
         return new Scope(previous);
     }
