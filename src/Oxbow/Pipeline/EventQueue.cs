@@ -41,6 +41,9 @@ internal sealed partial class EventQueue : IDisposable
     /// </summary>
     private const int PollForMilliseconds = 1000;
 
+    /// <summary>How much a dropping queue grows by when a burst fills it (see <see cref="Grow"/>).</summary>
+    private const int GrowthFactor = 16;
+
     private readonly TimeSpan _linger;
     private long _pollUntil;
     private volatile bool _full;
@@ -255,7 +258,11 @@ internal sealed partial class EventQueue : IDisposable
     /// <summary>Doubles the active buffer (up to the capacity) so that <paramref name="needed"/> bytes fit; under the lock.</summary>
     private void Grow(int needed)
     {
-        var size = (int)Math.Min(_capacity, Math.Max((long)_active.Length * 2, needed));
+        // One big step rather than doubling: growing copies the queue into fresh memory while the producers and the
+        // writer wait at the gate, and on this VM first touches of fresh pages are slow. Doubling from 4 to 64 MiB
+        // copied 60 MiB in four steps and took end to end from 4-5 to 2.2-2.6 M events/s; one step copies the first
+        // 4 MiB only. The new buffer's untouched pages cost nothing (it is allocated uninitialized).
+        var size = (int)Math.Min(_capacity, Math.Max((long)_active.Length * GrowthFactor, needed));
         var bigger = GC.AllocateUninitializedArray<byte>(size);
         _active.AsSpan(0, _activeBytes).CopyTo(bigger);
         _active = bigger;

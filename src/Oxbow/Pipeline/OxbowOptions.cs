@@ -41,7 +41,7 @@ public sealed class OxbowOptions
     public RedactionPolicy Redaction { get; set; } = RedactionPolicy.Default;
 
     /// <summary>
-    /// Bytes of encoded events the queue starts with. When a burst outgrows it, a dropping queue doubles, up to
+    /// Bytes of encoded events the queue starts with. When a burst outgrows it, a dropping queue grows sixteen-fold in one step (copying is what a growth costs), up to
     /// <see cref="QueueMaxBytes"/>, and shrinks back once batches are small again; a waiting queue stays this size. Default: <c>OXBOW_QUEUE_BYTES</c>, else 4 MiB.
     /// </summary>
     public int QueueCapacityBytes { get; set; } = 4 * 1024 * 1024;
