@@ -95,6 +95,23 @@ public class PipelineTests : OxbowTestBase
     }
 
     [Fact]
+    public void A_full_dropping_queue_grows_sixteen_fold_in_one_step_and_keeps_what_it_held()
+    {
+        using var queue = new Oxbow.Pipeline.EventQueue(initialCapacity: 1024, maxCapacity: 1024 * 1024, maxEventBytes: 1024, QueueFullMode.DropNewest, TimeSpan.Zero);
+        var line = new byte[100];
+        line[0] = (byte)'{';
+        for (var i = 0; i < 11; i++)
+        {
+            Assert.True(queue.TryEnqueue(line));
+        }
+
+        // Ten lines fit in 1,024 bytes; the eleventh grows the queue once, straight to 16 KiB (doubling would give 2 KiB).
+        Assert.Equal(16 * 1024, queue.Allocated);
+        Assert.True(queue.TakeBatch(out var buffer, out var bytes, out var count, out _, out _));
+        Assert.Equal((1100, 11, (byte)'{'), (bytes, count, buffer[1000]));
+    }
+
+    [Fact]
     public void The_queue_grows_for_a_burst_up_to_its_maximum_then_drops_and_shrinks_back_once_batches_are_small()
     {
         var clock = new ManualTimeProvider();
